@@ -1,0 +1,98 @@
+# winnow: a suite of small C filters over one record stream (see README.md).
+# Programs are every filters/*.c, unit tests every tests/unit/*.c; nothing here lists them by name.
+
+CC ?= cc
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+
+OPT ?= -O2
+CFLAGS ?= -g $(OPT)
+WARN = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wundef -Wvla -Wcast-qual -Wwrite-strings -Werror=implicit-function-declaration
+CPPFLAGS += -Icommon -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+LIBS = -lzstd -lz -lyaml -ljansson -lopenblas -lutf8proc -lxxhash -lpthread -lm
+
+# make check SANITIZE=1 builds everything with ASan and UBSan into a separate tree.
+ifneq ($(SANITIZE),)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+B = build/san
+else
+B = build/rel
+endif
+ALLCFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS)
+
+COMMON_SRC = $(sort $(wildcard common/*.c))
+COMMON_OBJ = $(COMMON_SRC:common/%.c=$(B)/common/%.o)
+LIB = $(B)/libwinnow.a
+PROGS = $(sort $(patsubst filters/%.c,%,$(wildcard filters/*.c)))
+BINS = $(PROGS:%=$(B)/bin/%)
+UNIT = $(sort $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)))
+UNITBINS = $(UNIT:%=$(B)/tests/%)
+FUZZ = $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c)))
+MAN1 = $(wildcard man/man1/*.1)
+MAN5 = $(wildcard man/man5/*.5)
+MAN7 = $(wildcard man/man7/*.7)
+
+DEBS = gcc make zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libopenblas-dev libutf8proc-dev \
+	libxxhash-dev zstd mandoc clang python3 python3-numpy
+BENCH_DEBS = python3-faiss hyperfine parallel
+
+.PHONY: all deps bench-deps check unit e2e fuzz lint install demo clean bench
+all: $(LIB) $(BINS) $(UNITBINS)
+
+$(B)/common/%.o: common/%.c common/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/bin/%: filters/%.c $(LIB) common/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(LIB) common/*.h tests/unit/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# Installs the Debian packages the build and tests need, skipping those already present.
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+bench-deps:
+	@$(MAKE) --no-print-directory deps DEBS="$(DEBS) $(BENCH_DEBS)"
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) tests/run.sh
+
+fuzz: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-30} tests/fuzz/run.sh $(FUZZ)
+
+lint:
+	mandoc -T lint -W warning $(MAN1) $(MAN5) $(MAN7)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) demo/run.sh
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory all
+	@for b in bench/*.sh; do B=$(B) $$b; done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+
+clean:
+	rm -rf build

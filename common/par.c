@@ -1,0 +1,218 @@
+/* par.c: a small thread pool that runs one function over the items of a batch (par.h). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "par.h"
+
+/* Items go out in chunks of this many so that threads rarely meet on the counter. */
+#define GRAIN 16
+
+struct wnw_pool {
+	int n;
+	pthread_t *tids;
+	pthread_mutex_t mu;
+	pthread_cond_t work, idle;
+	/* the job being run */
+	void (*fn)(void *ctx, size_t i, int thread);
+	void *ctx;
+	size_t items, next;
+	unsigned generation;
+	int busy, quit;
+};
+
+struct worker_arg {
+	struct wnw_pool *p;
+	int id;
+};
+
+static void run_items(struct wnw_pool *p, int id)
+{
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		size_t from = p->next;
+		size_t to = from + GRAIN < p->items ? from + GRAIN : p->items;
+		p->next = to;
+		pthread_mutex_unlock(&p->mu);
+		if (from >= to)
+			return;
+		for (size_t i = from; i < to; i++)
+			p->fn(p->ctx, i, id);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct worker_arg *wa = arg;
+	struct wnw_pool *p = wa->p;
+	int id = wa->id;
+	unsigned seen = 0;
+
+	free(wa);
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->quit && p->generation == seen)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->quit) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		seen = p->generation;
+		pthread_mutex_unlock(&p->mu);
+		run_items(p, id);
+		pthread_mutex_lock(&p->mu);
+		if (--p->busy == 0)
+			pthread_cond_signal(&p->idle);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+struct wnw_pool *wnw_pool_new(int nthreads)
+{
+	struct wnw_pool *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	p->n = nthreads < 1 ? 1 : nthreads;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->idle, NULL);
+	p->tids = calloc((size_t)p->n, sizeof *p->tids);
+	if (p->tids == NULL) {
+		free(p);
+		return NULL;
+	}
+	for (int i = 1; i < p->n; i++) {
+		struct worker_arg *wa = malloc(sizeof *wa);
+		if (wa == NULL)
+			goto fail;
+		wa->p = p;
+		wa->id = i;
+		if (pthread_create(&p->tids[i], NULL, worker, wa) != 0) {
+			free(wa);
+			goto fail;
+		}
+	}
+	return p;
+fail:
+	wnw_pool_free(p);
+	return NULL;
+}
+
+int wnw_pool_threads(const struct wnw_pool *p) { return p->n; }
+
+void wnw_pool_run(struct wnw_pool *p, size_t n, void (*fn)(void *ctx, size_t i, int thread), void *ctx)
+{
+	if (p->n == 1 || n <= 1) {
+		for (size_t i = 0; i < n; i++)
+			fn(ctx, i, 0);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->fn = fn;
+	p->ctx = ctx;
+	p->items = n;
+	p->next = 0;
+	p->busy = p->n - 1;
+	p->generation++;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	run_items(p, 0);
+	pthread_mutex_lock(&p->mu);
+	while (p->busy > 0)
+		pthread_cond_wait(&p->idle, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void wnw_pool_free(struct wnw_pool *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 1; i < p->n; i++)
+		if (p->tids[i])
+			pthread_join(p->tids[i], NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->idle);
+	free(p->tids);
+	free(p);
+}
+
+void wnw_batch_init(struct wnw_batch *b)
+{
+	memset(b, 0, sizeof *b);
+}
+
+/* Record pointers are kept as offsets while the batch grows and fixed up after each reallocation. */
+static void rebase(struct wnw_batch *b)
+{
+	size_t at = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		b->recs[i].data = b->buf + at;
+		b->recs[i].off = b->offs + i * (b->nfields + 1);
+		at += b->recs[i].len;
+	}
+}
+
+int wnw_batch_add(struct wnw_batch *b, const struct wnw_rec *rec)
+{
+	uint32_t nf = rec->schema->nfields;
+
+	if (b->n > 0 && nf != b->nfields)
+		return -1;
+	b->nfields = nf;
+	int moved = 0;
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? 2 * b->cap : 256;
+		struct wnw_rec *nr = realloc(b->recs, ncap * sizeof *nr);
+		if (nr == NULL)
+			return -1;
+		b->recs = nr;
+		uint32_t *no = realloc(b->offs, ncap * (nf + 1) * sizeof *no);
+		if (no == NULL)
+			return -1;
+		b->offs = no;
+		b->cap = ncap;
+		moved = 1;
+	}
+	if (b->used + rec->len > b->size) {
+		size_t nsize = b->size ? 2 * b->size : 1u << 20;
+		while (nsize < b->used + rec->len)
+			nsize *= 2;
+		uint8_t *nb = realloc(b->buf, nsize);
+		if (nb == NULL)
+			return -1;
+		b->buf = nb;
+		b->size = nsize;
+		moved = 1;
+	}
+	if (moved)
+		rebase(b);
+	struct wnw_rec *r = &b->recs[b->n];
+	memcpy(b->buf + b->used, rec->data, rec->len);
+	memcpy(b->offs + b->n * (nf + 1), rec->off, (nf + 1) * sizeof *b->offs);
+	*r = *rec;
+	r->data = b->buf + b->used;
+	r->off = b->offs + b->n * (nf + 1);
+	b->used += rec->len;
+	b->n++;
+	return 0;
+}
+
+void wnw_batch_clear(struct wnw_batch *b)
+{
+	b->n = 0;
+	b->used = 0;
+}
+
+void wnw_batch_free(struct wnw_batch *b)
+{
+	free(b->recs);
+	free(b->offs);
+	free(b->buf);
+	wnw_batch_init(b);
+}

@@ -1,0 +1,608 @@
+/* prog.c: the part of every program around its main loop: options and --config, messages and exit
+ * statuses, die-on-error wrappers, progress. This is the only code in common/ that prints or exits. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "prog.h"
+
+enum { OPT_HELP = 0x1000, OPT_VERSION, OPT_CONFIG, OPT_PROGRESS };
+
+static const struct option common_opts[] = {
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"output", required_argument, NULL, 'o'},
+	{"zstd", optional_argument, NULL, 'z'},
+	{"threads", required_argument, NULL, 'j'},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{NULL, 0, NULL, 0},
+};
+
+static int common_enabled(const struct wnw_spec *spec, int val)
+{
+	switch (val) {
+	case 'o':
+	case 'z':
+		return (spec->common & WNW_OPT_OUTPUT) != 0;
+	case 'j':
+		return (spec->common & WNW_OPT_THREADS) != 0;
+	case OPT_PROGRESS:
+		return (spec->common & WNW_OPT_PROGRESS) != 0;
+	default:
+		return 1;
+	}
+}
+
+void *wnw_xmalloc(const struct wnw_cmd *cmd, size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *wnw_xcalloc(const struct wnw_cmd *cmd, size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (p == NULL)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory (%zu x %zu bytes)", n, size);
+	return p;
+}
+
+void *wnw_xrealloc(const struct wnw_cmd *cmd, void *p, size_t n)
+{
+	void *np = realloc(p, n ? n : 1);
+	if (np == NULL)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory (%zu bytes)", n);
+	return np;
+}
+
+static void vmsg(const struct wnw_cmd *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", cmd->spec->name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void wnw_warn(const struct wnw_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(cmd, fmt, ap);
+	va_end(ap);
+}
+
+_Noreturn static void leave(const struct wnw_cmd *cmd, int status)
+{
+	wnw_writer_abort(cmd->out);
+	exit(status);
+}
+
+_Noreturn void wnw_die(const struct wnw_cmd *cmd, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(cmd, fmt, ap);
+	va_end(ap);
+	leave(cmd, status);
+}
+
+_Noreturn void wnw_die_err(const struct wnw_cmd *cmd, const struct wnw_err *e)
+{
+	if (e->status == WNW_EXIT_PIPE)
+		leave(cmd, WNW_EXIT_OK);
+	wnw_die(cmd, e->status, "%s", e->msg);
+}
+
+static void print_usage(const struct wnw_cmd *cmd, FILE *f)
+{
+	fprintf(f, "usage: %s %s\n", cmd->spec->name, cmd->spec->synopsis);
+}
+
+_Noreturn void wnw_usage(const struct wnw_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(cmd, fmt, ap);
+	va_end(ap);
+	print_usage(cmd, stderr);
+	fprintf(stderr, "Try '%s --help' for more information.\n", cmd->spec->name);
+	leave(cmd, WNW_EXIT_USAGE);
+}
+
+static void print_help(const struct wnw_cmd *cmd)
+{
+	const struct wnw_spec *s = cmd->spec;
+
+	print_usage(cmd, stdout);
+	fputs("\n", stdout);
+	if (s->help != NULL)
+		fputs(s->help, stdout);
+	if (s->common & WNW_OPT_OUTPUT)
+		fputs("  -o, --output FILE     write FILE (via a temporary file renamed at the end), not stdout\n"
+		      "  -z, --zstd [LEVEL]    compress the output with zstd (default level: $WINNOW_ZSTD_LEVEL or 3)\n",
+		      stdout);
+	if (s->common & WNW_OPT_THREADS)
+		fputs("  -j, --threads N       use N threads (default 1); output is identical for any N\n", stdout);
+	if (s->common & WNW_OPT_PROGRESS)
+		fputs("      --progress        show progress on stderr (default: when stderr is a terminal)\n", stdout);
+	fputs("      --config FILE     read options from a YAML mapping of long option names; the command line wins\n"
+	      "      --help            show this help and exit\n"
+	      "      --version         show the version and exit\n"
+	      "\nExit status: 0 success, 1 bad input data, 2 usage error, 3 system error.\n",
+	      stdout);
+	printf("See %s(1).\n", s->name);
+}
+
+/* --- configuration file ------------------------------------------------------------------------ */
+
+struct argv_buf {
+	int n, cap;
+	char **v;
+};
+
+static void push_arg(const struct wnw_cmd *cmd, struct argv_buf *a, const char *s)
+{
+	if (a->n + 1 >= a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 16;
+		a->v = wnw_xrealloc(cmd, a->v, (size_t)a->cap * sizeof *a->v);
+	}
+	a->v[a->n] = strdup(s);
+	if (a->v[a->n] == NULL)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+	a->v[++a->n] = NULL;
+}
+
+static const struct option *find_long(const struct wnw_cmd *cmd, const char *name)
+{
+	for (const struct option *o = cmd->allopts; o->name != NULL; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+static int yaml_bool(const char *v, int *b)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return *b = 1, 0;
+		if (strcmp(v, no[i]) == 0)
+			return *b = 0, 0;
+	}
+	return -1;
+}
+
+/* One key: value of the configuration becomes --key=value (or --key for a true flag). */
+static void config_entry(const struct wnw_cmd *cmd, struct argv_buf *a, const char *file, size_t line,
+			 const char *key, const char *val)
+{
+	const struct option *o = find_long(cmd, key);
+	int b;
+
+	if (o == NULL || strcmp(key, "config") == 0 || !common_enabled(cmd->spec, o->val))
+		wnw_usage(cmd, "%s: line %zu: unknown option '%s'", file, line, key);
+	if (o->has_arg == no_argument) {
+		if (yaml_bool(val, &b) < 0)
+			wnw_usage(cmd, "%s: line %zu: option '%s' takes true or false, not '%s'", file, line, key, val);
+		if (b) {
+			char buf[300];
+			snprintf(buf, sizeof buf, "--%s", key);
+			push_arg(cmd, a, buf);
+		}
+		return;
+	}
+	size_t n = strlen(key) + strlen(val) + 4;
+	char *buf = wnw_xmalloc(cmd, n);
+	snprintf(buf, n, "--%s=%s", key, val);
+	push_arg(cmd, a, buf);
+	free(buf);
+}
+
+/* Reads a YAML mapping whose values are scalars or sequences of scalars (a repeatable option). */
+static void read_config(const struct wnw_cmd *cmd, const char *file, struct argv_buf *a)
+{
+	FILE *f = fopen(file, "rb");
+	yaml_parser_t p;
+	yaml_event_t ev;
+	char *key = NULL;
+	int depth = 0, in_seq = 0, done = 0;
+
+	if (f == NULL)
+		wnw_usage(cmd, "%s: cannot open: %s", file, strerror(errno));
+	if (!yaml_parser_initialize(&p))
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+	yaml_parser_set_input_file(&p, f);
+	while (!done) {
+		if (!yaml_parser_parse(&p, &ev))
+			wnw_usage(cmd, "%s: line %zu: %s", file, p.problem_mark.line + 1,
+				  p.problem ? p.problem : "YAML error");
+		size_t line = ev.start_mark.line + 1;
+		switch (ev.type) {
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > 1)
+				wnw_usage(cmd, "%s: line %zu: nested mappings are not options", file, line);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			if (key == NULL || in_seq)
+				wnw_usage(cmd, "%s: line %zu: expected a mapping of option names", file, line);
+			in_seq = 1;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+			in_seq = 0;
+			free(key);
+			key = NULL;
+			break;
+		case YAML_SCALAR_EVENT: {
+			const char *v = (const char *)ev.data.scalar.value;
+			if (depth != 1)
+				wnw_usage(cmd, "%s: line %zu: expected a mapping of option names", file, line);
+			if (key == NULL) {
+				key = strdup(v);
+				if (key == NULL)
+					wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+			} else {
+				config_entry(cmd, a, file, line, key, v);
+				if (!in_seq) {
+					free(key);
+					key = NULL;
+				}
+			}
+			break;
+		}
+		case YAML_ALIAS_EVENT:
+			wnw_usage(cmd, "%s: line %zu: aliases are not supported", file, line);
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	free(key);
+	yaml_parser_delete(&p);
+	fclose(f);
+}
+
+/* --config FILE or --config=FILE anywhere before "--". */
+static const char *find_config(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+static int is_number(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+static void build_tables(struct wnw_cmd *cmd)
+{
+	const struct wnw_spec *s = cmd->spec;
+	size_t n = 0, k = 0;
+
+	while (s->longopts != NULL && s->longopts[n].name != NULL)
+		n++;
+	cmd->allopts = wnw_xcalloc(cmd, n + sizeof common_opts / sizeof common_opts[0], sizeof *cmd->allopts);
+	for (size_t i = 0; i < n; i++)
+		cmd->allopts[k++] = s->longopts[i];
+	for (const struct option *o = common_opts; o->name != NULL; o++)
+		if (common_enabled(s, o->val))
+			cmd->allopts[k++] = *o;
+	size_t sl = s->shortopts ? strlen(s->shortopts) : 0;
+	cmd->allshort = wnw_xmalloc(cmd, sl + 16);
+	snprintf(cmd->allshort, sl + 16, ":%s%s%s", s->shortopts ? s->shortopts : "",
+		 (s->common & WNW_OPT_OUTPUT) ? "o:z::" : "", (s->common & WNW_OPT_THREADS) ? "j:" : "");
+}
+
+/* Options that cannot change the records are left out of the provenance, so that the same work done
+ * with another thread count, output name or compression gives the same header. */
+static int unrecorded(const char *a, int *takes_next)
+{
+	static const char *const with_arg[] = {"-j", "--threads", "-o", "--output", "--config"};
+	*takes_next = 0;
+	for (size_t i = 0; i < sizeof with_arg / sizeof with_arg[0]; i++) {
+		size_t n = strlen(with_arg[i]);
+		if (strcmp(a, with_arg[i]) == 0)
+			return *takes_next = 1, 1;
+		if (strncmp(a, with_arg[i], n) == 0 && (a[n] == '=' || (a[1] != '-' && a[n] != '\0')))
+			return 1;
+	}
+	return strcmp(a, "--progress") == 0 || strncmp(a, "-z", 2) == 0 || strncmp(a, "--zstd", 6) == 0;
+}
+
+static void record_args(struct wnw_cmd *cmd, struct argv_buf *rec)
+{
+	for (int i = 1; i < cmd->argc; i++) {
+		int next;
+		if (strcmp(cmd->argv[i], "--") == 0) {
+			for (; i < cmd->argc; i++)
+				push_arg(cmd, rec, cmd->argv[i]);
+			break;
+		}
+		if (unrecorded(cmd->argv[i], &next))
+			i += next;
+		else
+			push_arg(cmd, rec, cmd->argv[i]);
+	}
+}
+
+void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, char **argv)
+{
+	struct argv_buf a = {0};
+	const char *cfg;
+	const char *lvl = getenv("WINNOW_ZSTD_LEVEL");
+
+	memset(cmd, 0, sizeof *cmd);
+	cmd->spec = spec;
+	cmd->threads = 1;
+	cmd->progress = isatty(2);
+	cmd->zlevel = 0;
+	build_tables(cmd);
+	signal(SIGPIPE, SIG_IGN);
+	wnw_cleanup_on_signal();
+	push_arg(cmd, &a, argv[0]);
+	if ((cfg = find_config(argc, argv)) != NULL)
+		read_config(cmd, cfg, &a);
+	/* "-z 19": a level after -z, which getopt's optional arguments cannot see, is joined to it. */
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-z") == 0 || strcmp(argv[i], "--zstd") == 0) && i + 1 < argc &&
+		    is_number(argv[i + 1]) && (spec->common & WNW_OPT_OUTPUT)) {
+			char buf[64];
+			snprintf(buf, sizeof buf, "%s%s%.20s", argv[i], argv[i][1] == '-' ? "=" : "", argv[i + 1]);
+			push_arg(cmd, &a, buf);
+			i++;
+		} else {
+			push_arg(cmd, &a, argv[i]);
+		}
+	}
+	cmd->argc = a.n;
+	cmd->argv = a.v;
+	if (lvl != NULL && *lvl != '\0' && (!is_number(lvl) || atoi(lvl) < 1 || atoi(lvl) > 22))
+		wnw_usage(cmd, "WINNOW_ZSTD_LEVEL: '%s' is not a level from 1 to 22", lvl);
+	optind = 0; /* GNU: reinitialise, since a program may call this in tests more than once */
+	opterr = 0;
+}
+
+int wnw_cmd_opt(struct wnw_cmd *cmd)
+{
+	for (;;) {
+		int idx = -1;
+		int ch = getopt_long(cmd->argc, cmd->argv, cmd->allshort, cmd->allopts, &idx);
+		cmd->optarg = optarg;
+		switch (ch) {
+		case OPT_HELP:
+			print_help(cmd);
+			exit(WNW_EXIT_OK);
+		case OPT_VERSION:
+			printf("%s (winnow) %s\n", cmd->spec->name, WNW_VERSION);
+			exit(WNW_EXIT_OK);
+		case OPT_CONFIG:
+			continue; /* read in wnw_cmd_init */
+		case OPT_PROGRESS:
+			cmd->progress = 1;
+			continue;
+		case 'o':
+			if (!(cmd->spec->common & WNW_OPT_OUTPUT))
+				return ch;
+			cmd->output = optarg;
+			continue;
+		case 'z':
+			if (!(cmd->spec->common & WNW_OPT_OUTPUT))
+				return ch;
+			if (optarg == NULL) {
+				const char *lvl = getenv("WINNOW_ZSTD_LEVEL");
+				cmd->zlevel = lvl && *lvl ? atoi(lvl) : 3;
+			} else {
+				cmd->zlevel = (int)wnw_opt_u64(cmd, "-z", optarg, 1, 22);
+			}
+			continue;
+		case 'j':
+			if (!(cmd->spec->common & WNW_OPT_THREADS))
+				return ch;
+			cmd->threads = (int)wnw_opt_u64(cmd, "-j", optarg, 1, 256);
+			continue;
+		case ':':
+			wnw_usage(cmd, "option '%s' needs a value", cmd->argv[optind - 1]);
+		case '?':
+			if (optopt != 0)
+				wnw_usage(cmd, "unknown option '-%c'", optopt);
+			wnw_usage(cmd, "unknown option '%s'", cmd->argv[optind - 1]);
+		case -1:
+			if (cmd->output != NULL) {
+				size_t n = strlen(cmd->output);
+				if (cmd->zlevel == 0 && n > 4 && strcmp(cmd->output + n - 4, ".zst") == 0)
+					cmd->zlevel = 3;
+			}
+			return -1;
+		default:
+			return ch;
+		}
+	}
+}
+
+int wnw_cmd_nargs(const struct wnw_cmd *cmd) { return cmd->argc - optind; }
+char **wnw_cmd_args(const struct wnw_cmd *cmd) { return cmd->argv + optind; }
+
+/* --- numbers ----------------------------------------------------------------------------------- */
+
+uint64_t wnw_opt_u64(const struct wnw_cmd *cmd, const char *opt, const char *s, uint64_t min, uint64_t max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v < min || v > max)
+		wnw_usage(cmd, "%s: '%s' is not a whole number from %llu to %llu", opt, s, (unsigned long long)min,
+			  (unsigned long long)max);
+	return v;
+}
+
+double wnw_opt_double(const struct wnw_cmd *cmd, const char *opt, const char *s, double min, double max)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v < min || v > max)
+		wnw_usage(cmd, "%s: '%s' is not a number from %g to %g", opt, s, min, max);
+	return v;
+}
+
+uint64_t wnw_opt_size(const struct wnw_cmd *cmd, const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v == 0 || v > (UINT64_MAX >> shift))
+		wnw_usage(cmd, "%s: '%s' is not a size such as 512M or 2G", opt, s);
+	return (uint64_t)v << shift;
+}
+
+/* --- stream wrappers --------------------------------------------------------------------------- */
+
+struct wnw_reader *wnw_xopen(struct wnw_cmd *cmd, const char *path)
+{
+	struct wnw_err e;
+	struct wnw_reader *r = wnw_reader_open(path, &e);
+	if (r == NULL)
+		wnw_die_err(cmd, &e);
+	return r;
+}
+
+int wnw_xnext(struct wnw_cmd *cmd, struct wnw_reader *r, struct wnw_rec *rec)
+{
+	struct wnw_err e;
+	int got = wnw_reader_next(r, rec, &e);
+	if (got < 0)
+		wnw_die_err(cmd, &e);
+	if (cmd->progress)
+		wnw_progress(cmd, r);
+	return got;
+}
+
+struct wnw_writer *wnw_xcreate(struct wnw_cmd *cmd, const struct wnw_schema *s)
+{
+	struct wnw_err e;
+	struct wnw_schema out;
+	struct argv_buf rec = {0};
+
+	if (wnw_schema_copy(&out, s, &e) < 0)
+		wnw_die_err(cmd, &e);
+	record_args(cmd, &rec);
+	if (wnw_schema_add_prov(&out, cmd->spec->name, rec.n, rec.v, &e) < 0)
+		wnw_die_err(cmd, &e);
+	for (int i = 0; i < rec.n; i++)
+		free(rec.v[i]);
+	free(rec.v);
+	struct wnw_writer *w = wnw_writer_open(cmd->output, &out, cmd->zlevel, &e);
+	wnw_schema_free(&out);
+	if (w == NULL)
+		wnw_die_err(cmd, &e);
+	cmd->out = w;
+	return w;
+}
+
+void wnw_xend(struct wnw_cmd *cmd, struct wnw_writer *w)
+{
+	struct wnw_err e;
+	if (wnw_w_end(w, &e) < 0)
+		wnw_die_err(cmd, &e);
+}
+
+void wnw_xclose(struct wnw_cmd *cmd, struct wnw_writer *w)
+{
+	struct wnw_err e;
+	if (cmd->out == w)
+		cmd->out = NULL;
+	if (wnw_writer_close(w, &e) < 0)
+		wnw_die_err(cmd, &e);
+}
+
+int wnw_xfield(const struct wnw_cmd *cmd, const struct wnw_reader *r, const char *name, int type,
+	       uint32_t *dim)
+{
+	const struct wnw_schema *s = wnw_reader_schema(r);
+	int i = wnw_schema_find(s, name);
+
+	if (i < 0)
+		wnw_die(cmd, WNW_EXIT_DATA, "%s: no field '%s' in the stream", wnw_reader_name(r), name);
+	if (type != 0 && s->fields[i].type != type)
+		wnw_die(cmd, WNW_EXIT_DATA, "%s: field '%s' is %s, not %s", wnw_reader_name(r), name,
+			wnw_type_name(s->fields[i].type), wnw_type_name(type));
+	if (dim != NULL)
+		*dim = s->fields[i].dim;
+	return i;
+}
+
+/* --- progress ---------------------------------------------------------------------------------- */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress_line(const struct wnw_cmd *cmd, const struct wnw_reader *r, double elapsed, int last)
+{
+	uint64_t done, total;
+	wnw_reader_position(r, &done, &total);
+	double rate = elapsed > 0 ? (double)done / elapsed : 0;
+	fprintf(stderr, "\r%s: %llu records, %.1f MB, %.1f MB/s", cmd->spec->name,
+		(unsigned long long)wnw_reader_count(r), (double)done / 1e6, rate / 1e6);
+	if (total > 0 && done <= total && rate > 0 && !last)
+		fprintf(stderr, ", %.0f%%, ETA %.0f s", 100.0 * (double)done / (double)total,
+			(double)(total - done) / rate);
+	fputs(last ? "\n" : "\033[K", stderr);
+}
+
+void wnw_progress(struct wnw_cmd *cmd, const struct wnw_reader *r)
+{
+	/* The clock is read every 4096 records only: this runs once per record. */
+	if ((wnw_reader_count(r) & 4095) != 0)
+		return;
+	double t = now_seconds();
+	if (cmd->prog_start == 0)
+		cmd->prog_start = cmd->prog_last = t;
+	if (t - cmd->prog_last < 0.5)
+		return;
+	cmd->prog_last = t;
+	progress_line(cmd, r, t - cmd->prog_start, 0);
+}
+
+void wnw_progress_done(struct wnw_cmd *cmd, const struct wnw_reader *r)
+{
+	if (cmd->progress && cmd->prog_start != 0)
+		progress_line(cmd, r, now_seconds() - cmd->prog_start, 1);
+}

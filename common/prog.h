@@ -1,0 +1,88 @@
+/* prog.h: what every winnow program shares around its main loop: options (with --config YAML),
+ * messages, exit statuses, progress, and the die-on-error wrappers of the stream library.
+ * Unlike winnow.h, this part prints and exits, on behalf of the program. */
+#ifndef WINNOW_PROG_H
+#define WINNOW_PROG_H
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "winnow.h"
+
+/* Shared options a program may accept, as flags of struct wnw_spec.common. */
+enum {
+	WNW_OPT_OUTPUT = 1 << 0,  /* -o FILE, -z [LEVEL] */
+	WNW_OPT_THREADS = 1 << 1, /* -j N */
+	WNW_OPT_PROGRESS = 1 << 2 /* --progress */
+};
+
+struct wnw_spec {
+	const char *name;     /* program name */
+	const char *synopsis; /* usage line(s) after the name, as in the man page SYNOPSIS */
+	const char *help;     /* program-specific option help, one option a line */
+	const char *shortopts;
+	const struct option *longopts; /* terminated by a zero entry */
+	unsigned common;
+};
+
+/* The program's state around its options; one per process, passed explicitly. */
+struct wnw_cmd {
+	const struct wnw_spec *spec;
+	int argc;    /* effective arguments: --config entries first, then the command line */
+	char **argv;
+	char *optarg;
+	const char *output; /* -o FILE or NULL for stdout */
+	int zlevel;         /* 0 plain; -z gives WINNOW_ZSTD_LEVEL or 3 */
+	int progress;       /* --progress, or stderr is a terminal */
+	int threads;        /* -j N, default: 1 */
+	struct wnw_writer *out; /* removed on die() */
+	double prog_start, prog_last; /* progress clock */
+	struct option *allopts;
+	char *allshort;
+};
+
+/* Sets up cmd: reads --config, builds the option tables. Exits 2 on a bad configuration. */
+void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, char **argv);
+/* Next program-specific option (as getopt_long returns it, optarg in cmd->optarg), -1 at the end.
+ * Handles --help, --version, --config, and the shared options the spec enables. */
+int wnw_cmd_opt(struct wnw_cmd *cmd);
+/* Operands after the options. */
+int wnw_cmd_nargs(const struct wnw_cmd *cmd);
+char **wnw_cmd_args(const struct wnw_cmd *cmd);
+
+/* Messages: "prog: ..." on stderr. */
+void wnw_warn(const struct wnw_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void wnw_die(const struct wnw_cmd *cmd, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Dies with e's message and status (quietly with 0 for a closed downstream pipe). */
+_Noreturn void wnw_die_err(const struct wnw_cmd *cmd, const struct wnw_err *e);
+_Noreturn void wnw_usage(const struct wnw_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Number parsing for options: range-checked, dies with a usage error quoting the bad value. */
+uint64_t wnw_opt_u64(const struct wnw_cmd *cmd, const char *opt, const char *s, uint64_t min, uint64_t max);
+double wnw_opt_double(const struct wnw_cmd *cmd, const char *opt, const char *s, double min, double max);
+/* Sizes such as 512M, 2G (like sort -S); bytes. */
+uint64_t wnw_opt_size(const struct wnw_cmd *cmd, const char *opt, const char *s);
+
+/* Die-on-error wrappers. The writer is opened on cmd->output with cmd->zlevel, after the program's
+ * provenance entry has been appended to a copy of s. */
+struct wnw_reader *wnw_xopen(struct wnw_cmd *cmd, const char *path);
+int wnw_xnext(struct wnw_cmd *cmd, struct wnw_reader *r, struct wnw_rec *rec);
+struct wnw_writer *wnw_xcreate(struct wnw_cmd *cmd, const struct wnw_schema *s);
+void wnw_xend(struct wnw_cmd *cmd, struct wnw_writer *w);
+void wnw_xclose(struct wnw_cmd *cmd, struct wnw_writer *w);
+/* Field lookup that dies naming the stream when the field is missing or of another type
+ * (type 0: any type; for WNW_VEC, *dim receives the dimension when dim is not NULL). */
+int wnw_xfield(const struct wnw_cmd *cmd, const struct wnw_reader *r, const char *name, int type,
+	       uint32_t *dim);
+
+/* Progress on stderr (records, bytes, rate, ETA) when cmd->progress; call per record, cheap. */
+void wnw_progress(struct wnw_cmd *cmd, const struct wnw_reader *r);
+void wnw_progress_done(struct wnw_cmd *cmd, const struct wnw_reader *r);
+
+void *wnw_xmalloc(const struct wnw_cmd *cmd, size_t n);
+void *wnw_xcalloc(const struct wnw_cmd *cmd, size_t n, size_t size);
+void *wnw_xrealloc(const struct wnw_cmd *cmd, void *p, size_t n);
+
+#endif

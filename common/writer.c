@@ -1,0 +1,462 @@
+/* writer.c: writes a winnow stream (winnow(5)) to stdout or to FILE by way of a temporary file that is
+ * renamed only after the trailer is written, plain or zstd-compressed. Records are built in place in
+ * the output buffer, field by field, so pass-through costs one copy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "format.h"
+#include "winnow.h"
+
+#define FLUSH_AT (1u << 20)
+
+struct wnw_writer {
+	int fd;
+	char *path, *tmp; /* tmp: the temporary file, NULL when writing stdout */
+	ZSTD_CStream *cs;
+	uint8_t *zout;
+	size_t zcap;
+	uint8_t *buf;     /* pending output; the record being built starts at rec */
+	size_t used, cap, rec;
+	struct wnw_schema schema;
+	uint32_t cur;     /* next field to write */
+	const char *bug;  /* first misuse of the field API, reported by wnw_w_end */
+	uint64_t count;
+	uLong crc;
+	int failed;       /* an allocation failed while building the record */
+};
+
+/* Temporary outputs to remove when a signal ends the process. A signal handler can only reach them
+ * through static storage; this is the one place in common/ that keeps any. */
+#define MAX_TMP 16
+static char *volatile tmp_paths[MAX_TMP];
+
+static void unlink_tmp_and_reraise(int sig)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmp_paths[i] != NULL)
+			unlink(tmp_paths[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void wnw_cleanup_on_signal(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = unlink_tmp_and_reraise;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static void track_tmp(char *path, int on)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (on ? tmp_paths[i] == NULL : tmp_paths[i] == path) {
+			tmp_paths[i] = on ? path : NULL;
+			return;
+		}
+}
+
+static int write_all(struct wnw_writer *w, const uint8_t *p, size_t n, struct wnw_err *e)
+{
+	while (n > 0) {
+		ssize_t k = write(w->fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			if (errno == EPIPE)
+				return wnw_errf(e, WNW_EXIT_PIPE, "downstream closed");
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: write: %s", w->tmp ? w->path : "stdout",
+					strerror(errno));
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int emit(struct wnw_writer *w, const uint8_t *p, size_t n, ZSTD_EndDirective end, struct wnw_err *e)
+{
+	if (w->cs == NULL)
+		return write_all(w, p, n, e);
+	ZSTD_inBuffer in = {p, n, 0};
+	size_t left;
+	do {
+		ZSTD_outBuffer out = {w->zout, w->zcap, 0};
+		left = ZSTD_compressStream2(w->cs, &out, &in, end);
+		if (ZSTD_isError(left))
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "zstd: %s", ZSTD_getErrorName(left));
+		if (write_all(w, w->zout, out.pos, e) < 0)
+			return -1;
+	} while (end == ZSTD_e_end ? left != 0 : in.pos < in.size);
+	return 0;
+}
+
+/* Sends everything before the record being built. */
+static int flush(struct wnw_writer *w, struct wnw_err *e)
+{
+	if (emit(w, w->buf, w->rec, ZSTD_e_continue, e) < 0)
+		return -1;
+	memmove(w->buf, w->buf + w->rec, w->used - w->rec);
+	w->used -= w->rec;
+	w->rec = 0;
+	return 0;
+}
+
+static uint8_t *reserve(struct wnw_writer *w, size_t n)
+{
+	if (w->failed)
+		return NULL;
+	if (w->used + n > w->cap) {
+		size_t ncap = w->cap;
+		while (w->used + n > ncap)
+			ncap *= 2;
+		uint8_t *nb = realloc(w->buf, ncap);
+		if (nb == NULL) {
+			w->failed = 1;
+			return NULL;
+		}
+		w->buf = nb;
+		w->cap = ncap;
+	}
+	uint8_t *p = w->buf + w->used;
+	w->used += n;
+	return p;
+}
+
+static void le32(uint8_t *p, uint32_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	memcpy(p, &v, 4);
+}
+
+static void le64(uint8_t *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(p, &v, 8);
+}
+
+static int open_output(struct wnw_writer *w, const char *path, struct wnw_err *e)
+{
+	if (path == NULL || strcmp(path, "-") == 0) {
+		w->fd = 1;
+		return 0;
+	}
+	size_t n = strlen(path);
+	if ((w->path = strdup(path)) == NULL || (w->tmp = malloc(n + 16)) == NULL)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	snprintf(w->tmp, n + 16, "%s.tmp.XXXXXX", path);
+	w->fd = mkstemp(w->tmp);
+	if (w->fd < 0) {
+		int err = errno;
+		free(w->tmp);
+		w->tmp = NULL;
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: cannot create: %s", path, strerror(err));
+	}
+	track_tmp(w->tmp, 1);
+	/* mkstemp makes the file 0600; the finished file gets the permissions any new file would. */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(w->fd, 0666 & ~mask);
+	return 0;
+}
+
+struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s, int zlevel,
+				   struct wnw_err *e)
+{
+	struct wnw_writer *w = calloc(1, sizeof *w);
+	uint8_t *hdr = NULL;
+	size_t hlen;
+
+	if (w == NULL) {
+		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+		return NULL;
+	}
+	w->fd = -1;
+	w->cap = 2 * FLUSH_AT;
+	w->crc = crc32(0, NULL, 0);
+	if ((w->buf = malloc(w->cap)) == NULL) {
+		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+		goto fail;
+	}
+	if (wnw_schema_copy(&w->schema, s, e) < 0 || wnw_header_encode(s, &hdr, &hlen, e) < 0)
+		goto fail;
+	if (zlevel > 0) {
+		w->cs = ZSTD_createCStream();
+		w->zcap = ZSTD_CStreamOutSize();
+		w->zout = malloc(w->zcap);
+		if (w->cs == NULL || w->zout == NULL) {
+			wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+			goto fail;
+		}
+		ZSTD_CCtx_setParameter(w->cs, ZSTD_c_compressionLevel, zlevel);
+	}
+	if (open_output(w, path, e) < 0)
+		goto fail;
+	uint8_t fixed[WNW_HEADER_FIXED];
+	memcpy(fixed, WNW_MAGIC, 8);
+	fixed[8] = WNW_FORMAT_MAJOR;
+	fixed[9] = 0;
+	fixed[10] = WNW_FORMAT_MINOR;
+	fixed[11] = 0;
+	le32(fixed + 12, (uint32_t)hlen);
+	uint8_t *p = reserve(w, sizeof fixed + hlen + 4);
+	if (p == NULL) {
+		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+		goto fail;
+	}
+	memcpy(p, fixed, sizeof fixed);
+	memcpy(p + sizeof fixed, hdr, hlen);
+	le32(p + sizeof fixed + hlen, (uint32_t)crc32(0, hdr, (uInt)hlen));
+	free(hdr);
+	w->rec = w->used;
+	reserve(w, 4);
+	return w;
+fail:
+	free(hdr);
+	wnw_writer_abort(w);
+	return NULL;
+}
+
+/* Checks that the next field of the schema has this type; the first mismatch is kept for w_end. */
+static int next_field(struct wnw_writer *w, int type)
+{
+	if (w->cur >= w->schema.nfields) {
+		if (w->bug == NULL)
+			w->bug = "more fields written than the schema has";
+		return 0;
+	}
+	if (w->schema.fields[w->cur].type != type) {
+		if (w->bug == NULL)
+			w->bug = "a field written with the wrong type";
+		return 0;
+	}
+	w->cur++;
+	return 1;
+}
+
+void wnw_w_u64(struct wnw_writer *w, uint64_t v)
+{
+	uint8_t *p;
+	if (next_field(w, WNW_U64) && (p = reserve(w, 8)) != NULL)
+		le64(p, v);
+}
+
+void wnw_w_f32(struct wnw_writer *w, float v)
+{
+	uint32_t u;
+	uint8_t *p;
+	memcpy(&u, &v, 4);
+	if (next_field(w, WNW_F32) && (p = reserve(w, 4)) != NULL)
+		le32(p, u);
+}
+
+void wnw_w_f64(struct wnw_writer *w, double v)
+{
+	uint64_t u;
+	uint8_t *p;
+	memcpy(&u, &v, 8);
+	if (next_field(w, WNW_F64) && (p = reserve(w, 8)) != NULL)
+		le64(p, u);
+}
+
+void wnw_w_bytes(struct wnw_writer *w, const void *src, size_t n)
+{
+	uint8_t *p;
+	if (n > WNW_MAX_RECORD) {
+		w->bug = "a bytes field longer than a record may be";
+		return;
+	}
+	if (next_field(w, WNW_BYTES) && (p = reserve(w, 4 + n)) != NULL) {
+		le32(p, (uint32_t)n);
+		if (n)
+			memcpy(p + 4, src, n);
+	}
+}
+
+void wnw_w_vec_raw(struct wnw_writer *w, const uint8_t *raw)
+{
+	uint8_t *p;
+	if (next_field(w, WNW_VEC)) {
+		size_t n = 4 * (size_t)w->schema.fields[w->cur - 1].dim;
+		if ((p = reserve(w, n)) != NULL)
+			memcpy(p, raw, n);
+	}
+}
+
+void wnw_w_vec(struct wnw_writer *w, const float *v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	wnw_w_vec_raw(w, (const uint8_t *)v);
+#else
+	uint8_t *p;
+	if (next_field(w, WNW_VEC)) {
+		uint32_t dim = w->schema.fields[w->cur - 1].dim;
+		if ((p = reserve(w, 4 * (size_t)dim)) != NULL)
+			for (uint32_t i = 0; i < dim; i++) {
+				uint32_t u;
+				memcpy(&u, &v[i], 4);
+				le32(p + 4 * i, u);
+			}
+	}
+#endif
+}
+
+void wnw_w_nbr(struct wnw_writer *w, const struct wnw_nbr *v, uint32_t n)
+{
+	uint8_t *p;
+	if ((uint64_t)n * WNW_NBR_SIZE > WNW_MAX_RECORD) {
+		w->bug = "a neighbour list longer than a record may be";
+		return;
+	}
+	if (next_field(w, WNW_NBR) && (p = reserve(w, 4 + (size_t)n * WNW_NBR_SIZE)) != NULL) {
+		le32(p, n);
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t u;
+			memcpy(&u, &v[i].dist, 4);
+			le64(p + 4 + WNW_NBR_SIZE * i, v[i].id);
+			le32(p + 4 + WNW_NBR_SIZE * i + 8, u);
+		}
+	}
+}
+
+void wnw_w_copy(struct wnw_writer *w, const struct wnw_rec *rec, int from, int to)
+{
+	uint8_t *p;
+	if (from >= to)
+		return;
+	for (int i = from; i < to; i++) {
+		const struct wnw_field *in = &rec->schema->fields[i];
+		if (!next_field(w, in->type))
+			return;
+		if (w->schema.fields[w->cur - 1].dim != in->dim) {
+			w->bug = "a vector copied into a field of another dimension";
+			return;
+		}
+	}
+	size_t n = rec->off[to] - rec->off[from];
+	if ((p = reserve(w, n)) != NULL)
+		memcpy(p, rec->data + rec->off[from], n);
+}
+
+int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
+{
+	if (w->bug == NULL && w->cur != w->schema.nfields)
+		w->bug = "fewer fields written than the schema has";
+	if (w->bug != NULL)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: record %llu: %s",
+				(unsigned long long)w->count + 1, w->bug);
+	if (w->failed)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	size_t len = w->used - w->rec - 4;
+	if (len > WNW_MAX_RECORD)
+		return wnw_errf(e, WNW_EXIT_DATA, "record %llu: %zu bytes, more than the limit of %u",
+				(unsigned long long)w->count + 1, len, WNW_MAX_RECORD);
+	le32(w->buf + w->rec, (uint32_t)len);
+	w->crc = crc32(w->crc, w->buf + w->rec, (uInt)(len + 4));
+	w->count++;
+	w->cur = 0;
+	w->rec = w->used;
+	if (w->used >= FLUSH_AT && flush(w, e) < 0)
+		return -1;
+	if (reserve(w, 4) == NULL)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	return 0;
+}
+
+uint64_t wnw_writer_count(const struct wnw_writer *w) { return w->count; }
+
+static void writer_free(struct wnw_writer *w)
+{
+	ZSTD_freeCStream(w->cs);
+	free(w->zout);
+	free(w->buf);
+	free(w->path);
+	free(w->tmp);
+	wnw_schema_free(&w->schema);
+	free(w);
+}
+
+int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e)
+{
+	uint8_t t[WNW_TRAILER_SIZE];
+
+	if (w->cur != 0) {
+		wnw_writer_abort(w);
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: stream closed inside a record");
+	}
+	w->used = w->rec; /* drop the length word reserved for a next record */
+	le32(t, WNW_TRAILER_MARK);
+	le64(t + 4, w->count);
+	le32(t + 12, (uint32_t)w->crc);
+	if (reserve(w, sizeof t) == NULL) {
+		wnw_writer_abort(w);
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	}
+	memcpy(w->buf + w->rec, t, sizeof t);
+	w->rec = w->used;
+	if (flush(w, e) < 0 || (w->cs != NULL && emit(w, NULL, 0, ZSTD_e_end, e) < 0)) {
+		wnw_writer_abort(w);
+		return -1;
+	}
+	if (w->tmp != NULL) {
+		if (close(w->fd) < 0 || rename(w->tmp, w->path) < 0) {
+			wnw_errf(e, WNW_EXIT_SYSTEM, "%s: %s", w->path, strerror(errno));
+			w->fd = -1;
+			wnw_writer_abort(w);
+			return -1;
+		}
+		track_tmp(w->tmp, 0);
+	}
+	writer_free(w);
+	return 0;
+}
+
+void wnw_writer_abort(struct wnw_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->tmp != NULL) {
+		if (w->fd >= 0)
+			close(w->fd);
+		unlink(w->tmp);
+		track_tmp(w->tmp, 0);
+	}
+	writer_free(w);
+}
+
+int wnw_edit_init(struct wnw_edit *ed, const struct wnw_schema *in, struct wnw_schema *out,
+		  const char *name, int type, uint32_t dim, struct wnw_err *e)
+{
+	ed->nin = (int)in->nfields;
+	ed->in_idx = wnw_schema_find(in, name);
+	ed->out_idx = wnw_schema_set(out, name, type, dim, e);
+	return ed->out_idx < 0 ? -1 : 0;
+}
+
+void wnw_edit_begin(struct wnw_writer *w, const struct wnw_rec *rec, const struct wnw_edit *ed)
+{
+	wnw_w_copy(w, rec, 0, ed->in_idx >= 0 ? ed->in_idx : ed->nin);
+}
+
+int wnw_edit_end(struct wnw_writer *w, const struct wnw_rec *rec, const struct wnw_edit *ed,
+		 struct wnw_err *e)
+{
+	if (ed->in_idx >= 0)
+		wnw_w_copy(w, rec, ed->in_idx + 1, ed->nin);
+	return wnw_w_end(w, e);
+}

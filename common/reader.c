@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
+#include "crc.h"
 #include "format.h"
 #include "winnow.h"
 
@@ -33,7 +33,7 @@ struct wnw_reader {
 	struct wnw_schema schema;
 	uint32_t *off;
 	uint64_t count, member_count, member;
-	uLong crc;
+	uint32_t crc;
 	int done;
 };
 
@@ -170,7 +170,7 @@ static int read_header(struct wnw_reader *r, struct wnw_schema *s, struct wnw_er
 	if (got == 0)
 		return truncated(r, e, "inside the header");
 	p = r->buf + r->pos + WNW_HEADER_FIXED;
-	if (crc32(0, p, hlen) != wnw_le32(p + hlen))
+	if (wnw_crc32(0, p, hlen) != wnw_le32(p + hlen))
 		return wnw_errf(e, WNW_EXIT_DATA, "%s: header CRC mismatch: the stream is corrupt", r->name);
 	if (wnw_header_decode(p, hlen, s, e) < 0) {
 		char msg[sizeof e->msg];
@@ -180,7 +180,7 @@ static int read_header(struct wnw_reader *r, struct wnw_schema *s, struct wnw_er
 	r->pos += WNW_HEADER_FIXED + (size_t)hlen + 4;
 	r->member++;
 	r->member_count = 0;
-	r->crc = crc32(0, NULL, 0);
+	r->crc = 0;
 	return 0;
 }
 
@@ -330,7 +330,7 @@ static int read_trailer(struct wnw_reader *r, struct wnw_err *e)
 				"stream",
 				r->name, (unsigned long long)r->count + 1, (unsigned long long)n,
 				(unsigned long long)r->member, (unsigned long long)r->member_count);
-	if (crc != (uint32_t)r->crc)
+	if (crc != r->crc)
 		return wnw_errf(e, WNW_EXIT_DATA, "%s: member %llu: CRC mismatch: the records are corrupt",
 				r->name, (unsigned long long)r->member);
 	r->pos += WNW_TRAILER_SIZE;
@@ -393,7 +393,7 @@ int wnw_reader_next(struct wnw_reader *r, struct wnw_rec *rec, struct wnw_err *e
 		const uint8_t *d = r->buf + r->pos + 4;
 		if (index_fields(r, d, len, e) < 0)
 			return -1;
-		r->crc = crc32(r->crc, r->buf + r->pos, 4 + len);
+		r->crc = wnw_crc32(r->crc, r->buf + r->pos, 4 + (size_t)len);
 		r->pos += 4 + (size_t)len;
 		r->count++;
 		r->member_count++;

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
+#include "crc.h"
 #include "format.h"
 #include "winnow.h"
 
@@ -29,7 +29,7 @@ struct wnw_writer {
 	uint32_t cur;     /* next field to write */
 	const char *bug;  /* first misuse of the field API, reported by wnw_w_end */
 	uint64_t count;
-	uLong crc;
+	uint32_t crc;
 	int failed;       /* an allocation failed while building the record */
 };
 
@@ -188,7 +188,7 @@ struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s,
 	}
 	w->fd = -1;
 	w->cap = 2 * FLUSH_AT;
-	w->crc = crc32(0, NULL, 0);
+	w->crc = 0;
 	if ((w->buf = malloc(w->cap)) == NULL) {
 		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 		goto fail;
@@ -221,7 +221,7 @@ struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s,
 	}
 	memcpy(p, fixed, sizeof fixed);
 	memcpy(p + sizeof fixed, hdr, hlen);
-	le32(p + sizeof fixed + hlen, (uint32_t)crc32(0, hdr, (uInt)hlen));
+	le32(p + sizeof fixed + hlen, wnw_crc32(0, hdr, hlen));
 	free(hdr);
 	w->rec = w->used;
 	reserve(w, 4);
@@ -367,7 +367,7 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
 		return wnw_errf(e, WNW_EXIT_DATA, "record %llu: %zu bytes, more than the limit of %u",
 				(unsigned long long)w->count + 1, len, WNW_MAX_RECORD);
 	le32(w->buf + w->rec, (uint32_t)len);
-	w->crc = crc32(w->crc, w->buf + w->rec, (uInt)(len + 4));
+	w->crc = wnw_crc32(w->crc, w->buf + w->rec, len + 4);
 	w->count++;
 	w->cur = 0;
 	w->rec = w->used;
@@ -402,7 +402,7 @@ int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e)
 	w->used = w->rec; /* drop the length word reserved for a next record */
 	le32(t, WNW_TRAILER_MARK);
 	le64(t + 4, w->count);
-	le32(t + 12, (uint32_t)w->crc);
+	le32(t + 12, w->crc);
 	if (reserve(w, sizeof t) == NULL) {
 		wnw_writer_abort(w);
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");

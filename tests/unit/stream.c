@@ -23,7 +23,8 @@ static const char *path(const char *name)
 static void make_schema(struct wnw_schema *s)
 {
 	struct wnw_err e;
-	char *argv[] = {"--flag", "value"};
+	char flag[] = "--flag", value[] = "value";
+	char *argv[] = {flag, value};
 	wnw_schema_init(s);
 	wnw_schema_set(s, "id", WNW_U64, 0, &e);
 	wnw_schema_set(s, "f", WNW_F32, 0, &e);

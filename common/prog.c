@@ -82,7 +82,8 @@ void wnw_warn(const struct wnw_cmd *cmd, const char *fmt, ...)
 
 _Noreturn static void leave(const struct wnw_cmd *cmd, int status)
 {
-	wnw_writer_abort(cmd->out);
+	for (int i = 0; i < cmd->nouts; i++)
+		wnw_writer_abort(cmd->outs[i]);
 	exit(status);
 }
 
@@ -529,7 +530,16 @@ struct wnw_writer *wnw_xcreate(struct wnw_cmd *cmd, const struct wnw_schema *s)
 	wnw_schema_free(&out);
 	if (w == NULL)
 		wnw_die_err(cmd, &e);
-	cmd->out = w;
+	if (cmd->nouts == cmd->capouts) {
+		cmd->capouts = cmd->capouts ? 2 * cmd->capouts : 4;
+		struct wnw_writer **o = realloc(cmd->outs, (size_t)cmd->capouts * sizeof *o);
+		if (o == NULL) {
+			wnw_writer_abort(w);
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		}
+		cmd->outs = o;
+	}
+	cmd->outs[cmd->nouts++] = w;
 	return w;
 }
 
@@ -543,8 +553,11 @@ void wnw_xend(struct wnw_cmd *cmd, struct wnw_writer *w)
 void wnw_xclose(struct wnw_cmd *cmd, struct wnw_writer *w)
 {
 	struct wnw_err e;
-	if (cmd->out == w)
-		cmd->out = NULL;
+	for (int i = 0; i < cmd->nouts; i++)
+		if (cmd->outs[i] == w) {
+			cmd->outs[i] = cmd->outs[--cmd->nouts];
+			break;
+		}
 	if (wnw_writer_close(w, &e) < 0)
 		wnw_die_err(cmd, &e);
 }

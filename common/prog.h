@@ -36,7 +36,8 @@ struct wnw_cmd {
 	int zlevel;         /* 0 plain; -z gives WINNOW_ZSTD_LEVEL or 3 */
 	int progress;       /* --progress, or stderr is a terminal */
 	int threads;        /* -j N, default: 1 */
-	struct wnw_writer *out; /* removed on die() */
+	struct wnw_writer **outs; /* open outputs, removed on die() */
+	int nouts, capouts;
 	double prog_start, prog_last; /* progress clock */
 	struct option *allopts;
 	char *allshort;

@@ -5,6 +5,7 @@ CC ?= cc
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
+SHAREDIR = $(PREFIX)/share/winnow
 
 OPT ?= -O2
 CFLAGS ?= -g $(OPT)
@@ -35,8 +36,8 @@ MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
 
 DEBS = gcc make zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libopenblas-dev libutf8proc-dev \
-	libxxhash-dev zstd mandoc clang python3 python3-numpy
-BENCH_DEBS = python3-faiss hyperfine parallel
+	libxxhash-dev zstd mandoc clang python3 python3-numpy parallel gnuplot-nox
+BENCH_DEBS = python3-faiss hyperfine
 
 .PHONY: all deps bench-deps check unit e2e fuzz lint install demo clean bench
 all: $(LIB) $(BINS) $(UNITBINS)
@@ -88,8 +89,11 @@ bench: bench-deps
 	@for b in bench/*.sh; do B=$(B) $$b; done
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(SHAREDIR)/pipelines
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 pipelines/*.mk $(DESTDIR)$(SHAREDIR)/pipelines
+	install -m 755 pipelines/plot-selection pipelines/overlap $(DESTDIR)$(SHAREDIR)/pipelines
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)

@@ -9,9 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <yaml.h>
-
 #include "prog.h"
+#include "yamlmap.h"
 
 enum { OPT_HELP = 0x1000, OPT_VERSION, OPT_CONFIG, OPT_PROGRESS };
 
@@ -182,96 +181,49 @@ static int yaml_bool(const char *v, int *b)
 	return -1;
 }
 
+struct config_ctx {
+	const struct wnw_cmd *cmd;
+	struct argv_buf *args;
+	const char *file;
+};
+
 /* One key: value of the configuration becomes --key=value (or --key for a true flag). */
-static void config_entry(const struct wnw_cmd *cmd, struct argv_buf *a, const char *file, size_t line,
-			 const char *key, const char *val)
+static int config_entry(void *ctx, const char *key, const char *val, size_t line, struct wnw_err *e)
 {
+	const struct config_ctx *c = ctx;
+	const struct wnw_cmd *cmd = c->cmd;
 	const struct option *o = find_long(cmd, key);
 	int b;
 
+	(void)e;
 	if (o == NULL || strcmp(key, "config") == 0 || !common_enabled(cmd->spec, o->val))
-		wnw_usage(cmd, "%s: line %zu: unknown option '%s'", file, line, key);
+		wnw_usage(cmd, "%s: line %zu: unknown option '%s'", c->file, line, key);
 	if (o->has_arg == no_argument) {
 		if (yaml_bool(val, &b) < 0)
-			wnw_usage(cmd, "%s: line %zu: option '%s' takes true or false, not '%s'", file, line, key, val);
+			wnw_usage(cmd, "%s: line %zu: option '%s' takes true or false, not '%s'", c->file, line, key, val);
 		if (b) {
 			char buf[300];
 			snprintf(buf, sizeof buf, "--%s", key);
-			push_arg(cmd, a, buf);
+			push_arg(cmd, c->args, buf);
 		}
-		return;
+		return 0;
 	}
 	size_t n = strlen(key) + strlen(val) + 4;
 	char *buf = wnw_xmalloc(cmd, n);
 	snprintf(buf, n, "--%s=%s", key, val);
-	push_arg(cmd, a, buf);
+	push_arg(cmd, c->args, buf);
 	free(buf);
+	return 0;
 }
 
 /* Reads a YAML mapping whose values are scalars or sequences of scalars (a repeatable option). */
 static void read_config(const struct wnw_cmd *cmd, const char *file, struct argv_buf *a)
 {
-	FILE *f = fopen(file, "rb");
-	yaml_parser_t p;
-	yaml_event_t ev;
-	char *key = NULL;
-	int depth = 0, in_seq = 0, done = 0;
+	struct config_ctx c = {cmd, a, file};
+	struct wnw_err e;
 
-	if (f == NULL)
-		wnw_usage(cmd, "%s: cannot open: %s", file, strerror(errno));
-	if (!yaml_parser_initialize(&p))
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-	yaml_parser_set_input_file(&p, f);
-	while (!done) {
-		if (!yaml_parser_parse(&p, &ev))
-			wnw_usage(cmd, "%s: line %zu: %s", file, p.problem_mark.line + 1,
-				  p.problem ? p.problem : "YAML error");
-		size_t line = ev.start_mark.line + 1;
-		switch (ev.type) {
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > 1)
-				wnw_usage(cmd, "%s: line %zu: nested mappings are not options", file, line);
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			if (key == NULL || in_seq)
-				wnw_usage(cmd, "%s: line %zu: expected a mapping of option names", file, line);
-			in_seq = 1;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-			in_seq = 0;
-			free(key);
-			key = NULL;
-			break;
-		case YAML_SCALAR_EVENT: {
-			const char *v = (const char *)ev.data.scalar.value;
-			if (depth != 1)
-				wnw_usage(cmd, "%s: line %zu: expected a mapping of option names", file, line);
-			if (key == NULL) {
-				key = strdup(v);
-				if (key == NULL)
-					wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-			} else {
-				config_entry(cmd, a, file, line, key, v);
-				if (!in_seq) {
-					free(key);
-					key = NULL;
-				}
-			}
-			break;
-		}
-		case YAML_ALIAS_EVENT:
-			wnw_usage(cmd, "%s: line %zu: aliases are not supported", file, line);
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	free(key);
-	yaml_parser_delete(&p);
-	fclose(f);
+	if (wnw_yaml_map(file, 1, config_entry, &c, &e) < 0)
+		wnw_usage(cmd, "%s", e.msg);
 }
 
 /* --config FILE or --config=FILE anywhere before "--". */

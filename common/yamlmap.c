@@ -1,0 +1,91 @@
+/* yamlmap.c: a flat YAML mapping, read event by event with libyaml (yamlmap.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "yamlmap.h"
+
+struct walk {
+	const char *name;
+	char *key;
+	int depth, in_seq, seqs;
+};
+
+/* One event; returns 1 at the end of the stream, 0 to go on, -1 on error. */
+static int on_event(struct walk *w, const yaml_event_t *ev, wnw_yaml_fn fn, void *ctx, struct wnw_err *e)
+{
+	size_t line = ev->start_mark.line + 1;
+
+	switch (ev->type) {
+	case YAML_MAPPING_START_EVENT:
+		if (++w->depth > 1)
+			return wnw_errf(e, WNW_EXIT_DATA, "%s: line %zu: nested mappings are not allowed", w->name, line);
+		return 0;
+	case YAML_SEQUENCE_START_EVENT:
+		if (!w->seqs || w->key == NULL || w->in_seq)
+			return wnw_errf(e, WNW_EXIT_DATA, "%s: line %zu: expected a scalar value", w->name, line);
+		w->in_seq = 1;
+		return 0;
+	case YAML_SEQUENCE_END_EVENT:
+		w->in_seq = 0;
+		free(w->key);
+		w->key = NULL;
+		return 0;
+	case YAML_SCALAR_EVENT:
+		if (w->depth != 1)
+			return wnw_errf(e, WNW_EXIT_DATA, "%s: line %zu: expected a mapping", w->name, line);
+		if (w->key == NULL) {
+			if ((w->key = strdup((const char *)ev->data.scalar.value)) == NULL)
+				return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+			return 0;
+		}
+		if (fn(ctx, w->key, (const char *)ev->data.scalar.value, line, e) < 0)
+			return -1;
+		if (!w->in_seq) {
+			free(w->key);
+			w->key = NULL;
+		}
+		return 0;
+	case YAML_ALIAS_EVENT:
+		return wnw_errf(e, WNW_EXIT_DATA, "%s: line %zu: aliases are not supported", w->name, line);
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int wnw_yaml_map(const char *path, int seqs, wnw_yaml_fn fn, void *ctx, struct wnw_err *e)
+{
+	int use_stdin = path == NULL || strcmp(path, "-") == 0;
+	struct walk w = {use_stdin ? "stdin" : path, NULL, 0, 0, seqs};
+	FILE *f = use_stdin ? stdin : fopen(path, "rb");
+	yaml_parser_t p;
+	int rc = 0;
+
+	if (f == NULL)
+		return wnw_errf(e, WNW_EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
+	if (!yaml_parser_initialize(&p)) {
+		if (!use_stdin)
+			fclose(f);
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	}
+	yaml_parser_set_input_file(&p, f);
+	while (rc == 0) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev)) {
+			rc = wnw_errf(e, WNW_EXIT_DATA, "%s: line %zu: %s", w.name, p.problem_mark.line + 1,
+				      p.problem ? p.problem : "YAML error");
+			break;
+		}
+		rc = on_event(&w, &ev, fn, ctx, e);
+		yaml_event_delete(&ev);
+	}
+	free(w.key);
+	yaml_parser_delete(&p);
+	if (!use_stdin)
+		fclose(f);
+	return rc < 0 ? -1 : 0;
+}

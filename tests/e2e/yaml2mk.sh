@@ -4,7 +4,12 @@
 same "the TSDS reference's keys get the recipes' names" "$(yaml2mk "$SHARED/tsds-toy/params.yaml" | tr '\n' ';')" \
 	"N = 100;ALPHA = 0.5;C = 5.0;SIGMA = 0.75;K = 5000;KDE_K = 1000;"
 printf 'out: a$b#c\n' >esc.yaml
-same "\$ and # reach make unchanged" "$(printf 'include x.mk\nall: ; @echo '$(OUT)'\n' >t.mk; yaml2mk esc.yaml >x.mk; make -s -f t.mk)" 'a$b#c'
+cat >t.mk <<'MK'
+include x.mk
+all: ; @echo '$(OUT)'
+MK
+yaml2mk esc.yaml >x.mk
+same "\$ and # reach make unchanged" "$(make -s -f t.mk)" 'a$b#c'
 printf 'list: [1, 2]\n' >seq.yaml
 fails 1 "seq.yaml: line 1: expected a scalar" "a sequence is refused, naming file and line" yaml2mk seq.yaml
 printf 'a:\n  b: 1\n' >nest.yaml

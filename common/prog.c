@@ -79,8 +79,16 @@ void wnw_warn(const struct wnw_cmd *cmd, const char *fmt, ...)
 	va_end(ap);
 }
 
+void wnw_cmd_on_die(struct wnw_cmd *cmd, void (*fn)(void *), void *arg)
+{
+	cmd->on_die = fn;
+	cmd->on_die_arg = arg;
+}
+
 _Noreturn static void leave(const struct wnw_cmd *cmd, int status)
 {
+	if (cmd->on_die != NULL)
+		cmd->on_die(cmd->on_die_arg);
 	for (int i = 0; i < cmd->nouts; i++)
 		wnw_writer_abort(cmd->outs[i]);
 	exit(status);
@@ -393,6 +401,18 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 			return ch;
 		}
 	}
+}
+
+int wnw_cmd_done(struct wnw_cmd *cmd)
+{
+	for (int i = 0; i < cmd->argc; i++)
+		free(cmd->argv[i]);
+	free(cmd->argv);
+	free(cmd->allopts);
+	free(cmd->allshort);
+	free(cmd->outs);
+	memset(cmd, 0, sizeof *cmd);
+	return WNW_EXIT_OK;
 }
 
 int wnw_cmd_nargs(const struct wnw_cmd *cmd) { return cmd->argc - optind; }

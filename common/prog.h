@@ -38,6 +38,8 @@ struct wnw_cmd {
 	int threads;        /* -j N, default: 1 */
 	struct wnw_writer **outs; /* open outputs, removed on die() */
 	int nouts, capouts;
+	void (*on_die)(void *); /* called by wnw_die before it exits */
+	void *on_die_arg;
 	double prog_start, prog_last; /* progress clock */
 	struct option *allopts;
 	char *allshort;
@@ -51,6 +53,9 @@ int wnw_cmd_opt(struct wnw_cmd *cmd);
 /* Operands after the options. */
 int wnw_cmd_nargs(const struct wnw_cmd *cmd);
 char **wnw_cmd_args(const struct wnw_cmd *cmd);
+
+/* Registers fn(arg) to run when the program dies (e.g. to remove a temporary file); NULL removes it. */
+void wnw_cmd_on_die(struct wnw_cmd *cmd, void (*fn)(void *), void *arg);
 
 /* Messages: "prog: ..." on stderr. */
 void wnw_warn(const struct wnw_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -82,8 +87,13 @@ int wnw_xfield(const struct wnw_cmd *cmd, const struct wnw_reader *r, const char
 void wnw_progress(struct wnw_cmd *cmd, const struct wnw_reader *r);
 void wnw_progress_done(struct wnw_cmd *cmd, const struct wnw_reader *r);
 
-void *wnw_xmalloc(const struct wnw_cmd *cmd, size_t n);
-void *wnw_xcalloc(const struct wnw_cmd *cmd, size_t n, size_t size);
-void *wnw_xrealloc(const struct wnw_cmd *cmd, void *p, size_t n);
+/* Allocators that die when memory runs out: they never return NULL. */
+void *wnw_xmalloc(const struct wnw_cmd *cmd, size_t n) __attribute__((returns_nonnull, malloc));
+void *wnw_xcalloc(const struct wnw_cmd *cmd, size_t n, size_t size) __attribute__((returns_nonnull, malloc));
+void *wnw_xrealloc(const struct wnw_cmd *cmd, void *p, size_t n) __attribute__((returns_nonnull));
+
+/* Releases what wnw_cmd_init took; returns WNW_EXIT_OK, for `return wnw_cmd_done(&cmd);` at the
+ * end of main. */
+int wnw_cmd_done(struct wnw_cmd *cmd);
 
 #endif

@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 		if (parts != 0 || nargs < 1)
 			wnw_usage(&cmd, "--merge takes input FILEs and no -n");
 		merge(&cmd, nargs, args, by);
-		return WNW_EXIT_OK;
+		return wnw_cmd_done(&cmd);
 	}
 	if (parts == 0)
 		wnw_usage(&cmd, "-n N is required");
@@ -188,5 +188,5 @@ int main(int argc, char **argv)
 	if (part_name(name, sizeof name, args[0], 0) < 0)
 		wnw_usage(&cmd, "PATTERN '%s' must hold exactly one %%d (and %%%% for a percent sign)", args[0]);
 	split(&cmd, args[0], parts, by, nargs == 2 ? args[1] : NULL);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&cmd);
 }

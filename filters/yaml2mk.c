@@ -82,5 +82,5 @@ int main(int argc, char **argv)
 		wnw_die_err(&cmd, &e);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		wnw_die(&cmd, WNW_EXIT_SYSTEM, "stdout: write error");
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&cmd);
 }

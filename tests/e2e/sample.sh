@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# sample: draws with replacement, weighted without replacement, top N, uniform; determinism across runs
+# and machines (checked-in outputs), the distributions, and every error.
+source "$(dirname "$0")/../lib.sh"
+D=$DATA/sample
+
+# A pool of 10 records with weights 1..10 (not normalised: sample divides by the total).
+{ printf 'id\ttext\tprob\tscore\n'; for i in $(seq 0 9); do printf '%d\tt%d\t%d\t%s\n' "$i" "$i" $((i + 1)) \
+	"$(echo "0.5 0.9 0.9 0.1 0.9 -1 0.2 0.3 0.4 0.9" | cut -d' ' -f$((i + 1)))"; done; } >pool.tsv
+pack --tsv --field prob:f64 --field score:f64 pool.tsv >pool.wnw 2>/dev/null
+
+# --- with replacement --------------------------------------------------------------------------------
+sample -n 100000 --seed 3 pool.wnw | unpack --tsv id,count >big.tsv
+same "-n: the counts add up to N" "$(awk 'NR > 1 { s += $2 } END { print s }' big.tsv)" 100000
+# Pearson's chi-square against N w / sum(w) with 9 degrees of freedom; its 99.9% point is 27.9.
+chi=$(awk 'NR > 1 { e = 100000 * ($1 + 1) / 55; c += ($2 - e) ^ 2 / e } END { printf "%.2f", c }' big.tsv)
+truthy "-n: counts follow the weights (chi-square $chi, 9 df, 99.9% point 27.9)" "awk 'BEGIN { exit !($chi < 27.9) }'"
+sample -n 50 --seed 7 pool.wnw | unpack --tsv id,count >draw.tsv
+same_file "-n 50 --seed 7: the same draws on every machine (checked-in output)" draw.tsv "$D/draw-n50-seed7.tsv"
+sample -n 50 --seed 7 -o a.wnw pool.wnw
+sample -n 50 --seed 7 -o b.wnw pool.wnw
+same_file "the same seed gives the same bytes" a.wnw b.wnw
+sample -n 50 --seed 8 pool.wnw | unpack --tsv id,count >draw8.tsv
+truthy "another seed gives other draws" "! cmp -s draw8.tsv draw.tsv"
+cat pool.wnw | sample -n 50 --seed 7 | unpack --tsv id,count >pipe.tsv
+same_file "a pipe gives the same draws as a file" pipe.tsv draw.tsv
+sample -n 50 --seed 7 --expand pool.wnw | unpack --ids >exp.ids
+same "--expand writes N records" "$(wc -l <exp.ids)" 50
+same "--expand repeats each record count times" \
+	"$(sort -n exp.ids | uniq -c | awk '{ print $2 "\t" $1 }' | tr '\n' ' ')" \
+	"$(awk 'NR > 1' draw.tsv | tr '\n' ' ')"
+same "--expand drops the count field" "$(sample -n 5 --expand pool.wnw | inspect | grep -c 'name: count')" 0
+same "a count field already there is replaced" \
+	"$(sample -n 50 pool.wnw | sample -n 5 --by count | inspect | grep -c 'name: count')" 1
+
+# --- without replacement -----------------------------------------------------------------------------
+sample -n 4 --without-replacement --seed 7 pool.wnw | unpack --tsv id,count >wor.tsv
+same_file "--without-replacement --seed 7: checked-in output" wor.tsv "$D/wor-n4-seed7.tsv"
+# 2,000 records, the odd ones nine times heavier: 100 draws take about 90% odd ones (sd about 3).
+{ printf 'id\ttext\tprob\n'; for i in $(seq 0 1999); do printf '%d\tt\t%d\n' "$i" $((i % 2 ? 9 : 1)); done; } >heavy.tsv
+pack --tsv --field prob:f64 heavy.tsv >heavy.wnw 2>/dev/null
+sample -n 100 --without-replacement --seed 1 heavy.wnw | unpack --tsv id,count >h.tsv
+same "--without-replacement: N distinct records, each once" \
+	"$(awk 'NR > 1 { n++; c += $2 } END { print n, c }' h.tsv) $(awk 'NR > 1' h.tsv | sort -u | wc -l)" "100 100 100"
+odd=$(awk 'NR > 1 && $1 % 2' h.tsv | wc -l)
+truthy "--without-replacement: heavy records in proportion ($odd of 100, expected about 90)" "[ $odd -ge 80 ] && [ $odd -le 97 ]"
+{ printf 'id\ttext\tprob\n0\ta\t0\n1\tb\t2\n2\tc\t0\n3\td\t1\n'; } >zero.tsv
+pack --tsv --field prob:f64 zero.tsv >zero.wnw 2>/dev/null
+fails 0 "asked for 3 records, with a positive weight there are only 2: all taken" \
+	"--without-replacement: N above the positive weights warns and takes them all" \
+	sample -n 3 --without-replacement -o z.wnw zero.wnw
+same "--without-replacement: zero weights are never chosen" "$(unpack --ids z.wnw | tr '\n' ' ')" "1 3 "
+
+# --- top N and uniform -------------------------------------------------------------------------------
+same "--top 3 --by score: ties go to the smaller id, output in stream order" \
+	"$(sample --top 3 pool.wnw | unpack --tsv id,count | tr '\t\n' ' ;')" \
+	"id count;1 1;2 1;4 1;"
+same "--top takes negative scores" "$(sample --top 10 pool.wnw | unpack --ids | wc -l)" 10
+fails 0 "asked for 20 records, there are only 10: all taken" "--top N above the stream warns" \
+	sample --top 20 -o t.wnw pool.wnw
+sample --random 4 --seed 7 pool.wnw | unpack --tsv id,count >rnd.tsv
+same_file "--random 4 --seed 7: checked-in output" rnd.tsv "$D/random-n4-seed7.tsv"
+fails 0 "there are only 10: all taken" "--random N above the stream warns and takes all" \
+	sample --random 11 -o r.wnw pool.wnw
+same "--random: all records once" "$(unpack --ids r.wnw | tr '\n' ' ')" "0 1 2 3 4 5 6 7 8 9 "
+# Uniformity: over 2,000 records, 500 uniform picks take about 250 from the first half (sd 11).
+first=$(sample --random 500 --seed 5 heavy.wnw | unpack --ids | awk '$1 < 1000' | wc -l)
+truthy "--random is uniform ($first of 500 in the first half, expected 250)" "[ $first -ge 200 ] && [ $first -le 300 ]"
+ok "an empty stream gives an empty sample" bash -c 'sample --top 0 pool.wnw | sample --random 3 -o e.wnw'
+
+# --- errors ------------------------------------------------------------------------------------------
+fails 1 "no field 'weight'" "a missing field" sample -n 3 --by weight pool.wnw
+printf 'id\ttext\tprob\n0\ta\t0.5\n7\tb\t-1\n' >neg.tsv
+pack --tsv --id id --field prob:f64 neg.tsv >neg.wnw 2>/dev/null
+fails 1 "record 2 \(id 7\): prob -1 is negative" "a negative weight names the record" sample -n 3 neg.wnw
+printf 'id\ttext\tprob\n0\ta\t0.5\n1\tb\tnan\n' >nan.tsv
+pack --tsv --field prob:f64 nan.tsv >nan.wnw 2>/dev/null
+fails 1 "record 2 \(id 1\): prob nan is not a number" "a NaN weight names the record" sample -n 3 nan.wnw
+fails 1 "record 2 \(id 1\): prob nan is not a number" "a NaN score names the record" \
+	sample --top 1 --by prob nan.wnw
+fails 1 "nothing to draw" "all weights zero" sample -n 3 --by prob -o /dev/null \
+	<(printf 'id\ttext\tprob\n0\ta\t0\n' | pack --tsv --field prob:f64)
+fails 1 "field 'text' is bytes, not a number" "a text field is not a weight" sample -n 3 --by text pool.wnw
+fails 2 "exactly one of" "-n with --top" sample -n 3 --top 3 pool.wnw
+fails 2 "exactly one of" "no mode" sample pool.wnw
+fails 2 "goes with -n" "--without-replacement with --top" sample --top 3 --without-replacement pool.wnw
+fails 2 "takes no --by" "--random with --by" sample --random 3 --by prob pool.wnw
+fails 2 "-n: '0'" "-n 0" sample -n 0 pool.wnw
+fails 2 "--seed: 'x'" "a bad seed" sample -n 3 --seed x pool.wnw
+head -c 200 pool.wnw >cut.wnw
+fails 1 "trunc" "a truncated input" sample -n 3 cut.wnw

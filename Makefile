@@ -37,7 +37,7 @@ MAN7 = $(wildcard man/man7/*.7)
 
 DEBS = gcc make zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libopenblas-dev libutf8proc-dev \
 	libxxhash-dev zstd mandoc clang python3 python3-numpy parallel gnuplot-nox
-BENCH_DEBS = python3-faiss hyperfine
+BENCH_DEBS = python3-faiss python3-sklearn hyperfine
 
 .PHONY: all deps bench-deps check unit e2e fuzz lint install demo clean bench
 all: $(LIB) $(BINS) $(UNITBINS)

@@ -1,28 +1,19 @@
 /* writer.c: writes a winnow stream (winnow(5)) to stdout or to FILE by way of a temporary file that is
  * renamed only after the trailer is written, plain or zstd-compressed. Records are built in place in
  * the output buffer, field by field, so pass-through costs one copy. */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zstd.h>
 
 #include "crc.h"
 #include "format.h"
+#include "sink.h"
 #include "winnow.h"
 
 #define FLUSH_AT (1u << 20)
 
 struct wnw_writer {
-	int fd;
-	char *path, *tmp; /* tmp: the temporary file, NULL when writing stdout */
-	ZSTD_CStream *cs;
-	uint8_t *zout;
-	size_t zcap;
+	struct wnw_sink sink;
 	uint8_t *buf;     /* pending output; the record being built starts at rec */
 	size_t used, cap, rec;
 	struct wnw_schema schema;
@@ -33,79 +24,10 @@ struct wnw_writer {
 	int failed;       /* an allocation failed while building the record */
 };
 
-/* Temporary outputs to remove when a signal ends the process. A signal handler can only reach them
- * through static storage; this is the one place in common/ that keeps any. */
-#define MAX_TMP 16
-static char *volatile tmp_paths[MAX_TMP];
-
-static void unlink_tmp_and_reraise(int sig)
-{
-	for (int i = 0; i < MAX_TMP; i++)
-		if (tmp_paths[i] != NULL)
-			unlink(tmp_paths[i]);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-void wnw_cleanup_on_signal(void)
-{
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = unlink_tmp_and_reraise;
-		sigaction(sigs[i], &sa, NULL);
-	}
-}
-
-static void track_tmp(char *path, int on)
-{
-	for (int i = 0; i < MAX_TMP; i++)
-		if (on ? tmp_paths[i] == NULL : tmp_paths[i] == path) {
-			tmp_paths[i] = on ? path : NULL;
-			return;
-		}
-}
-
-static int write_all(struct wnw_writer *w, const uint8_t *p, size_t n, struct wnw_err *e)
-{
-	while (n > 0) {
-		ssize_t k = write(w->fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			if (errno == EPIPE)
-				return wnw_errf(e, WNW_EXIT_PIPE, "downstream closed");
-			return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: write: %s", w->tmp ? w->path : "stdout",
-					strerror(errno));
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int emit(struct wnw_writer *w, const uint8_t *p, size_t n, ZSTD_EndDirective end, struct wnw_err *e)
-{
-	if (w->cs == NULL)
-		return write_all(w, p, n, e);
-	ZSTD_inBuffer in = {p, n, 0};
-	size_t left;
-	do {
-		ZSTD_outBuffer out = {w->zout, w->zcap, 0};
-		left = ZSTD_compressStream2(w->cs, &out, &in, end);
-		if (ZSTD_isError(left))
-			return wnw_errf(e, WNW_EXIT_SYSTEM, "zstd: %s", ZSTD_getErrorName(left));
-		if (write_all(w, w->zout, out.pos, e) < 0)
-			return -1;
-	} while (end == ZSTD_e_end ? left != 0 : in.pos < in.size);
-	return 0;
-}
-
 /* Sends everything before the record being built. */
 static int flush(struct wnw_writer *w, struct wnw_err *e)
 {
-	if (emit(w, w->buf, w->rec, ZSTD_e_continue, e) < 0)
+	if (wnw_sink_write(&w->sink, w->buf, w->rec, 0, e) < 0)
 		return -1;
 	memmove(w->buf, w->buf + w->rec, w->used - w->rec);
 	w->used -= w->rec;
@@ -150,31 +72,6 @@ static void le64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-static int open_output(struct wnw_writer *w, const char *path, struct wnw_err *e)
-{
-	if (path == NULL || strcmp(path, "-") == 0) {
-		w->fd = 1;
-		return 0;
-	}
-	size_t n = strlen(path);
-	if ((w->path = strdup(path)) == NULL || (w->tmp = malloc(n + 16)) == NULL)
-		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-	snprintf(w->tmp, n + 16, "%s.tmp.XXXXXX", path);
-	w->fd = mkstemp(w->tmp);
-	if (w->fd < 0) {
-		int err = errno;
-		free(w->tmp);
-		w->tmp = NULL;
-		return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: cannot create: %s", path, strerror(err));
-	}
-	track_tmp(w->tmp, 1);
-	/* mkstemp makes the file 0600; the finished file gets the permissions any new file would. */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(w->fd, 0666 & ~mask);
-	return 0;
-}
-
 struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s, int zlevel,
 				   struct wnw_err *e)
 {
@@ -186,7 +83,7 @@ struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s,
 		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 		return NULL;
 	}
-	w->fd = -1;
+	w->sink.fd = -1;
 	w->cap = 2 * FLUSH_AT;
 	w->crc = 0;
 	if ((w->buf = malloc(w->cap)) == NULL) {
@@ -195,17 +92,7 @@ struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s,
 	}
 	if (wnw_schema_copy(&w->schema, s, e) < 0 || wnw_header_encode(s, &hdr, &hlen, e) < 0)
 		goto fail;
-	if (zlevel > 0) {
-		w->cs = ZSTD_createCStream();
-		w->zcap = ZSTD_CStreamOutSize();
-		w->zout = malloc(w->zcap);
-		if (w->cs == NULL || w->zout == NULL) {
-			wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-			goto fail;
-		}
-		ZSTD_CCtx_setParameter(w->cs, ZSTD_c_compressionLevel, zlevel);
-	}
-	if (open_output(w, path, e) < 0)
+	if (wnw_sink_open(&w->sink, path, zlevel, e) < 0)
 		goto fail;
 	uint8_t fixed[WNW_HEADER_FIXED];
 	memcpy(fixed, WNW_MAGIC, 8);
@@ -382,11 +269,7 @@ uint64_t wnw_writer_count(const struct wnw_writer *w) { return w->count; }
 
 static void writer_free(struct wnw_writer *w)
 {
-	ZSTD_freeCStream(w->cs);
-	free(w->zout);
 	free(w->buf);
-	free(w->path);
-	free(w->tmp);
 	wnw_schema_free(&w->schema);
 	free(w);
 }
@@ -409,33 +292,20 @@ int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e)
 	}
 	memcpy(w->buf + w->rec, t, sizeof t);
 	w->rec = w->used;
-	if (flush(w, e) < 0 || (w->cs != NULL && emit(w, NULL, 0, ZSTD_e_end, e) < 0)) {
+	if (wnw_sink_write(&w->sink, w->buf, w->rec, 1, e) < 0) {
 		wnw_writer_abort(w);
 		return -1;
 	}
-	if (w->tmp != NULL) {
-		if (close(w->fd) < 0 || rename(w->tmp, w->path) < 0) {
-			wnw_errf(e, WNW_EXIT_SYSTEM, "%s: %s", w->path, strerror(errno));
-			w->fd = -1;
-			wnw_writer_abort(w);
-			return -1;
-		}
-		track_tmp(w->tmp, 0);
-	}
+	int rc = wnw_sink_commit(&w->sink, e);
 	writer_free(w);
-	return 0;
+	return rc;
 }
 
 void wnw_writer_abort(struct wnw_writer *w)
 {
 	if (w == NULL)
 		return;
-	if (w->tmp != NULL) {
-		if (w->fd >= 0)
-			close(w->fd);
-		unlink(w->tmp);
-		track_tmp(w->tmp, 0);
-	}
+	wnw_sink_abort(&w->sink);
 	writer_free(w);
 }
 

@@ -76,3 +76,7 @@ truthy "but not -o" "! inspect prov.wnw | sed -n '/^provenance:/,/^records:/p' |
 pack --text text two.jsonl >a.wnw
 pack -o b.wnw --text text two.jsonl
 same "so the same work gives the same bytes whatever the output option" "$(md5sum <a.wnw)" "$(md5sum <b.wnw)"
+
+# -o to a device writes it in place: renaming a temporary file over /dev/null would replace it
+ok "-o /dev/null is accepted" pack -o /dev/null two.jsonl
+truthy "and /dev/null is still the null device" '[ -c /dev/null ]'

@@ -1,0 +1,168 @@
+/* sink.c: output to stdout, a device, or a file renamed into place when complete (sink.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sink.h"
+
+/* Temporary outputs to remove when a signal ends the process. A signal handler can only reach them
+ * through static storage; this is the one place in common/ that keeps any. */
+#define MAX_TMP 64
+static char *volatile tmp_paths[MAX_TMP];
+
+static void unlink_tmp_and_reraise(int sig)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmp_paths[i] != NULL)
+			unlink(tmp_paths[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void wnw_cleanup_on_signal(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = unlink_tmp_and_reraise;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static void track_tmp(char *path, int on)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (on ? tmp_paths[i] == NULL : tmp_paths[i] == path) {
+			tmp_paths[i] = on ? path : NULL;
+			return;
+		}
+}
+
+static int open_file(struct wnw_sink *s, const char *path, struct wnw_err *e)
+{
+	struct stat st;
+
+	/* A device or a fifo (-o /dev/null) is written in place: a rename over it would replace it. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if ((s->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: cannot open: %s", path, strerror(errno));
+		s->own_fd = 1;
+		return 0;
+	}
+	size_t n = strlen(path);
+	if ((s->path = strdup(path)) == NULL || (s->tmp = malloc(n + 16)) == NULL)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	snprintf(s->tmp, n + 16, "%s.tmp.XXXXXX", path);
+	if ((s->fd = mkstemp(s->tmp)) < 0) {
+		int err = errno;
+		free(s->tmp);
+		s->tmp = NULL;
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: cannot create: %s", path, strerror(err));
+	}
+	track_tmp(s->tmp, 1);
+	/* mkstemp makes the file 0600; the finished file gets the permissions any new file would. */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(s->fd, 0666 & ~mask);
+	return 0;
+}
+
+int wnw_sink_open(struct wnw_sink *s, const char *path, int zlevel, struct wnw_err *e)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = 1;
+	if (zlevel > 0) {
+		s->cs = ZSTD_createCStream();
+		s->zcap = ZSTD_CStreamOutSize();
+		s->zout = malloc(s->zcap);
+		if (s->cs == NULL || s->zout == NULL ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(s->cs, ZSTD_c_compressionLevel, zlevel))) {
+			wnw_sink_abort(s);
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "zstd: cannot set up level %d", zlevel);
+		}
+	}
+	if (path != NULL && strcmp(path, "-") != 0 && open_file(s, path, e) < 0) {
+		wnw_sink_abort(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_all(struct wnw_sink *s, const unsigned char *p, size_t n, struct wnw_err *e)
+{
+	while (n > 0) {
+		ssize_t k = write(s->fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			if (errno == EPIPE)
+				return wnw_errf(e, WNW_EXIT_PIPE, "downstream closed");
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: write: %s", s->path ? s->path : "stdout",
+					strerror(errno));
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int wnw_sink_write(struct wnw_sink *s, const void *p, size_t n, int end, struct wnw_err *e)
+{
+	if (s->cs == NULL)
+		return write_all(s, p, n, e);
+	ZSTD_inBuffer in = {p, n, 0};
+	size_t left;
+	do {
+		ZSTD_outBuffer out = {s->zout, s->zcap, 0};
+		left = ZSTD_compressStream2(s->cs, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+		if (ZSTD_isError(left))
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "zstd: %s", ZSTD_getErrorName(left));
+		if (write_all(s, s->zout, out.pos, e) < 0)
+			return -1;
+	} while (end ? left != 0 : in.pos < in.size);
+	return 0;
+}
+
+static void release(struct wnw_sink *s)
+{
+	if (s->own_fd)
+		close(s->fd);
+	ZSTD_freeCStream(s->cs);
+	free(s->zout);
+	free(s->path);
+	free(s->tmp);
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+}
+
+int wnw_sink_commit(struct wnw_sink *s, struct wnw_err *e)
+{
+	if (s->tmp != NULL) {
+		if (close(s->fd) < 0 || rename(s->tmp, s->path) < 0) {
+			wnw_errf(e, WNW_EXIT_SYSTEM, "%s: %s", s->path, strerror(errno));
+			s->fd = -1;
+			wnw_sink_abort(s);
+			return -1;
+		}
+		track_tmp(s->tmp, 0);
+	}
+	release(s);
+	return 0;
+}
+
+void wnw_sink_abort(struct wnw_sink *s)
+{
+	if (s->tmp != NULL) {
+		if (s->fd >= 0)
+			close(s->fd);
+		unlink(s->tmp);
+		track_tmp(s->tmp, 0);
+	}
+	release(s);
+}

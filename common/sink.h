@@ -1,0 +1,30 @@
+/* sink.h: where every program's output goes, stream or text: stdout, a device written in place, or
+ * FILE by way of a temporary file beside it that is renamed only when the output is complete (and
+ * removed on failure or on SIGINT, SIGTERM, SIGHUP); plain or zstd-compressed. Never prints, never
+ * exits; a closed downstream pipe is reported as WNW_EXIT_PIPE. */
+#ifndef WINNOW_SINK_H
+#define WINNOW_SINK_H
+
+#include <stddef.h>
+#include <zstd.h>
+
+#include "winnow.h"
+
+struct wnw_sink {
+	int fd, own_fd;    /* own_fd: a device opened by name, closed at the end */
+	char *path, *tmp;  /* tmp: the temporary file, NULL for stdout or a device */
+	ZSTD_CStream *cs;  /* NULL when writing plain */
+	unsigned char *zout;
+	size_t zcap;
+};
+
+/* path NULL or "-" is stdout; zlevel 0 plain, 1..22 zstd. On failure nothing is left to free. */
+int wnw_sink_open(struct wnw_sink *s, const char *path, int zlevel, struct wnw_err *e);
+/* Writes n bytes, compressed when zstd; end also finishes the zstd frame. */
+int wnw_sink_write(struct wnw_sink *s, const void *p, size_t n, int end, struct wnw_err *e);
+/* Closes the output and renames the temporary file into place; frees what the sink holds. */
+int wnw_sink_commit(struct wnw_sink *s, struct wnw_err *e);
+/* Drops the output, removing the temporary file; frees what the sink holds. Safe after commit. */
+void wnw_sink_abort(struct wnw_sink *s);
+
+#endif

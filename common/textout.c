@@ -1,0 +1,122 @@
+/* textout.c: buffered, optionally zstd-compressed output to stdout or to a file renamed into place. */
+#include "textout.h"
+#include "sink.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TOUT_BUF (256u << 10)
+
+struct wnw_tout {
+	struct wnw_sink sink;
+	char *buf;
+	size_t n;
+	int64_t base; /* offset of stdout when we started */
+};
+
+/* Writes (or compresses) the buffer; with end, also ends the zstd frame. */
+static int flush(struct wnw_tout *t, int end, struct wnw_err *e)
+{
+	int rc = wnw_sink_write(&t->sink, t->buf, t->n, end, e);
+	t->n = 0;
+	return rc;
+}
+
+struct wnw_tout *wnw_tout_open(const char *path, int zlevel, struct wnw_err *e)
+{
+	struct wnw_tout *t = calloc(1, sizeof *t);
+	if (!t || !(t->buf = malloc(TOUT_BUF))) {
+		free(t);
+		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+		return NULL;
+	}
+	if (wnw_sink_open(&t->sink, path, zlevel, e) < 0) {
+		free(t->buf);
+		free(t);
+		return NULL;
+	}
+	if (t->sink.tmp == NULL) {
+		off_t off = lseek(t->sink.fd, 0, SEEK_CUR);
+		t->base = off < 0 ? 0 : (int64_t)off;
+	}
+	return t;
+}
+
+int wnw_tout_write(struct wnw_tout *t, const void *p, size_t n, struct wnw_err *e)
+{
+	if (n >= TOUT_BUF) {
+		if (flush(t, 0, e) < 0)
+			return -1;
+		if (!t->sink.cs)
+			return wnw_sink_write(&t->sink, p, n, 0, e);
+	}
+	const char *s = p;
+	while (n > 0) {
+		size_t k = TOUT_BUF - t->n < n ? TOUT_BUF - t->n : n;
+		memcpy(t->buf + t->n, s, k);
+		t->n += k;
+		s += k;
+		n -= k;
+		if (t->n == TOUT_BUF && flush(t, 0, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int wnw_tout_printf(struct wnw_tout *t, struct wnw_err *e, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "bad format");
+	if ((size_t)n < sizeof small)
+		return wnw_tout_write(t, small, (size_t)n, e);
+	char *big = malloc((size_t)n + 1);
+	if (!big)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	int rc = wnw_tout_write(t, big, (size_t)n, e);
+	free(big);
+	return rc;
+}
+
+int wnw_tout_seekable(struct wnw_tout *t, int64_t *base, struct wnw_err *e)
+{
+	struct stat st;
+	/* pwrite on a descriptor opened for appending (>>) would append, not rewrite. */
+	int fl = fcntl(t->sink.fd, F_GETFL);
+	if (t->sink.cs || fstat(t->sink.fd, &st) < 0 || !S_ISREG(st.st_mode) || fl < 0 || (fl & O_APPEND))
+		return -1;
+	if (flush(t, 0, e) < 0)
+		return -2;
+	*base = t->sink.tmp ? 0 : t->base;
+	return t->sink.fd;
+}
+
+int wnw_tout_close(struct wnw_tout *t, struct wnw_err *e)
+{
+	int rc = flush(t, 1, e);
+	if (rc == 0)
+		rc = wnw_sink_commit(&t->sink, e);
+	wnw_tout_abort(t);
+	return rc;
+}
+
+void wnw_tout_abort(struct wnw_tout *t)
+{
+	if (!t)
+		return;
+	wnw_sink_abort(&t->sink);
+	free(t->buf);
+	free(t);
+}

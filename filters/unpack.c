@@ -1,0 +1,546 @@
+/* unpack: a winnow stream to JSONL, TSV, a list of ids, or a .npy matrix. */
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonl.h"
+#include "npy.h"
+#include "prog.h"
+#include "textout.h"
+
+enum { OPT_ADD = 0x100, OPT_TSV, OPT_IDS, OPT_NPY };
+enum mode { JSONL, TSV, IDS, NPY };
+
+static const struct option longopts[] = {
+	{"add", required_argument, NULL, OPT_ADD},
+	{"tsv", required_argument, NULL, OPT_TSV},
+	{"ids", no_argument, NULL, OPT_IDS},
+	{"npy", required_argument, NULL, OPT_NPY},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct wnw_spec spec = {
+	"unpack",
+	"[--add FIELD,... | --tsv FIELD,... | --ids | --npy FIELD] [-o FILE] [-z [LEVEL]] [FILE ...]",
+	"Writes the records of winnow streams as JSONL (default): the json field as it is, or an object\n"
+	"of the scalar and text fields when there is no json field.\n"
+	"      --add FIELD,...   merge these fields into each JSON object\n"
+	"      --tsv FIELD,...   tab-separated values of these fields, after a header line\n"
+	"      --ids             the id field, one per line\n"
+	"      --npy FIELD       a vector (or numeric) field as a .npy array that numpy.load reads\n",
+	"",
+	longopts,
+	WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+};
+
+/* Everything the output loop needs, so that any failure can drop a half-written output file. */
+struct out {
+	struct wnw_cmd *cmd;
+	struct wnw_tout *t;
+	FILE *spool; /* --npy to an output that cannot be rewritten in place */
+	int npy_fd;  /* --npy to a file rewritten in place, else -1 */
+	int64_t npy_base;
+	size_t npy_hdr;
+	struct wnw_buf line;
+};
+
+_Noreturn static void die_err(struct out *o, const struct wnw_err *e)
+{
+	wnw_tout_abort(o->t);
+	o->t = NULL;
+	wnw_die_err(o->cmd, e);
+}
+
+_Noreturn static void die_data(struct out *o, const struct wnw_rec *rec, const char *name, const char *what,
+			       const char *field)
+{
+	struct wnw_err e;
+	wnw_errf(&e, WNW_EXIT_DATA, "%s: record %llu: field '%s' %s", name, (unsigned long long)rec->number,
+		 field, what);
+	die_err(o, &e);
+}
+
+static void put(struct out *o, const void *p, size_t n)
+{
+	struct wnw_err e;
+	if (wnw_tout_write(o->t, p, n, &e) < 0)
+		die_err(o, &e);
+}
+
+/* --- values as text ------------------------------------------------------------------------------ */
+
+static void add(struct wnw_buf *b, const struct out *o, const void *p, size_t n)
+{
+	if (n > b->cap - b->n) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->n < n)
+			cap *= 2;
+		b->p = wnw_xrealloc(o->cmd, b->p, cap);
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void addf(struct wnw_buf *b, const struct out *o, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void addf(struct wnw_buf *b, const struct out *o, const char *fmt, ...)
+{
+	char tmp[64];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	add(b, o, tmp, n < 0 ? 0 : (size_t)n);
+}
+
+/* Numbers are printed so that they read back exactly: 9 significant digits for f32, 17 for f64.
+ * JSON has no NaN or infinity: those become null there. */
+static void add_float(struct wnw_buf *b, const struct out *o, double v, int digits, int json)
+{
+	if (json && !isfinite(v))
+		add(b, o, "null", 4);
+	else
+		addf(b, o, "%.*g", digits, v);
+}
+
+/* A JSON string; returns -1 when s is not UTF-8 (a JSON text cannot hold it). */
+static int add_json_string(struct wnw_buf *b, const struct out *o, const uint8_t *s, size_t n)
+{
+	if (!wnw_utf8_valid((const char *)s, n))
+		return -1;
+	add(b, o, "\"", 1);
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		add(b, o, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': add(b, o, "\\\"", 2); break;
+		case '\\': add(b, o, "\\\\", 2); break;
+		case '\n': add(b, o, "\\n", 2); break;
+		case '\t': add(b, o, "\\t", 2); break;
+		case '\r': add(b, o, "\\r", 2); break;
+		default: addf(b, o, "\\u%04x", c); break;
+		}
+	}
+	add(b, o, s + run, n - run);
+	add(b, o, "\"", 1);
+	return 0;
+}
+
+/* A TSV cell: backslash, tab, newline and carriage return are written as \\, \t, \n, \r. */
+static void add_tsv_string(struct wnw_buf *b, const struct out *o, const uint8_t *s, size_t n)
+{
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n"
+				: s[i] == '\r' ? "\\r" : NULL;
+		if (!esc)
+			continue;
+		add(b, o, s + run, i - run);
+		add(b, o, esc, 2);
+		run = i + 1;
+	}
+	add(b, o, s + run, n - run);
+}
+
+/* Field f of rec as JSON (json != 0) or as a TSV cell. */
+static void add_value(struct wnw_buf *b, struct out *o, const struct wnw_rec *rec, int f, int json,
+		      const char *name)
+{
+	const struct wnw_field *fd = &rec->schema->fields[f];
+	size_t n;
+	const uint8_t *p;
+	switch (fd->type) {
+	case WNW_U64:
+		addf(b, o, "%llu", (unsigned long long)wnw_get_u64(rec, f));
+		break;
+	case WNW_F32:
+		add_float(b, o, wnw_get_f32(rec, f), 9, json);
+		break;
+	case WNW_F64:
+		add_float(b, o, wnw_get_f64(rec, f), 17, json);
+		break;
+	case WNW_BYTES:
+		p = wnw_get_bytes(rec, f, &n);
+		if (!json)
+			add_tsv_string(b, o, p, n);
+		else if (add_json_string(b, o, p, n) < 0)
+			die_data(o, rec, name, "is not valid UTF-8, so it cannot go into JSON", fd->name);
+		break;
+	case WNW_VEC:
+		p = wnw_get_vec_raw(rec, f);
+		if (json)
+			add(b, o, "[", 1);
+		for (uint32_t i = 0; i < fd->dim; i++) {
+			if (i)
+				add(b, o, ",", 1);
+			add_float(b, o, wnw_lef32(p + 4 * (size_t)i), 9, json);
+		}
+		if (json)
+			add(b, o, "]", 1);
+		break;
+	case WNW_NBR:
+		n = wnw_nbr_count(rec, f);
+		if (json)
+			add(b, o, "[", 1);
+		for (uint32_t i = 0; i < n; i++) {
+			struct wnw_nbr nb = wnw_nbr_at(rec, f, i);
+			addf(b, o, json ? "%s[%llu," : "%s%llu:", i ? "," : "", (unsigned long long)nb.id);
+			add_float(b, o, nb.dist, 9, json);
+			if (json)
+				add(b, o, "]", 1);
+		}
+		if (json)
+			add(b, o, "]", 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- field lists ------------------------------------------------------------------------------- */
+
+struct list {
+	int n;
+	int *idx;
+	char **names;
+	char *copy; /* the names point into it */
+};
+
+/* Resolves "a,b,c" against the schema; every name must exist. */
+static void parse_list(struct wnw_cmd *cmd, const struct wnw_reader *r, const char *opt, const char *arg,
+		       struct list *l)
+{
+	char *copy = strdup(arg), *save = NULL;
+	if (!copy)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+	l->copy = copy;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		l->idx = wnw_xrealloc(cmd, l->idx, (size_t)(l->n + 1) * sizeof *l->idx);
+		l->names = wnw_xrealloc(cmd, l->names, (size_t)(l->n + 1) * sizeof *l->names);
+		l->idx[l->n] = wnw_xfield(cmd, r, tok, 0, NULL);
+		l->names[l->n] = tok;
+		for (int k = 0; k < l->n; k++)
+			if (l->idx[k] == l->idx[l->n])
+				wnw_usage(cmd, "%s: field '%s' named twice", opt, tok);
+		l->n++;
+	}
+	if (l->n == 0)
+		wnw_usage(cmd, "%s: no field named", opt);
+}
+
+/* --- the output modes -------------------------------------------------------------------------- */
+
+struct job {
+	enum mode mode;
+	const char *list_arg;
+	const char *npy_field;
+	struct list list;
+	int json_f, id_f, npy_f;
+	const char *npy_descr;
+	uint32_t npy_cols;
+	size_t npy_item;
+	uint64_t rows;
+};
+
+/* JSONL with a json field and --add fields: splice them in before the closing brace when none exists
+ * yet (so the original bytes stay as they are), else rebuild the object with jansson. */
+static void jsonl_merge(struct out *o, struct job *jb, const struct wnw_rec *rec, const char *name,
+			const uint8_t *js, size_t n)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb((const char *)js, n, JSON_ALLOW_NUL, &jerr);
+	if (!root || !json_is_object(root)) {
+		json_decref(root);
+		die_data(o, rec, name, "is not a JSON object", "json");
+	}
+	int clash = 0;
+	for (int i = 0; i < jb->list.n; i++)
+		clash |= json_object_get(root, jb->list.names[i]) != NULL;
+	struct wnw_buf *b = &o->line;
+	b->n = 0;
+	if (!clash) {
+		size_t end = n;
+		while (end > 0 && js[end - 1] != '}')
+			end--;
+		add(b, o, js, end - 1);
+		int first = json_object_size(root) == 0;
+		for (int i = 0; i < jb->list.n; i++) {
+			add(b, o, first && i == 0 ? "" : ",", first && i == 0 ? 0 : 1);
+			add_json_string(b, o, (const uint8_t *)jb->list.names[i], strlen(jb->list.names[i]));
+			add(b, o, ":", 1);
+			add_value(b, o, rec, jb->list.idx[i], 1, name);
+		}
+		add(b, o, js + end - 1, n - (end - 1));
+	} else {
+		struct wnw_buf v = {0};
+		for (int i = 0; i < jb->list.n; i++) {
+			v.n = 0;
+			add_value(&v, o, rec, jb->list.idx[i], 1, name);
+			json_t *val = json_loadb(v.p, v.n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+			if (!val || json_object_set_new(root, jb->list.names[i], val) < 0)
+				wnw_die(o->cmd, WNW_EXIT_SYSTEM, "internal error: cannot merge field '%s'",
+					jb->list.names[i]);
+		}
+		free(v.p);
+		char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (s)
+			add(b, o, s, strlen(s));
+		else
+			wnw_die(o->cmd, WNW_EXIT_SYSTEM, "out of memory");
+		free(s);
+	}
+	json_decref(root);
+	add(b, o, "\n", 1);
+	put(o, b->p, b->n);
+}
+
+static void do_jsonl(struct out *o, struct job *jb, const struct wnw_rec *rec, const char *name)
+{
+	struct wnw_buf *b = &o->line;
+	if (jb->json_f >= 0) {
+		size_t n;
+		const uint8_t *js = wnw_get_bytes(rec, jb->json_f, &n);
+		if (memchr(js, '\n', n))
+			die_data(o, rec, name, "holds a newline, so it is not one JSON line", "json");
+		if (jb->list.n) {
+			jsonl_merge(o, jb, rec, name, js, n);
+			return;
+		}
+		b->n = 0;
+		add(b, o, js, n);
+		add(b, o, "\n", 1);
+		put(o, b->p, b->n);
+		return;
+	}
+	/* No json field: an object of the scalar and text fields, plus the --add fields. */
+	const struct wnw_schema *s = rec->schema;
+	b->n = 0;
+	add(b, o, "{", 1);
+	int first = 1;
+	for (uint32_t f = 0; f < s->nfields; f++) {
+		int listed = 0;
+		for (int i = 0; i < jb->list.n; i++)
+			listed |= jb->list.idx[i] == (int)f;
+		if (!listed && (s->fields[f].type == WNW_VEC || s->fields[f].type == WNW_NBR))
+			continue;
+		if (!first)
+			add(b, o, ",", 1);
+		first = 0;
+		add_json_string(b, o, (const uint8_t *)s->fields[f].name, strlen(s->fields[f].name));
+		add(b, o, ":", 1);
+		add_value(b, o, rec, (int)f, 1, name);
+	}
+	add(b, o, "}\n", 2);
+	put(o, b->p, b->n);
+}
+
+static void do_tsv(struct out *o, struct job *jb, const struct wnw_rec *rec, const char *name)
+{
+	struct wnw_buf *b = &o->line;
+	b->n = 0;
+	for (int i = 0; i < jb->list.n; i++) {
+		if (i)
+			add(b, o, "\t", 1);
+		add_value(b, o, rec, jb->list.idx[i], 0, name);
+	}
+	add(b, o, "\n", 1);
+	put(o, b->p, b->n);
+}
+
+static void npy_start(struct out *o, struct job *jb)
+{
+	struct wnw_err e;
+	o->npy_hdr = wnw_npy_header_size(jb->npy_descr, jb->npy_cols);
+	o->npy_fd = wnw_tout_seekable(o->t, &o->npy_base, &e);
+	if (o->npy_fd == -2)
+		die_err(o, &e);
+	if (o->npy_fd >= 0) {
+		char hdr[512];
+		wnw_npy_format_header(hdr, o->npy_hdr, jb->npy_descr, 0, jb->npy_cols);
+		put(o, hdr, o->npy_hdr);
+		return;
+	}
+	o->spool = tmpfile();
+	if (!o->spool)
+		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "cannot create a temporary file: %m");
+}
+
+static void do_npy(struct out *o, struct job *jb, const struct wnw_rec *rec)
+{
+	/* The stream stores little-endian values, which is what '<f4', '<f8' and '<u8' say. */
+	const uint8_t *p = rec->data + rec->off[jb->npy_f];
+	size_t n = jb->npy_item * (jb->npy_cols ? jb->npy_cols : 1);
+	if (o->spool) {
+		if (fwrite(p, 1, n, o->spool) != n)
+			wnw_die(o->cmd, WNW_EXIT_SYSTEM, "temporary file: write error: %m");
+	} else {
+		put(o, p, n);
+	}
+	jb->rows++;
+}
+
+static void npy_finish(struct out *o, struct job *jb)
+{
+	struct wnw_err e;
+	char hdr[512];
+	wnw_npy_format_header(hdr, o->npy_hdr, jb->npy_descr, jb->rows, jb->npy_cols);
+	if (o->npy_fd >= 0) {
+		int64_t tmp;
+		if (wnw_tout_seekable(o->t, &tmp, &e) < 0)
+			die_err(o, &e);
+		if (pwrite(o->npy_fd, hdr, o->npy_hdr, (off_t)o->npy_base) != (ssize_t)o->npy_hdr)
+			wnw_die(o->cmd, WNW_EXIT_SYSTEM, "cannot rewrite the .npy header: %m");
+		return;
+	}
+	put(o, hdr, o->npy_hdr);
+	if (fflush(o->spool) != 0 || fseek(o->spool, 0, SEEK_SET) != 0)
+		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "temporary file: %m");
+	char buf[1 << 16];
+	size_t k;
+	while ((k = fread(buf, 1, sizeof buf, o->spool)) > 0)
+		put(o, buf, k);
+	if (ferror(o->spool))
+		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "temporary file: read error: %m");
+	fclose(o->spool);
+	o->spool = NULL;
+}
+
+/* Resolves the job's fields against the first stream's schema. */
+static void setup(struct wnw_cmd *cmd, struct job *jb, const struct wnw_reader *r)
+{
+	const struct wnw_schema *s = wnw_reader_schema(r);
+	jb->json_f = wnw_schema_find(s, "json");
+	if (jb->json_f >= 0 && s->fields[jb->json_f].type != WNW_BYTES)
+		jb->json_f = -1;
+	if (jb->list_arg)
+		parse_list(cmd, r, jb->mode == TSV ? "--tsv" : "--add", jb->list_arg, &jb->list);
+	if (jb->mode == IDS)
+		jb->id_f = wnw_xfield(cmd, r, "id", WNW_U64, NULL);
+	if (jb->mode == NPY) {
+		jb->npy_f = wnw_xfield(cmd, r, jb->npy_field, 0, NULL);
+		const struct wnw_field *f = &s->fields[jb->npy_f];
+		switch (f->type) {
+		case WNW_VEC: jb->npy_descr = "<f4", jb->npy_item = 4, jb->npy_cols = f->dim; break;
+		case WNW_F32: jb->npy_descr = "<f4", jb->npy_item = 4; break;
+		case WNW_F64: jb->npy_descr = "<f8", jb->npy_item = 8; break;
+		case WNW_U64: jb->npy_descr = "<u8", jb->npy_item = 8; break;
+		default:
+			wnw_die(cmd, WNW_EXIT_DATA, "%s: field '%s' is %s: --npy takes a vector or a number",
+				wnw_reader_name(r), f->name, wnw_type_name(f->type));
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct wnw_cmd cmd;
+	struct job jb = {.mode = JSONL, .json_f = -1, .id_f = -1, .npy_f = -1};
+	struct out o = {.cmd = &cmd, .npy_fd = -1};
+	struct wnw_err e;
+	int ch, modes = 0;
+
+	wnw_cmd_init(&cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
+		switch (ch) {
+		case OPT_ADD:
+			jb.list_arg = cmd.optarg;
+			break;
+		case OPT_TSV:
+			jb.mode = TSV, jb.list_arg = cmd.optarg, modes++;
+			break;
+		case OPT_IDS:
+			jb.mode = IDS, modes++;
+			break;
+		case OPT_NPY:
+			jb.mode = NPY, jb.npy_field = cmd.optarg, modes++;
+			break;
+		default:
+			wnw_usage(&cmd, "unknown option");
+		}
+	}
+	if (modes > 1)
+		wnw_usage(&cmd, "--tsv, --ids and --npy exclude each other");
+	if (modes == 1 && jb.mode != TSV && jb.list_arg)
+		wnw_usage(&cmd, "--add goes with JSONL output only");
+	if (jb.mode == TSV && jb.list_arg == NULL)
+		wnw_usage(&cmd, "--tsv needs a list of fields");
+	int nin = wnw_cmd_nargs(&cmd);
+	char **in = wnw_cmd_args(&cmd);
+	static char dash[] = "-";
+	char *stdin_only[] = {dash};
+	if (nin == 0) {
+		in = stdin_only;
+		nin = 1;
+	}
+
+	struct wnw_schema first;
+	wnw_schema_init(&first);
+	for (int i = 0; i < nin; i++) {
+		struct wnw_reader *r = wnw_reader_open(in[i], &e);
+		if (!r)
+			die_err(&o, &e);
+		const struct wnw_schema *s = wnw_reader_schema(r);
+		if (i == 0) {
+			setup(&cmd, &jb, r);
+			if (wnw_schema_copy(&first, s, &e) < 0)
+				wnw_die_err(&cmd, &e);
+			if (!(o.t = wnw_tout_open(cmd.output, cmd.zlevel, &e)))
+				wnw_die_err(&cmd, &e);
+			for (int k = 0; jb.mode == TSV && k < jb.list.n; k++) {
+				put(&o, jb.list.names[k], strlen(jb.list.names[k]));
+				put(&o, k + 1 < jb.list.n ? "\t" : "\n", 1);
+			}
+			if (jb.mode == NPY)
+				npy_start(&o, &jb);
+		} else if (!wnw_schema_same_fields(&first, s)) {
+			char a[512], b[512];
+			wnw_schema_describe(&first, a, sizeof a);
+			wnw_schema_describe(s, b, sizeof b);
+			wnw_errf(&e, WNW_EXIT_DATA, "%s: schema (%s) differs from that of %s (%s)", in[i], b, in[0], a);
+			die_err(&o, &e);
+		}
+		const char *name = wnw_reader_name(r);
+		struct wnw_rec rec;
+		int got;
+		while ((got = wnw_reader_next(r, &rec, &e)) > 0) {
+			switch (jb.mode) {
+			case JSONL: do_jsonl(&o, &jb, &rec, name); break;
+			case TSV: do_tsv(&o, &jb, &rec, name); break;
+			case IDS:
+				o.line.n = 0;
+				addf(&o.line, &o, "%llu\n", (unsigned long long)wnw_get_u64(&rec, jb.id_f));
+				put(&o, o.line.p, o.line.n);
+				break;
+			case NPY: do_npy(&o, &jb, &rec); break;
+			}
+			if (cmd.progress)
+				wnw_progress(&cmd, r);
+		}
+		if (got < 0)
+			die_err(&o, &e);
+		if (cmd.progress)
+			wnw_progress_done(&cmd, r);
+		wnw_reader_close(r);
+	}
+	if (jb.mode == NPY)
+		npy_finish(&o, &jb);
+	if (wnw_tout_close(o.t, &e) < 0) {
+		o.t = NULL;
+		die_err(&o, &e);
+	}
+	wnw_schema_free(&first);
+	free(jb.list.idx);
+	free(jb.list.names);
+	free(jb.list.copy);
+	free(o.line.p);
+	return WNW_EXIT_OK;
+}

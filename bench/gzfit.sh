@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/gzfit.sh: gzfit on the evaluation corpus (../shared/eval/public: 20,000 pool examples of
+# 200-2000 bytes, 100 python targets), in one run:
+#  - exact mode (-j 2) beside bench/gzfit_ref.py, plain Python gzip over 2 processes: same data,
+#    identical scores, pairs/s and MB/s (MB of x ++ t compressed per second);
+#  - fast mode variants: speed-up over exact mode, Spearman rank agreement with it;
+#  - selection quality of the top K = 1000 of each with ../shared/eval/quality.py.
+# Times are wall seconds and cpu seconds (user + sys) of single runs: the machine may be shared, so
+# compare the ratios within one run. Usage: B=build/rel bench/gzfit.sh [LEVELS]  (default "9 1");
+# N=300 bench/gzfit.sh takes only the first N pool examples, for a quick look.
+set -eu
+cd "$(dirname "$0")/.."
+B=$(cd "${B:-build/rel}" && pwd)
+LEVELS=${1:-9 1}
+PY=/usr/bin/python3
+EVAL=$(cd .. && pwd)/shared/eval
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+export PATH="$B/bin:$PATH" SOURCE_DATE_EPOCH=0
+K=1000
+
+zstd -dc "$EVAL/public/pool.jsonl.zst" | head -n "${N:-20000}" >"$T/pool.jsonl"
+zstd -dc "$EVAL/public/query.jsonl.zst" >"$T/query.jsonl"
+pack --id id "$T/pool.jsonl" >"$T/pool.wnw" 2>/dev/null
+pack --id id "$T/query.jsonl" >"$T/query.wnw" 2>/dev/null
+read -r NP NT PB TB < <($PY -c '
+import json, sys
+p = [len(json.loads(l)["text"].encode()) for l in open(sys.argv[1])]
+t = [len(json.loads(l)["text"].encode()) for l in open(sys.argv[2])]
+print(len(p), len(t), sum(p), sum(t))' "$T/pool.jsonl" "$T/query.jsonl")
+PAIRS=$((NP * NT))
+PAIRBYTES=$((PB * NT + TB * NP)) # bytes of all x ++ t
+echo "pool: $NP examples, $PB bytes; targets: $NT, $TB bytes; $PAIRS pairs, $PAIRBYTES bytes of x ++ t"
+
+# run NAME CMD...: runs CMD with stdout to $T/NAME.out; sets W (wall s) and C (cpu s)
+run() {
+	local name=$1; shift
+	/usr/bin/time -f "%e %U %S" -o "$T/time" "$@" >"$T/$name.out" 2>"$T/$name.err" ||
+		{ echo "$name failed:"; cat "$T/$name.err"; exit 1; }
+	read -r W u s <"$T/time"
+	C=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
+}
+# scores NAME: id<TAB>score of a gzfit output $T/NAME.out into $T/NAME.tsv, and the top K as selection
+scores() {
+	unpack --tsv id,score "$T/$1.out" >"$T/$1.tsv"
+	sample --top $K --by score "$T/$1.out" 2>/dev/null | unpack --tsv id | tail -n +2 |
+		awk '{ printf "{\"id\": %s}\n", $1 }' >"$T/sel_$1.jsonl"
+}
+# spearman A B: rank correlation of two score files over the same ids
+spearman() {
+	$PY -c '
+import sys, numpy as np
+def load(f):
+    d = np.loadtxt(f, skiprows=1, delimiter="\t")
+    return d[np.argsort(d[:, 0]), 1]
+def rank(v):
+    o = np.argsort(v, kind="stable"); r = np.empty(len(v)); r[o] = np.arange(len(v))
+    u, inv, c = np.unique(v, return_inverse=True, return_counts=True)
+    s = np.zeros(len(u)); np.add.at(s, inv, r); return (s / c)[inv]
+print("%.3f" % np.corrcoef(rank(load(sys.argv[1])), rank(load(sys.argv[2])))[0, 1])' "$1" "$2"
+}
+maxdiff() {
+	paste "$1" "$2" | awk -F'\t' 'NR > 1 { if ($1 != $3) bad = 1; d = $2 - $4; if (d < 0) d = -d; if (d > m) m = d }
+		END { if (bad) print "ids differ"; else printf "%.3g\n", m }'
+}
+
+echo
+echo "exact mode (the ZIP-FIT definition) beside plain Python gzip + multiprocessing, both on 2 cores"
+printf '%-24s %8s %8s %9s %7s %11s %9s %s\n' mode wall_s cpu_s pairs/s MB/s pairs/cpu-s MB/cpu-s \
+	"max |score - python|"
+SELS=""
+for L in $LEVELS; do
+	run "exact$L" gzfit -j 2 --level "$L" -t "$T/query.wnw" "$T/pool.wnw"
+	EW[L]=$W EC[L]=$C
+	scores "exact$L"
+	run "py$L" $PY bench/gzfit_ref.py --level "$L" -j 2 --pool "$T/pool.jsonl" --targets "$T/query.jsonl"
+	PW[L]=$W PC[L]=$C
+	cp "$T/py$L.out" "$T/py$L.tsv"
+	for m in "gzfit --level $L" "python gzip level $L"; do
+		case $m in gzfit*) w=${EW[$L]} c=${EC[$L]} d=$(maxdiff "$T/exact$L.tsv" "$T/py$L.tsv") ;;
+		*) w=${PW[$L]} c=${PC[$L]} d="(reference)" ;; esac
+		awk -v n="$m" -v w="$w" -v c="$c" -v p="$PAIRS" -v b="$PAIRBYTES" -v d="$d" \
+			'BEGIN { printf "%-24s %8.2f %8.2f %9.0f %7.1f %11.0f %9.1f %s\n", n, w, c, p / w, b / w / 1e6,
+				p / c, b / c / 1e6, d }'
+	done
+	awk -v a="${PW[$L]}" -v b="${EW[$L]}" -v c="${PC[$L]}" -v d="${EC[$L]}" \
+		'BEGIN { printf "  gzfit level '"$L"' is %.2fx Python in wall time, %.2fx in cpu time\n", a / b, c / d }'
+	SELS="$SELS exact_L$L=$T/sel_exact$L.jsonl"
+done
+REF=$(echo "$LEVELS" | awk '{ print $1 }')
+
+echo
+echo "fast mode: one compression per example against the targets as a dictionary (-j 2)"
+printf '%-38s %8s %8s %10s %12s %s\n' mode wall_s cpu_s examples/s "x exact L$REF" "spearman vs exact L$REF"
+for v in "raw 3" "raw 1" "raw 9" "trained 3" "zlib 1" "zlib 6"; do
+	# shellcheck disable=SC2086
+	set -- $v
+	name=fast_$1_$2
+	run "$name" gzfit -j 2 --fast --dict "$1" --fast-level "$2" -t "$T/query.wnw" "$T/pool.wnw"
+	scores "$name"
+	awk -v n="--fast --dict $1 --fast-level $2" -v w="$W" -v c="$C" -v np="$NP" -v ew="${EW[$REF]}" \
+		-v ec="${EC[$REF]}" -v r="$(spearman "$T/$name.tsv" "$T/exact$REF.tsv")" \
+		'BEGIN { printf "%-38s %8.2f %8.2f %10.0f %5.0fx/%4.0fx %s\n", n, w, c, np / w, ew / w, ec / c, r }'
+	SELS="$SELS $name=$T/sel_$name.jsonl"
+done
+echo "  (x exact: wall-time ratio / cpu-time ratio)"
+
+echo
+echo "selection quality of the top $K (quality.py: target precision, held-out bits per byte; lower bpb is better)"
+# shellcheck disable=SC2086
+$PY "$EVAL/quality.py" --pool "$EVAL/public/pool.jsonl.zst" --heldout "$EVAL/public/heldout.jsonl.zst" $SELS 2>&1 |
+	grep -v '^#'

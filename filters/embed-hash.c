@@ -423,5 +423,5 @@ int main(int argc, char **argv)
 	free(j.nfeat);
 	hemb_idf_free(&idf);
 	wnw_reader_close(r);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&cmd);
 }

@@ -569,5 +569,5 @@ int main(int argc, char **argv)
 	free(p.g), free(p.off), free(tg.g), free(tg.f0);
 	wnw_names_free(&p.names);
 	wnw_schema_free(&pool_schema);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&cmd);
 }

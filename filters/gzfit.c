@@ -323,5 +323,5 @@ int main(int argc, char **argv)
 	wnw_schema_free(&out);
 	ncd_targets_free(&ts);
 	wnw_reader_close(r);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&cmd);
 }

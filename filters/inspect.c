@@ -489,5 +489,5 @@ int main(int argc, char **argv)
 			wnw_die_err(&cmd, &e);
 	}
 	free(c.tmp.p);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&cmd);
 }

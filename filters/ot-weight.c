@@ -483,5 +483,5 @@ int main(int argc, char **argv)
 	wnw_cmd_on_die(&x.cmd, NULL, NULL);
 	wnw_replay_close(x.rp);
 	free_state(&x.st);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&x.cmd);
 }

@@ -525,5 +525,5 @@ int main(int argc, char **argv)
 	free(r.b.lines);
 	wnw_pool_free(r.pool);
 	wnw_schema_free(&schema);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&cmd);
 }

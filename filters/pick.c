@@ -340,5 +340,5 @@ int main(int argc, char **argv)
 		pick_groups(&cmd, &o, path);
 	else
 		pick_ids(&cmd, &o, path);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&cmd);
 }

@@ -489,5 +489,5 @@ int main(int argc, char **argv)
 	free(ch.w);
 	free(b);
 	free(x.o.segw);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&x.cmd);
 }

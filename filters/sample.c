@@ -388,5 +388,5 @@ int main(int argc, char **argv)
 	free(x.slot);
 	free(x.perm);
 	wnw_reader_close(x.r);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&x.cmd);
 }

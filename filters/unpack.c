@@ -542,5 +542,5 @@ int main(int argc, char **argv)
 	free(jb.list.names);
 	free(jb.list.copy);
 	free(o.line.p);
-	return WNW_EXIT_OK;
+	return wnw_cmd_done(&cmd);
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# bench/knn.sh: knn-build throughput beside FAISS IndexFlatL2 and the machine's sgemm peak, measured in
+# the same run; then knn-build's peak memory on a pool streamed from a generator.
+#   B=build/rel bench/knn.sh          N=1000000 by default; N=200000 for a quick look; NBIG=10000000
+# GFLOP/s counts 2 m n d per second of wall time. knn-build's time is the whole program, reading the pool
+# stream from a file (page cache) and writing the union; FAISS's is its search alone, the pool already in
+# memory. cpu is user + system seconds of all threads, which a shared machine disturbs less than wall
+# time. The machine is shared: compare ratios within one run.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-build/rel}
+case $B in /*) ;; *) B=$TOP/$B ;; esac
+PATH=$B/bin:/usr/bin:/bin
+N=${N:-1000000} D=256 K=${K:-1000} NBIG=${NBIG:-10000000}
+W=$(mktemp -d "${TMPDIR:-/tmp}/knn-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+
+echo "# data: n = $N pool vectors, d = $D, K = $K (unit vectors, random)"
+python3 - "$N" "$D" <<'EOF'
+import sys, numpy as np
+n, d = int(sys.argv[1]), int(sys.argv[2])
+r = np.random.default_rng(0)
+x = np.empty((n, d), np.float32)
+for i in range(0, n, 100000):
+    c = r.standard_normal((min(100000, n - i), d), dtype=np.float32)
+    x[i:i + len(c)] = c / np.linalg.norm(c, axis=1, keepdims=True)
+np.save('pool.npy', x)
+q = r.standard_normal((1000, d), dtype=np.float32)
+q /= np.linalg.norm(q, axis=1, keepdims=True)
+np.save('q1000.npy', q)
+np.save('q100.npy', q[:100])
+EOF
+pack --vectors pool.npy >pool.wnw
+pack --vectors q100.npy >q100.wnw
+pack --vectors q1000.npy >q1000.wnw
+cat pool.wnw >/dev/null
+
+cc -O2 -o sgemm "$TOP/bench/knn_sgemm.c" -lopenblas
+peak1=$(./sgemm 1)
+peak2=$(./sgemm 2)
+echo "sgemm peak (OpenBLAS, best of several shapes): 1 thread $peak1 GFLOP/s, 2 threads $peak2 GFLOP/s"
+
+for m in 100 1000; do
+	for j in 1 2; do
+		/usr/bin/time -f '%e %U %S %M' -o time.txt knn-build -q q$m.wnw -k "$K" -j "$j" <pool.wnw >union.wnw
+		read -r secs user sys rss <time.txt
+		peak=$([ "$j" = 1 ] && echo "$peak1" || echo "$peak2")
+		awk -v m="$m" -v n="$N" -v d="$D" -v t="$secs" -v u="$user" -v s="$sys" -v j="$j" -v p="$peak" \
+			-v r="$rss" 'BEGIN {
+			g = 2 * m * n * d / t / 1e9; c = u + s
+			printf "knn-build   m=%-4d -j %d:          %6.2f s, %6.1f GFLOP/s (%3.0f%% of sgemm peak), cpu %6.2f s, max RSS %d MB\n",
+				m, j, t, g, 100 * g / p, c, r / 1024 }'
+	done
+	echo "faiss flat  m=$m as installed:       $(python3 "$TOP/bench/knn_faiss.py" pool.npy q$m.npy "$K" 0)"
+	for j in 1 2; do
+		echo "faiss flat  m=$m tuned, $j thread(s): $(OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 \
+			OPENBLAS_CORETYPE=Haswell python3 "$TOP/bench/knn_faiss.py" pool.npy q$m.npy "$K" "$j")"
+	done
+done
+
+# Peak memory on a pool too large to keep: NBIG random records generated as a .npy stream, m = 100.
+echo "# memory: knn-build -q q100.wnw -k $K on $NBIG streamed records (generator | pack --vectors - | knn-build)"
+for n in $((NBIG / 10)) "$NBIG"; do
+	python3 - "$n" "$D" <<'EOF' | pack --vectors - | /usr/bin/time -f '%e %M' -o mem.txt knn-build -q q100.wnw -k "$K" >/dev/null
+import sys, numpy as np
+n, d = int(sys.argv[1]), int(sys.argv[2])
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (n, d)
+hdr += ' ' * (63 - (10 + len(hdr)) % 64) + '\n'
+out = sys.stdout.buffer
+out.write(b'\x93NUMPY\x01\x00' + len(hdr).to_bytes(2, 'little') + hdr.encode())
+r = np.random.default_rng(1)
+for i in range(0, n, 50000):
+    c = r.standard_normal((min(50000, n - i), d), dtype=np.float32)
+    out.write((c / np.linalg.norm(c, axis=1, keepdims=True)).tobytes())
+EOF
+	read -r secs rss <mem.txt
+	echo "knn-build   n=$n: $secs s, max RSS $((rss / 1024)) MB"
+done

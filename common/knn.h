@@ -1,0 +1,142 @@
+/* knn.h: the neighbour engine of knn-build and kde-dedup (and of any program that needs exact L2
+ * neighbours between vectors): blocked dot products on BLAS, an exact recomputation of every distance
+ * that can matter, bounded top-K lists ordered by (distance, id), and a store of records kept in memory
+ * up to a budget and spilled to a temporary file beyond it.
+ * Like the rest of common/, it never prints and never exits (wnw_blas_setup may re-execute the program). */
+#ifndef WINNOW_KNN_H
+#define WINNOW_KNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "winnow.h"
+
+/* Makes OpenBLAS use its proper kernels and one thread of its own (the callers thread themselves).
+ * Some OpenBLAS builds misdetect a CPU and fall back to slow generic kernels unless OPENBLAS_CORETYPE is
+ * in the environment when the library loads; then this sets it and re-executes /proc/self/exe with argv,
+ * once. Returns normally in every other case. */
+void wnw_blas_setup(char **argv);
+
+/* A set of row vectors of dimension d, row-major, with their squared norms. */
+struct wnw_vecs {
+	float *v;     /* rows * d floats, 32-byte aligned */
+	float *n2;    /* squared norms, as wnw_knn_norm2 computes them */
+	uint64_t *id; /* the records' ids */
+	size_t rows, cap, d;
+};
+
+void wnw_vecs_init(struct wnw_vecs *s, size_t d);
+/* Room for at least rows vectors; -1 when out of memory. */
+int wnw_vecs_reserve(struct wnw_vecs *s, size_t rows);
+/* Appends a vector from raw little-endian f32 components; returns the index of the first component that is
+ * NaN or infinite, or d when its squared norm overflows a float (the vector is then not added), -2 when out
+ * of memory, -1 on success. */
+long wnw_vecs_add_raw(struct wnw_vecs *s, const uint8_t *raw, uint64_t id);
+void wnw_vecs_clear(struct wnw_vecs *s);
+void wnw_vecs_free(struct wnw_vecs *s);
+
+/* Squared norm of a, summed in float in a fixed order (error at most d * 2^-24 relative). */
+float wnw_knn_norm2(const float *a, size_t d);
+/* Squared L2 distance, accumulated in double in a fixed order, so every caller gets the same bits
+ * for the same pair: the rounding of the f32 inputs is the only error that matters. Never negative. */
+double wnw_knn_dist2(const float *a, const float *b, size_t d);
+/* G[i * ldg + j] = a_i . b_j for i < m, j < n (single-precision BLAS). */
+void wnw_knn_dots(const float *a, size_t m, const float *b, size_t n, size_t d, float *g, size_t ldg);
+
+/* The visitor of wnw_knn_join: told the exact squared distance d2 of query qi and candidate xj, returns
+ * the new limit of query qi (no later candidate with an exact squared distance above it is wanted). */
+typedef double (*wnw_knn_visit)(void *ctx, size_t qi, size_t xj, double d2);
+
+/* For queries q0 <= qi < q1 of q and candidates x0 <= xj < x1 of x: ranks every pair by the expansion
+ * |q|^2 + |x|^2 - 2 q.x from one matrix product, and calls fn with the exact distance (wnw_knn_dist2) of
+ * every pair that, allowing for the rounding bound of the expansion, may lie within limit[qi - q0]. Pairs
+ * of one query are visited in increasing xj. So the visited set contains every pair whose exact squared
+ * distance is <= limit[qi - q0] (as updated by fn), whatever the block size or BLAS. g is scratch of
+ * (q1 - q0) * (x1 - x0) floats. */
+void wnw_knn_join(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
+		  size_t x1, double *limit, float *g, wnw_knn_visit fn, void *ctx);
+
+
+/* One neighbour in a top-K list. ref is the caller's handle for the candidate (the last key of the rank);
+ * tag is 32 more bits for the caller that take no part in the rank. */
+struct wnw_hit {
+	float dist;
+	uint32_t tag;
+	uint64_t id;
+	uint64_t ref;
+};
+
+/* hit a ranks before b: smaller distance, then smaller id, then smaller ref. */
+static inline int wnw_hit_less(const struct wnw_hit *a, const struct wnw_hit *b)
+{
+	if (a->dist != b->dist)
+		return a->dist < b->dist;
+	if (a->id != b->id)
+		return a->id < b->id;
+	return a->ref < b->ref;
+}
+
+/* The K best hits of one query under the rank of wnw_hit_less. Hits are appended to a buffer of 5K/4
+ * (at least K + 16) while they rank before the K-th best known at the last trim; a full buffer is trimmed
+ * to the K best by selection, so each hit costs O(1) amortised instead of a heap's O(log K), and the
+ * limit is never far behind the true K-th distance. */
+struct wnw_topk {
+	struct wnw_hit *h;
+	uint32_t n, k, cap;
+	uint32_t ndrop;   /* after a trim: the hits dropped, at h[n .. n + ndrop) */
+	int trimmed;      /* kth holds the K-th best at the last trim */
+	struct wnw_hit kth;
+};
+
+int wnw_topk_init(struct wnw_topk *t, uint32_t k);
+void wnw_topk_free(struct wnw_topk *t);
+/* Empties the list (same K). */
+void wnw_topk_reset(struct wnw_topk *t);
+/* Offers c: returns 0 when it cannot rank, 1 when added, 2 when added and the buffer was then trimmed to
+ * the K best: the t->ndrop hits dropped are at t->h[t->n ...], valid until the next call on t. */
+int wnw_topk_offer(struct wnw_topk *t, const struct wnw_hit *c);
+/* The largest exact squared distance a candidate may have and still rank: +inf until the first trim,
+ * then a bound just above the square of the K-th distance then (float rounding included). */
+double wnw_topk_limit(const struct wnw_topk *t);
+/* Trims to the K best (dropped hits as after wnw_topk_offer) and sorts them in rank order. */
+void wnw_topk_sort(struct wnw_topk *t);
+
+/* Self-join: the k nearest rows of x to each row of x (itself included), among rows at exact squared
+ * distance <= r2 (INFINITY: no radius). With nlist <= 1 it is exact: every pair is considered. Otherwise
+ * an inverted-file index: k-means (on the same kernel, deterministic seeding) splits the rows into nlist
+ * cells; the rows of a cell are compared with the rows of the nprobe cells whose centroids are nearest
+ * to its own centroid (its own included), so a neighbour in a farther cell may be missed.
+ * Calls done(ctx, i, hits, n) once per row i, from any of `threads` threads, with its hits in rank order
+ * (ref = row index). Returns 0, or -1 with e set (out of memory, no thread). */
+struct wnw_self_opts {
+	uint32_t k;
+	double r2;
+	uint32_t nlist, nprobe;
+	int threads;
+};
+int wnw_knn_self(const struct wnw_vecs *x, const struct wnw_self_opts *o,
+		 void (*done)(void *ctx, size_t i, const struct wnw_hit *h, uint32_t n), void *ctx,
+		 struct wnw_err *e);
+
+/* k-means on the rows of x with nlist centroids (nlist <= rows), niter Lloyd iterations from rows spread
+ * evenly through x, on a deterministic sample of at most 256 rows per centroid. Fills cent (a set of
+ * dimension x->d) and assign[i] = nearest centroid of row i (ties to the smaller index). */
+int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, int niter, struct wnw_vecs *cent, uint32_t *assign,
+	       struct wnw_err *e);
+
+/* Records kept in memory up to a budget of bytes, then spilled to an unlinked temporary file in
+ * $TMPDIR (or /tmp). Handles are dense indices in order of addition. */
+struct wnw_store;
+struct wnw_store *wnw_store_new(uint64_t budget, struct wnw_err *e);
+/* Copies rec (its bytes and field offsets); returns its handle or -1 with e set. */
+int64_t wnw_store_add(struct wnw_store *s, const struct wnw_rec *rec, struct wnw_err *e);
+/* Frees a record that will not be read again. */
+int wnw_store_drop(struct wnw_store *s, uint64_t h, struct wnw_err *e);
+/* Makes rec the record of handle h (schema set by the caller); valid until the next call on s. */
+int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct wnw_err *e);
+uint64_t wnw_store_count(const struct wnw_store *s);
+/* Bytes written to the temporary file so far (0 when nothing was spilled). */
+uint64_t wnw_store_spilled(const struct wnw_store *s);
+void wnw_store_free(struct wnw_store *s);
+
+#endif

@@ -1,0 +1,275 @@
+/* knnstore.c: records kept in memory up to a budget, spilled to an unlinked temporary file beyond it
+ * (see knn.h). Every record ever added costs 16 bytes of index whether it lives or not. */
+#include "knn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define IN_FILE 0x80000000u
+#define DEAD 0x40000000u
+#define LEN_MASK 0x3fffffffu
+#define SPARE_BYTES ((size_t)64 << 20) /* at most this much in freed buffers kept for reuse */
+
+struct slot {
+	uint64_t where; /* pointer to the bytes in memory, or offset in the file */
+	uint32_t len;   /* bytes: offsets then data; flags IN_FILE and DEAD */
+	uint32_t nfields;
+};
+
+struct wnw_store {
+	struct slot *s;
+	uint64_t n, cap;
+	uint64_t budget, mem;      /* bytes held in memory */
+	uint64_t flive, fdead;     /* bytes in the file, live and dropped */
+	uint64_t fend, spilled;    /* end of the file, bytes ever written */
+	int fd;
+	uint8_t *buf;              /* what wnw_store_get returns for records in the file */
+	size_t bufcap;
+	/* Freed buffers of one size kept for reuse: records of a stream mostly share a size, and a
+	 * search admits and evicts millions of them. */
+	uint8_t **spare;
+	size_t nspare, capspare;
+	uint32_t spare_len;
+};
+
+struct wnw_store *wnw_store_new(uint64_t budget, struct wnw_err *e)
+{
+	struct wnw_store *s = calloc(1, sizeof *s);
+	if (!s) {
+		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+		return NULL;
+	}
+	s->budget = budget;
+	s->fd = -1;
+	return s;
+}
+
+static uint8_t *buf_alloc(struct wnw_store *s, uint32_t len)
+{
+	if (len == s->spare_len && s->nspare)
+		return s->spare[--s->nspare];
+	return malloc(len);
+}
+
+static void buf_free(struct wnw_store *s, uint8_t *p, uint32_t len)
+{
+	if (s->nspare == 0)
+		s->spare_len = len;
+	if (len == s->spare_len && s->nspare == s->capspare && (s->nspare + 1) * len <= SPARE_BYTES) {
+		size_t cap = s->capspare ? 2 * s->capspare : 256;
+		uint8_t **sp = realloc(s->spare, cap * sizeof *sp);
+		if (sp) {
+			s->spare = sp;
+			s->capspare = cap;
+		}
+	}
+	if (len == s->spare_len && s->nspare < s->capspare && (s->nspare + 1) * len <= SPARE_BYTES)
+		s->spare[s->nspare++] = p;
+	else
+		free(p);
+}
+
+static int tmp_open(struct wnw_err *e)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/winnow-spill.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "cannot create a temporary file in %s: %s",
+				dir && *dir ? dir : "/tmp", strerror(errno));
+	unlink(path);
+	return fd;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off, struct wnw_err *e)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "cannot write the temporary file: %s",
+					w < 0 ? strerror(errno) : "no space");
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+static int read_all(int fd, uint8_t *p, size_t n, uint64_t off, struct wnw_err *e)
+{
+	while (n > 0) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "cannot read the temporary file: %s",
+					r < 0 ? strerror(errno) : "short file");
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* Rewrites the live records of the file into a new file, dropping the space of dead ones. */
+static int compact(struct wnw_store *s, struct wnw_err *e)
+{
+	int fd = tmp_open(e);
+	if (fd < 0)
+		return -1;
+	uint64_t end = 0;
+	for (uint64_t h = 0; h < s->n; h++) {
+		struct slot *sl = &s->s[h];
+		if ((sl->len & (IN_FILE | DEAD)) != IN_FILE)
+			continue;
+		uint32_t len = sl->len & LEN_MASK;
+		if (len > s->bufcap) {
+			uint8_t *b = realloc(s->buf, len);
+			if (!b) {
+				close(fd);
+				return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+			}
+			s->buf = b;
+			s->bufcap = len;
+		}
+		if (read_all(s->fd, s->buf, len, sl->where, e) != 0 || write_all(fd, s->buf, len, end, e) != 0) {
+			close(fd);
+			return -1;
+		}
+		sl->where = end;
+		end += len;
+	}
+	close(s->fd);
+	s->fd = fd;
+	s->fend = end;
+	s->fdead = 0;
+	s->spilled += end;
+	return 0;
+}
+
+/* Moves every record held in memory to the end of the file. */
+static int spill(struct wnw_store *s, struct wnw_err *e)
+{
+	if (s->fd < 0 && (s->fd = tmp_open(e)) < 0)
+		return -1;
+	for (uint64_t h = 0; h < s->n; h++) {
+		struct slot *sl = &s->s[h];
+		if (sl->len & (IN_FILE | DEAD))
+			continue;
+		uint32_t len = sl->len & LEN_MASK;
+		uint8_t *p = (uint8_t *)(uintptr_t)sl->where;
+		if (write_all(s->fd, p, len, s->fend, e) != 0)
+			return -1;
+		buf_free(s, p, len);
+		sl->where = s->fend;
+		sl->len |= IN_FILE;
+		s->fend += len;
+		s->flive += len;
+		s->spilled += len;
+	}
+	s->mem = 0;
+	if (s->fdead > s->flive && s->fdead > ((uint64_t)64 << 20))
+		return compact(s, e);
+	return 0;
+}
+
+int64_t wnw_store_add(struct wnw_store *s, const struct wnw_rec *rec, struct wnw_err *e)
+{
+	uint32_t nf = rec->schema->nfields;
+	size_t hdr = ((size_t)nf + 1) * 4;
+	if (hdr + rec->len > LEN_MASK)
+		return wnw_errf(e, WNW_EXIT_DATA, "record too large to keep");
+	uint32_t len = (uint32_t)(hdr + rec->len);
+	if (s->n == s->cap) {
+		uint64_t cap = s->cap ? 2 * s->cap : 1024;
+		struct slot *ns = realloc(s->s, cap * sizeof *ns);
+		if (!ns)
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+		s->s = ns;
+		s->cap = cap;
+	}
+	uint8_t *p = buf_alloc(s, len);
+	if (!p)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	memcpy(p, rec->off, hdr);
+	memcpy(p + hdr, rec->data, rec->len);
+	s->s[s->n++] = (struct slot){(uint64_t)(uintptr_t)p, len, nf};
+	s->mem += len;
+	if (s->mem > s->budget && spill(s, e) != 0)
+		return -1;
+	return (int64_t)(s->n - 1);
+}
+
+int wnw_store_drop(struct wnw_store *s, uint64_t h, struct wnw_err *e)
+{
+	struct slot *sl = &s->s[h];
+	uint32_t len = sl->len & LEN_MASK;
+	if (sl->len & DEAD)
+		return 0;
+	if (sl->len & IN_FILE) {
+		s->flive -= len;
+		s->fdead += len;
+	} else {
+		buf_free(s, (uint8_t *)(uintptr_t)sl->where, len);
+		s->mem -= len;
+	}
+	sl->len |= DEAD;
+	if (s->fdead > s->flive && s->fdead > ((uint64_t)64 << 20))
+		return compact(s, e);
+	return 0;
+}
+
+int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct wnw_err *e)
+{
+	struct slot *sl = &s->s[h];
+	uint32_t len = sl->len & LEN_MASK;
+	const uint8_t *p;
+	if (sl->len & DEAD)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: reading a dropped record");
+	if (sl->len & IN_FILE) {
+		if (len > s->bufcap) {
+			uint8_t *b = realloc(s->buf, len);
+			if (!b)
+				return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+			s->buf = b;
+			s->bufcap = len;
+		}
+		if (read_all(s->fd, s->buf, len, sl->where, e) != 0)
+			return -1;
+		p = s->buf;
+	} else {
+		p = (const uint8_t *)(uintptr_t)sl->where;
+	}
+	size_t hdr = ((size_t)sl->nfields + 1) * 4;
+	rec->off = (uint32_t *)(uintptr_t)p;
+	rec->data = p + hdr;
+	rec->len = (uint32_t)(len - hdr);
+	return 0;
+}
+
+uint64_t wnw_store_count(const struct wnw_store *s) { return s->n; }
+
+uint64_t wnw_store_spilled(const struct wnw_store *s) { return s->spilled; }
+
+void wnw_store_free(struct wnw_store *s)
+{
+	if (!s)
+		return;
+	for (uint64_t h = 0; h < s->n; h++)
+		if (!(s->s[h].len & (IN_FILE | DEAD)))
+			free((void *)(uintptr_t)s->s[h].where);
+	for (size_t i = 0; i < s->nspare; i++)
+		free(s->spare[i]);
+	free(s->spare);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->s);
+	free(s->buf);
+	free(s);
+}

@@ -1,0 +1,563 @@
+/* knn-build: exact K nearest neighbours of every query among a streamed pool; writes the union of all
+ * queries' lists, each candidate with field nbr = its (query id, distance) pairs. See knn-build(1). */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "knn.h"
+#include "par.h"
+#include "prog.h"
+
+static const struct option longopts[] = {
+	{"queries", required_argument, NULL, 'q'},
+	{"neighbours", required_argument, NULL, 'k'},
+	{"merge", no_argument, NULL, 'm'},
+	{"buffer-size", required_argument, NULL, 'S'},
+	{"field", required_argument, NULL, 'f'},
+	{"block", required_argument, NULL, 'b'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct wnw_spec spec = {
+	.name = "knn-build",
+	.synopsis = "-q QUERIES -k K [-S SIZE] [--field NAME] [--block N] [-j N] [-o FILE] [POOL]\n"
+		    "       knn-build --merge -k K [-S SIZE] [-o FILE] [FILE]",
+	.help = "  -q, --queries FILE    the query stream (fields id and vec), held in memory\n"
+		"  -k, --neighbours K    neighbours kept per query\n"
+		"      --merge           merge knn-build outputs of shards of one pool (read from the input)\n"
+		"  -S, --buffer-size SIZE  memory for kept records before they spill to $TMPDIR (default 1G)\n"
+		"      --field NAME      the vector field (default vec)\n"
+		"      --block N         pool records per block (default: chosen from the query count)\n",
+	.shortopts = "q:k:S:",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
+};
+
+struct opts {
+	const char *queries, *field;
+	uint32_t k;
+	int merge;
+	uint64_t budget;
+	size_t block;
+};
+
+/* A record of the union, kept while some query's list holds it. Hits carry its slot as their tag, so
+ * a hit pushed out of a list finds its record at once; free slots are reused. */
+struct member {
+	uint64_t seq;    /* 0-based position in the input */
+	uint64_t id;
+	uint64_t handle; /* in the store */
+	uint32_t refs;   /* how many lists hold it; 0: free */
+};
+
+/* What one part of the queries did to the lists during a block. */
+struct events {
+	uint32_t *ins;  /* per block row: lists it entered */
+	uint32_t *out;  /* slots of hits pushed out of a list */
+	size_t nout, capout;
+	int oom;
+};
+
+struct state {
+	struct wnw_cmd *cmd;
+	struct opts o;
+	struct wnw_vecs q;       /* the queries (single run) */
+	uint64_t *qid;           /* query ids, by list index */
+	size_t m, mcap;
+	struct wnw_topk *top;    /* one list per query */
+	struct member *mem;     /* slots */
+	size_t nmem, capmem;
+	uint32_t *free;         /* free slots, a stack */
+	size_t nfree;
+	struct wnw_store *store;
+	uint64_t seq;            /* input records seen */
+};
+
+/* Work of one thread on one block: queries [q0, q1) against the block's rows. */
+struct part {
+	struct state *st;
+	const struct wnw_vecs *x;
+	const uint32_t *slot; /* the slot reserved for each row of the block */
+	uint64_t seq0;
+	size_t q0, q1;
+	double *limit;
+	float *g;
+	struct events ev;
+};
+
+static void ev_push(struct events *ev, uint32_t slot)
+{
+	if (ev->nout == ev->capout) {
+		size_t cap = ev->capout ? 2 * ev->capout : 1024;
+		uint32_t *p = realloc(ev->out, cap * sizeof *p);
+		if (!p) {
+			ev->oom = 1;
+			return;
+		}
+		ev->out = p;
+		ev->capout = cap;
+	}
+	ev->out[ev->nout++] = slot;
+}
+
+/* Offers the pair (query qi, row xj of the block) to the query's list; returns its new limit. */
+static double visit(void *ctx, size_t qi, size_t xj, double d2)
+{
+	struct part *p = ctx;
+	struct wnw_topk *t = &p->st->top[qi];
+	struct wnw_hit h = {.dist = (float)sqrt(d2), .tag = p->slot[xj], .id = p->x->id[xj], .ref = p->seq0 + xj};
+	int r = wnw_topk_offer(t, &h);
+	if (r > 0)
+		p->ev.ins[xj]++;
+	for (uint32_t k = 0; r == 2 && k < t->ndrop; k++)
+		ev_push(&p->ev, t->h[t->n + k].tag);
+	return wnw_topk_limit(t);
+}
+
+static void *run_part(void *arg)
+{
+	struct part *p = arg;
+	for (size_t i = p->q0; i < p->q1; i++)
+		p->limit[i] = wnw_topk_limit(&p->st->top[i]);
+	wnw_knn_join(&p->st->q, p->q0, p->q1, p->x, 0, p->x->rows, p->limit + p->q0, p->g, visit, p);
+	return NULL;
+}
+
+/* A free slot (not yet holding a record). */
+static uint32_t take_slot(struct state *st)
+{
+	if (st->nfree)
+		return st->free[--st->nfree];
+	if (st->nmem == st->capmem) {
+		st->capmem = st->capmem ? 2 * st->capmem : 1024;
+		st->mem = wnw_xrealloc(st->cmd, st->mem, st->capmem * sizeof *st->mem);
+		st->free = wnw_xrealloc(st->cmd, st->free, st->capmem * sizeof *st->free);
+	}
+	if (st->nmem >= UINT32_MAX)
+		wnw_die(st->cmd, WNW_EXIT_SYSTEM, "more than 2^32 records in the union");
+	st->mem[st->nmem].refs = 0;
+	return (uint32_t)st->nmem++;
+}
+
+static void fill_slot(struct state *st, uint32_t slot, const struct wnw_rec *rec, uint64_t seq, uint64_t id,
+		      uint32_t refs)
+{
+	struct wnw_err e;
+	if (!refs) {
+		st->free[st->nfree++] = slot;
+		return;
+	}
+	int64_t h = wnw_store_add(st->store, rec, &e);
+	if (h < 0)
+		wnw_die_err(st->cmd, &e);
+	st->mem[slot] = (struct member){seq, id, (uint64_t)h, refs};
+}
+
+static void drop_ref(struct state *st, uint32_t slot)
+{
+	struct wnw_err e;
+	if (slot >= st->nmem || st->mem[slot].refs == 0)
+		wnw_die(st->cmd, WNW_EXIT_SYSTEM, "internal error: lost track of slot %u", slot);
+	if (--st->mem[slot].refs == 0) {
+		if (wnw_store_drop(st->store, st->mem[slot].handle, &e) != 0)
+			wnw_die_err(st->cmd, &e);
+		st->free[st->nfree++] = slot;
+	}
+}
+
+/* After a block: rows that entered some list join the union, then hits pushed out lose a reference
+ * (in that order, so a row that entered and left during the block is counted right). */
+static void apply_events(struct state *st, const struct wnw_batch *b, uint64_t seq0, const uint64_t *ids,
+			 const uint32_t *slot, struct part *parts, size_t np)
+{
+	for (size_t j = 0; j < b->n; j++) {
+		uint32_t refs = 0;
+		for (size_t p = 0; p < np; p++)
+			refs += parts[p].ev.ins[j];
+		fill_slot(st, slot[j], &b->recs[j], seq0 + j, ids[j], refs);
+	}
+	for (size_t p = 0; p < np; p++) {
+		struct events *ev = &parts[p].ev;
+		if (ev->oom)
+			wnw_die(st->cmd, WNW_EXIT_SYSTEM, "out of memory");
+		for (size_t i = 0; i < ev->nout; i++)
+			drop_ref(st, ev->out[i]);
+		ev->nout = 0;
+		memset(ev->ins, 0, b->n * sizeof *ev->ins);
+	}
+}
+
+static int cmp_u64_idx(const void *a, const void *b, void *ctx)
+{
+	const uint64_t *key = ctx;
+	uint64_t x = key[*(const size_t *)a], y = key[*(const size_t *)b];
+	return x < y ? -1 : x > y;
+}
+
+/* Reads the query set: ids must be unique, vectors finite. */
+static void read_queries(struct state *st, uint32_t *dim)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	struct wnw_reader *r = wnw_xopen(cmd, st->o.queries);
+	const char *name = wnw_reader_name(r);
+	int fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL);
+	int fv = wnw_xfield(cmd, r, st->o.field, WNW_VEC, dim);
+	struct wnw_rec rec;
+	wnw_vecs_init(&st->q, *dim);
+	while (wnw_xnext(cmd, r, &rec)) {
+		long bad = wnw_vecs_add_raw(&st->q, wnw_get_vec_raw(&rec, fv), wnw_get_u64(&rec, fid));
+		if (bad == -2)
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		if (bad == (long)*dim)
+			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float", name,
+				(unsigned long long)rec.number, st->o.field);
+		if (bad >= 0)
+			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
+				name, (unsigned long long)rec.number, bad, st->o.field);
+	}
+	st->m = st->q.rows;
+	if (st->m == 0)
+		wnw_die(cmd, WNW_EXIT_DATA, "%s: the query set is empty", name);
+	size_t *ord = wnw_xmalloc(cmd, st->m * sizeof *ord);
+	for (size_t i = 0; i < st->m; i++)
+		ord[i] = i;
+	qsort_r(ord, st->m, sizeof *ord, cmp_u64_idx, st->q.id);
+	for (size_t i = 1; i < st->m; i++)
+		if (st->q.id[ord[i]] == st->q.id[ord[i - 1]])
+			wnw_die(cmd, WNW_EXIT_DATA, "%s: records %zu and %zu: duplicate query id %llu", name,
+				(ord[i - 1] < ord[i] ? ord[i - 1] : ord[i]) + 1, (ord[i - 1] < ord[i] ? ord[i] : ord[i - 1]) + 1,
+				(unsigned long long)st->q.id[ord[i]]);
+	free(ord);
+	wnw_reader_close(r);
+	st->qid = st->q.id;
+	st->top = wnw_xcalloc(cmd, st->m, sizeof *st->top);
+	for (size_t i = 0; i < st->m; i++)
+		if (wnw_topk_init(&st->top[i], st->o.k) != 0)
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+}
+
+/* Pool records per block: about a million dot products per block, within [256, 16384]. */
+static size_t block_rows(const struct state *st)
+{
+	if (st->o.block)
+		return st->o.block;
+	size_t b = ((size_t)1 << 20) / st->m;
+	return b < 256 ? 256 : b > 16384 ? 16384 : b;
+}
+
+/* One block of the pool: its records, vectors and reserved slots. */
+struct block {
+	struct wnw_batch b;
+	struct wnw_vecs x;
+	uint32_t *slot;
+	uint64_t seq0;
+};
+
+/* Reads up to bs records into blk; returns how many. */
+static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv, size_t bs, struct block *blk)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	struct wnw_rec rec;
+	wnw_batch_clear(&blk->b);
+	wnw_vecs_clear(&blk->x);
+	blk->seq0 = st->seq;
+	while (blk->b.n < bs && wnw_xnext(cmd, r, &rec)) {
+		long bad = wnw_vecs_add_raw(&blk->x, wnw_get_vec_raw(&rec, fv), wnw_get_u64(&rec, fid));
+		if (bad == (long)blk->x.d)
+			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float",
+				wnw_reader_name(r), (unsigned long long)rec.number, st->o.field);
+		if (bad >= 0)
+			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
+				wnw_reader_name(r), (unsigned long long)rec.number, bad, st->o.field);
+		if (bad == -2 || wnw_batch_add(&blk->b, &rec) != 0)
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		st->seq++;
+	}
+	for (size_t j = 0; j < blk->b.n; j++)
+		blk->slot[j] = take_slot(st);
+	return blk->b.n;
+}
+
+/* The single run: streams the pool through the query lists, block by block. With -j N, N threads search
+ * a block (each its share of the queries) while this one reads the next. */
+static void search(struct state *st, struct wnw_reader *r)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	const char *name = wnw_reader_name(r);
+	uint32_t dim;
+	int fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL);
+	int fv = wnw_xfield(cmd, r, st->o.field, WNW_VEC, &dim);
+	if (dim != st->q.d)
+		wnw_die(cmd, WNW_EXIT_DATA, "%s: %s has dimension %u but the queries' has %zu", name, st->o.field,
+			dim, st->q.d);
+	size_t bs = block_rows(st);
+	size_t np = (size_t)cmd->threads < st->m ? (size_t)cmd->threads : st->m;
+	int overlap = cmd->threads > 1;
+	struct part *parts = wnw_xcalloc(cmd, np, sizeof *parts);
+	double *limit = wnw_xmalloc(cmd, st->m * sizeof *limit);
+	pthread_t *tids = wnw_xcalloc(cmd, np, sizeof *tids);
+	struct block blk[2];
+	for (int i = 0; i < 2; i++) {
+		wnw_vecs_init(&blk[i].x, dim);
+		wnw_batch_init(&blk[i].b);
+		if (wnw_vecs_reserve(&blk[i].x, bs) != 0)
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		blk[i].slot = wnw_xmalloc(cmd, bs * sizeof *blk[i].slot);
+	}
+	for (size_t p = 0; p < np; p++) {
+		parts[p].st = st;
+		parts[p].q0 = st->m * p / np;
+		parts[p].q1 = st->m * (p + 1) / np;
+		parts[p].limit = limit;
+		parts[p].g = wnw_xmalloc(cmd, (parts[p].q1 - parts[p].q0) * bs * sizeof(float));
+		parts[p].ev.ins = wnw_xcalloc(cmd, bs, sizeof(uint32_t));
+	}
+	int cur = 0;
+	size_t n = read_block(st, r, fid, fv, bs, &blk[cur]);
+	while (n > 0) {
+		struct block *b = &blk[cur], *next = &blk[1 - cur];
+		for (size_t p = 0; p < np; p++) {
+			parts[p].x = &b->x;
+			parts[p].slot = b->slot;
+			parts[p].seq0 = b->seq0;
+		}
+		for (size_t p = overlap ? 0 : 1; p < np; p++)
+			if (pthread_create(&tids[p], NULL, run_part, &parts[p]) != 0)
+				wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start a thread");
+		if (!overlap)
+			run_part(&parts[0]);
+		n = read_block(st, r, fid, fv, bs, next);
+		for (size_t p = overlap ? 0 : 1; p < np; p++)
+			pthread_join(tids[p], NULL);
+		apply_events(st, &b->b, b->seq0, b->x.id, b->slot, parts, np);
+		cur = 1 - cur;
+	}
+	wnw_progress_done(cmd, r);
+	if (st->seq < st->o.k)
+		wnw_warn(cmd, "%s: k %u is larger than the pool (%llu records): every query keeps all of them",
+			 name, st->o.k, (unsigned long long)st->seq);
+	for (size_t p = 0; p < np; p++) {
+		free(parts[p].g);
+		free(parts[p].ev.ins);
+		free(parts[p].ev.out);
+	}
+	free(parts);
+	free(limit);
+	free(tids);
+	for (int i = 0; i < 2; i++) {
+		wnw_batch_free(&blk[i].b);
+		wnw_vecs_free(&blk[i].x);
+		free(blk[i].slot);
+	}
+}
+
+/* The list index of query id qid in merge mode, adding a list when the id is new. */
+static size_t merge_query(struct state *st, uint64_t qid)
+{
+	size_t lo = 0, hi = st->m;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (st->qid[mid] < qid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < st->m && st->qid[lo] == qid)
+		return lo;
+	if (st->m == st->mcap) {
+		st->mcap = st->mcap ? 2 * st->mcap : 64;
+		st->qid = wnw_xrealloc(st->cmd, st->qid, st->mcap * sizeof *st->qid);
+		st->top = wnw_xrealloc(st->cmd, st->top, st->mcap * sizeof *st->top);
+	}
+	memmove(st->qid + lo + 1, st->qid + lo, (st->m - lo) * sizeof *st->qid);
+	memmove(st->top + lo + 1, st->top + lo, (st->m - lo) * sizeof *st->top);
+	st->qid[lo] = qid;
+	if (wnw_topk_init(&st->top[lo], st->o.k) != 0)
+		wnw_die(st->cmd, WNW_EXIT_SYSTEM, "out of memory");
+	st->m++;
+	return lo;
+}
+
+/* Merge mode: the input holds knn-build outputs; their nbr pairs are offered again to per-query lists
+ * (kept in ascending query id, so the list of a query is found by bisection). */
+static void merge(struct state *st, struct wnw_reader *r)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	const char *name = wnw_reader_name(r);
+	int fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL);
+	int fn = wnw_xfield(cmd, r, "nbr", WNW_NBR, NULL);
+	struct wnw_rec rec;
+	struct events ev = {0};
+	uint32_t ins;
+	ev.ins = &ins;
+	while (wnw_xnext(cmd, r, &rec)) {
+		uint64_t id = wnw_get_u64(&rec, fid);
+		uint32_t n = wnw_nbr_count(&rec, fn), slot = take_slot(st);
+		ins = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			struct wnw_nbr nb = wnw_nbr_at(&rec, fn, i);
+			if (!(nb.dist >= 0) || isinf(nb.dist))
+				wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: distance %g to query %llu is not a distance",
+					name, (unsigned long long)rec.number, (double)nb.dist, (unsigned long long)nb.id);
+			if (i > 0 && nb.id <= wnw_nbr_at(&rec, fn, i - 1).id)
+				wnw_die(cmd, WNW_EXIT_DATA,
+					"%s: record %llu: nbr is not in increasing query id order (not made by knn-build?)",
+					name, (unsigned long long)rec.number);
+			size_t qi = merge_query(st, nb.id);
+			struct wnw_topk *t = &st->top[qi];
+			struct wnw_hit h = {.dist = nb.dist, .tag = slot, .id = id, .ref = st->seq};
+			int got = wnw_topk_offer(t, &h);
+			if (got > 0)
+				ins++;
+			for (uint32_t k = 0; got == 2 && k < t->ndrop; k++)
+				ev_push(&ev, t->h[t->n + k].tag);
+		}
+		fill_slot(st, slot, &rec, st->seq, id, ins);
+		if (ev.oom)
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		for (size_t i = 0; i < ev.nout; i++)
+			drop_ref(st, ev.out[i]);
+		ev.nout = 0;
+		st->seq++;
+	}
+	wnw_progress_done(cmd, r);
+	for (size_t j = 0; j < st->m; j++)
+		if (st->top[j].n < st->o.k) {
+			wnw_warn(cmd, "%s: k %u is larger than the candidates of query %llu (%u): it keeps all of them",
+				 name, st->o.k, (unsigned long long)st->qid[j], st->top[j].n);
+			break;
+		}
+	free(ev.out);
+}
+
+static int cmp_slot(const void *a, const void *b, void *ctx)
+{
+	const struct member *m = ctx, *x = &m[*(const uint32_t *)a], *y = &m[*(const uint32_t *)b];
+	return x->id < y->id ? -1 : x->id > y->id ? 1 : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Writes the union in ascending candidate id, each record with nbr = its (query id, distance) pairs in
+ * ascending query id. */
+static void write_union(struct state *st, const struct wnw_reader *r)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	const struct wnw_schema *in = wnw_reader_schema(r);
+	struct wnw_schema out;
+	struct wnw_edit ed;
+	struct wnw_err e;
+	for (size_t j = 0; j < st->m; j++) {
+		wnw_topk_sort(&st->top[j]);
+		for (uint32_t k = 0; k < st->top[j].ndrop; k++)
+			drop_ref(st, st->top[j].h[st->top[j].n + k].tag);
+	}
+	/* Lists by slot: offsets from the reference counts (free slots have none). */
+	size_t ns = st->nmem, n = 0;
+	size_t *start = wnw_xmalloc(cmd, (ns + 1) * sizeof *start);
+	uint32_t *live = wnw_xmalloc(cmd, (ns ? ns : 1) * sizeof *live);
+	start[0] = 0;
+	for (size_t i = 0; i < ns; i++) {
+		start[i + 1] = start[i] + st->mem[i].refs;
+		if (st->mem[i].refs)
+			live[n++] = (uint32_t)i;
+	}
+	struct wnw_nbr *nb = wnw_xmalloc(cmd, (start[ns] ? start[ns] : 1) * sizeof *nb);
+	size_t *fill = wnw_xcalloc(cmd, ns ? ns : 1, sizeof *fill);
+	size_t *qord = wnw_xmalloc(cmd, st->m * sizeof *qord);
+	for (size_t j = 0; j < st->m; j++)
+		qord[j] = j;
+	qsort_r(qord, st->m, sizeof *qord, cmp_u64_idx, st->qid);
+	for (size_t jj = 0; jj < st->m; jj++) {
+		size_t j = qord[jj];
+		for (uint32_t k = 0; k < st->top[j].n; k++) {
+			const struct wnw_hit *h = &st->top[j].h[k];
+			nb[start[h->tag] + fill[h->tag]++] = (struct wnw_nbr){st->qid[j], h->dist};
+		}
+	}
+	qsort_r(live, n, sizeof *live, cmp_slot, st->mem);
+	for (size_t i = 1; i < n; i++) {
+		const struct member *a = &st->mem[live[i - 1]], *b = &st->mem[live[i]];
+		if (a->id == b->id)
+			wnw_die(cmd, WNW_EXIT_DATA, "%s: records %llu and %llu: duplicate candidate id %llu",
+				wnw_reader_name(r), (unsigned long long)a->seq + 1, (unsigned long long)b->seq + 1,
+				(unsigned long long)a->id);
+	}
+	if (wnw_schema_copy(&out, in, &e) != 0 || wnw_edit_init(&ed, in, &out, "nbr", WNW_NBR, 0, &e) != 0)
+		wnw_die_err(cmd, &e);
+	struct wnw_writer *w = wnw_xcreate(cmd, &out);
+	for (size_t i = 0; i < n; i++) {
+		const struct member *m = &st->mem[live[i]];
+		struct wnw_rec rec = {.schema = in, .number = m->seq + 1};
+		if (wnw_store_get(st->store, m->handle, &rec, &e) != 0)
+			wnw_die_err(cmd, &e);
+		wnw_edit_begin(w, &rec, &ed);
+		wnw_w_nbr(w, nb + start[live[i]], m->refs);
+		if (wnw_edit_end(w, &rec, &ed, &e) != 0)
+			wnw_die_err(cmd, &e);
+	}
+	wnw_xclose(cmd, w);
+	wnw_schema_free(&out);
+	free(start);
+	free(live);
+	free(nb);
+	free(fill);
+	free(qord);
+}
+
+int main(int argc, char **argv)
+{
+	struct wnw_cmd cmd;
+	struct state st = {.cmd = &cmd, .o = {.field = "vec", .budget = (uint64_t)1 << 30}};
+	struct wnw_err e;
+	int ch, havek = 0;
+
+	wnw_blas_setup(argv);
+	wnw_cmd_init(&cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
+		switch (ch) {
+		case 'q': st.o.queries = cmd.optarg; break;
+		case 'k':
+			st.o.k = (uint32_t)wnw_opt_u64(&cmd, "-k", cmd.optarg, 1, (uint64_t)1 << 24);
+			havek = 1;
+			break;
+		case 'm': st.o.merge = 1; break;
+		case 'S': st.o.budget = wnw_opt_size(&cmd, "-S", cmd.optarg); break;
+		case 'f': st.o.field = cmd.optarg; break;
+		case 'b': st.o.block = (size_t)wnw_opt_u64(&cmd, "--block", cmd.optarg, 1, (uint64_t)1 << 20); break;
+		default: wnw_usage(&cmd, "unknown option");
+		}
+	}
+	if (!havek)
+		wnw_usage(&cmd, "-k K is required");
+	if (st.o.merge && st.o.queries)
+		wnw_usage(&cmd, "--merge takes no -q: the query ids come from the nbr fields");
+	if (!st.o.merge && !st.o.queries)
+		wnw_usage(&cmd, "-q QUERIES is required (or --merge)");
+	if (!st.o.merge && wnw_cmd_nargs(&cmd) > 1)
+		wnw_usage(&cmd, "one pool at most (concatenate shards with cat, or use --merge)");
+	if (st.o.merge && wnw_cmd_nargs(&cmd) > 1)
+		wnw_usage(&cmd, "--merge reads one stream: cat the shards into it");
+
+	uint32_t dim = 0;
+	if (!st.o.merge)
+		read_queries(&st, &dim);
+	struct wnw_reader *r = wnw_xopen(&cmd, wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL);
+	if ((st.store = wnw_store_new(st.o.budget, &e)) == NULL)
+		wnw_die_err(&cmd, &e);
+	if (st.o.merge)
+		merge(&st, r);
+	else
+		search(&st, r);
+	write_union(&st, r);
+	wnw_reader_close(r);
+	wnw_store_free(st.store);
+	for (size_t j = 0; j < st.m; j++)
+		wnw_topk_free(&st.top[j]);
+	free(st.top);
+	free(st.mem);
+	free(st.free);
+	if (st.o.merge)
+		free(st.qid);
+	wnw_vecs_free(&st.q);
+	return wnw_cmd_done(&cmd);
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# knn-build: exact neighbour lists against a brute force in numpy, independence of threads, block size and
+# memory budget, shard merge, and every error case.
+source "$(dirname "$0")/../lib.sh"
+
+# Random pool with exact duplicates (ties broken by the smaller id) and a query set.
+python3 - <<'EOF'
+import numpy as np
+r = np.random.default_rng(7)
+p = r.standard_normal((2000, 16)).astype(np.float32)
+p[100] = p[5]; p[1999] = p[5]; p[700] = p[699]
+np.save('pool.npy', p)
+np.save('q.npy', r.standard_normal((23, 16)).astype(np.float32))
+np.save('q8.npy', r.standard_normal((3, 8)).astype(np.float32))
+# pack refuses NaN: a marker value is packed and then overwritten in the stream's bytes.
+bad = p[:10].copy(); bad[5, 3] = 12345.0; np.save('marked.npy', bad)
+np.save('near5.npy', (p[5] + 1e-4).reshape(1, 16))
+EOF
+pack --vectors pool.npy >pool.wnw
+pack --vectors q.npy >q.wnw
+pack --vectors marked.npy >marked.wnw
+python3 - <<'EOF'
+import numpy as np
+raw = open('marked.wnw', 'rb').read()
+mark = np.float32(12345.0).tobytes()
+assert raw.count(mark) == 1
+open('nan.wnw', 'wb').write(raw.replace(mark, np.float32(np.nan).tobytes()))
+open('inf.wnw', 'wb').write(raw.replace(mark, np.float32(np.inf).tobytes()))
+EOF
+
+# Brute force: every distance in float64, rounded to float32, lists ordered by (distance, id).
+cat >brute.py <<'EOF'
+import sys, numpy as np
+p = np.load('pool.npy').astype(np.float64); q = np.load('q.npy').astype(np.float64); K = int(sys.argv[1])
+got = {}
+for line in list(open(sys.argv[2]))[1:]:
+    cid, nbr = line.rstrip('\n').split('\t')
+    for pair in filter(None, nbr.split(',')):
+        qid, d = pair.split(':'); got.setdefault(int(qid), []).append((float(d), int(cid)))
+bad = []
+for j in range(len(q)):
+    d = np.sqrt(((p - q[j]) ** 2).sum(1)).astype(np.float32)
+    want = sorted((float(d[i]), i) for i in range(len(p)))[:K]
+    g = sorted(got.get(j, []))
+    if [c for _, c in g] != [c for _, c in want]:
+        bad.append('query %d: ids differ' % j)
+    elif any(abs(a - b) > 1e-5 * max(b, 1e-30) for (a, _), (b, _) in zip(g, want)):
+        bad.append('query %d: distances differ' % j)
+print('\n'.join(bad) if bad else 'same')
+EOF
+
+knn-build -q q.wnw -k 30 <pool.wnw >u.wnw
+unpack --tsv id,nbr u.wnw >u.tsv
+same "neighbour sets and distances equal brute force" "$(python3 brute.py 30 u.tsv)" same
+same "the union is in ascending candidate id" "$(cut -f1 u.tsv | tail -n +2 | sort -n -c && echo sorted)" sorted
+truthy "every query id in nbr lists is ascending" "[ \"\$(awk -F'\t' 'NR>1{n=split(\$2,a,\",\");for(i=2;i<=n;i++)if(a[i]+0<=a[i-1]+0)print}' u.tsv)\" = '' ]"
+pack --vectors near5.npy >near5.wnw
+same "exact duplicates (ids 5, 100, 1999) tie to the smaller ids" \
+	"$(knn-build -q near5.wnw -k 2 pool.wnw | unpack --ids | tr '\n' ' ')" "5 100 "
+
+knn-build -q q.wnw -k 30 -j 3 --block 7 <pool.wnw | unpack --tsv id,nbr >j3.tsv
+same_file "-j 3 with blocks of 7 writes the same records" j3.tsv u.tsv
+knn-build -q q.wnw -k 30 -S 2k pool.wnw | unpack --tsv id,nbr >spill.tsv
+same_file "spilling with -S 2k writes the same records" spill.tsv u.tsv
+knn-build -q q.wnw -k 30 -j 2 <pool.wnw >u2.wnw
+knn-build -q q.wnw -k 30 <pool.wnw >u1.wnw
+same_file "same bytes with -j 2 and -j 1 (provenance included)" u2.wnw u1.wnw
+
+shard -n 3 'part%d.wnw' pool.wnw
+for i in 0 1 2; do knn-build -q q.wnw -k 30 <part$i.wnw >out$i.wnw; done
+cat out2.wnw out0.wnw out1.wnw | knn-build --merge -k 30 | unpack --tsv id,nbr >merged.tsv
+same_file "merge of shard outputs (in any order) equals the single run" merged.tsv u.tsv
+cat out1.wnw out2.wnw out0.wnw | knn-build --merge -k 30 -S 1k | unpack --tsv id,nbr >merged2.tsv
+same_file "merge with spilling equals the single run" merged2.tsv u.tsv
+knn-build -q q.wnw -k 30 <u.wnw | unpack --tsv id,nbr >again.tsv
+same_file "a pool that already has nbr gets it replaced" again.tsv u.tsv
+
+knn-build -q q.wnw -k 5000 <pool.wnw >all.wnw 2>all.err
+same "k above the pool size keeps every candidate" "$(unpack --ids all.wnw | wc -l)" 2000
+truthy "k above the pool size warns" "grep -q 'larger than the pool' all.err"
+
+fails 1 "dimension 8 but the queries' has 16" "dimension mismatch is an error" \
+	sh -c 'pack --vectors q8.npy | knn-build -q q.wnw -k 3'
+fails 1 "no field 'vec'" "a pool without vec is an error" \
+	sh -c 'printf "{\"text\":\"a\"}\n" | pack | knn-build -q q.wnw -k 3'
+fails 1 "record 6: component 3 of vec is not a finite number" "NaN in the pool names the record" \
+	knn-build -q q.wnw -k 3 nan.wnw
+fails 1 "record 6: component 3 of vec is not a finite number" "infinity in the queries names the record" \
+	knn-build -q inf.wnw -k 3 pool.wnw
+printf '{"id":5,"text":"a"}\n{"id":7,"text":"b"}\n{"id":5,"text":"c"}\n' >dq.jsonl
+python3 -c "import numpy as np; np.save('dq.npy', np.ones((3, 16), np.float32))"
+pack --id id --vectors dq.npy dq.jsonl >dq.wnw
+fails 1 "records 1 and 3: duplicate query id 5" "duplicate query ids are an error" \
+	knn-build -q dq.wnw -k 3 pool.wnw
+fails 1 "no field 'nbr'" "merging a stream without nbr is an error" knn-build --merge -k 3 pool.wnw
+cat pool.wnw pool.wnw >twice.wnw
+fails 1 "duplicate candidate id 5" "a candidate id twice in the union is an error" knn-build -q near5.wnw -k 2 twice.wnw
+fails 2 "-k K is required" "-k is required" knn-build -q q.wnw pool.wnw
+fails 2 "no -q" "--merge with -q is a usage error" knn-build --merge -q q.wnw -k 3 pool.wnw
+fails 2 "not a whole number" "-k 0 is a usage error" knn-build -q q.wnw -k 0 pool.wnw
+head -c 3000 pool.wnw >cut.wnw
+status 1 "a truncated pool is an error" knn-build -q q.wnw -k 3 cut.wnw

@@ -1,0 +1,303 @@
+/* Unit tests of the neighbour engine (common/knn.c, knnself.c, knnstore.c) against a brute force written
+ * plainly here: every distance by a direct double loop, every list by sorting all candidates. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "knn.h"
+#include "unit.h"
+
+static uint64_t rng_state = 88172645463325252ull;
+
+static double uniform(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (double)(rng_state >> 11) * 0x1p-53;
+}
+
+static double gauss(void)
+{
+	double u = uniform() + 1e-300, v = uniform();
+	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* Fills s with n vectors: offset + scale * gaussian, ids given by id0 + i * step (mod n for ties). */
+static void fill(struct wnw_vecs *s, size_t n, size_t d, double offset, double scale, int dup)
+{
+	uint8_t *raw = malloc(d * 4);
+	wnw_vecs_init(s, d);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < d; j++) {
+			float f = (float)(offset + scale * gauss());
+			memcpy(raw + 4 * j, &f, 4);
+		}
+		if (dup && i > 0 && i % 7 == 0)
+			memcpy(raw, s->v + (i - 1) * d, d * 4); /* exact duplicate of the previous row */
+		wnw_vecs_add_raw(s, raw, (uint64_t)((i * 7919) % n));
+	}
+	free(raw);
+}
+
+/* The reference distance: a plain double loop, rounded to float after the square root. */
+static float plain_dist(const float *a, const float *b, size_t d)
+{
+	double s = 0;
+	for (size_t i = 0; i < d; i++)
+		s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+	return (float)sqrt(s);
+}
+
+struct ref_hit {
+	float dist;
+	uint64_t id;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct ref_hit *x = a, *y = b;
+	if (x->dist != y->dist)
+		return x->dist < y->dist ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+struct visit_ctx {
+	struct wnw_topk *top;
+	const struct wnw_vecs *x;
+};
+
+static double visit(void *ctx, size_t qi, size_t xj, double d2)
+{
+	struct visit_ctx *c = ctx;
+	struct wnw_hit h = {.dist = (float)sqrt(d2), .id = c->x->id[xj], .ref = xj};
+	wnw_topk_offer(&c->top[qi], &h);
+	return wnw_topk_limit(&c->top[qi]);
+}
+
+/* knn through wnw_knn_join in blocks of bs candidates, compared with sorting every candidate. */
+static void check_join(const char *what, size_t m, size_t n, size_t d, uint32_t k, size_t bs, double offset,
+		       double scale, int dup)
+{
+	struct wnw_vecs q, x;
+	fill(&q, m, d, offset, scale, 0);
+	fill(&x, n, d, offset, scale, dup);
+	struct wnw_topk *top = calloc(m, sizeof *top);
+	double *limit = malloc(m * sizeof *limit);
+	float *g = malloc(m * bs * sizeof *g);
+	struct visit_ctx c = {top, &x};
+	for (size_t i = 0; i < m; i++)
+		wnw_topk_init(&top[i], k);
+	for (size_t a = 0; a < n; a += bs) {
+		for (size_t i = 0; i < m; i++)
+			limit[i] = wnw_topk_limit(&top[i]);
+		wnw_knn_join(&q, 0, m, &x, a, a + bs < n ? a + bs : n, limit, g, visit, &c);
+	}
+	int same_ids = 1, close_dist = 1, nonneg = 1;
+	double worst = 0;
+	struct ref_hit *all = malloc(n * sizeof *all);
+	for (size_t i = 0; i < m; i++) {
+		for (size_t j = 0; j < n; j++)
+			all[j] = (struct ref_hit){plain_dist(q.v + i * d, x.v + j * d, d), x.id[j]};
+		qsort(all, n, sizeof *all, ref_cmp);
+		wnw_topk_sort(&top[i]);
+		uint32_t want = k < n ? k : (uint32_t)n;
+		if (top[i].n != want)
+			same_ids = 0;
+		for (uint32_t r = 0; r < top[i].n && r < want; r++) {
+			if (top[i].h[r].id != all[r].id)
+				same_ids = 0;
+			double rel = fabs((double)top[i].h[r].dist - all[r].dist) / (all[r].dist > 0 ? all[r].dist : 1);
+			worst = rel > worst ? rel : worst;
+			if (rel > 1e-5)
+				close_dist = 0;
+			if (!(top[i].h[r].dist >= 0))
+				nonneg = 0;
+		}
+	}
+	CHECK(same_ids, "%s: same neighbour lists as brute force (m %zu, n %zu, d %zu, k %u, block %zu)", what, m, n,
+	      d, k, bs);
+	CHECK(close_dist, "%s: distances within 1e-5 relative of brute force (worst %.3g)", what, worst);
+	CHECK(nonneg, "%s: no negative or NaN distance", what);
+	for (size_t i = 0; i < m; i++)
+		wnw_topk_free(&top[i]);
+	free(top);
+	free(limit);
+	free(g);
+	free(all);
+	wnw_vecs_free(&q);
+	wnw_vecs_free(&x);
+}
+
+struct self_ref {
+	uint32_t *n;
+	uint64_t (*ids)[8];
+};
+
+static void self_done(void *ctx, size_t i, const struct wnw_hit *h, uint32_t n)
+{
+	struct self_ref *c = ctx;
+	c->n[i] = n;
+	for (uint32_t j = 0; j < n && j < 8; j++)
+		c->ids[i][j] = h[j].ref;
+}
+
+/* The exact self-join (any thread count) equals brute force; the inverted file finds most of it. */
+static void check_self(int threads)
+{
+	size_t n = 700, d = 12;
+	struct wnw_vecs x;
+	fill(&x, n, d, 0, 1, 1);
+	struct self_ref c = {calloc(n, sizeof(uint32_t)), calloc(n, sizeof(uint64_t[8]))};
+	struct wnw_self_opts o = {.k = 8, .r2 = 16.0, .nlist = 1, .nprobe = 1, .threads = threads};
+	struct wnw_err e;
+	CHECK(wnw_knn_self(&x, &o, self_done, &c, &e) == 0, "self-join runs with %d threads", threads);
+	int same = 1;
+	struct ref_hit *all = malloc(n * sizeof *all);
+	size_t agree = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t m = 0;
+		for (size_t j = 0; j < n; j++) {
+			double s2 = 0;
+			for (size_t l = 0; l < d; l++)
+				s2 += ((double)x.v[i * d + l] - x.v[j * d + l]) * ((double)x.v[i * d + l] - x.v[j * d + l]);
+			if (s2 <= 16.0)
+				all[m++] = (struct ref_hit){(float)sqrt(s2), ((uint64_t)x.id[j] << 20) | j};
+		}
+		qsort(all, m, sizeof *all, ref_cmp);
+		uint32_t want = m < 8 ? (uint32_t)m : 8;
+		if (c.n[i] < want)
+			same = 0;
+		for (uint32_t r = 0; r < want; r++)
+			if (c.ids[i][r] != (all[r].id & 0xfffff))
+				same = 0;
+	}
+	CHECK(same, "exact self-join with radius equals brute force (%d threads)", threads);
+	struct self_ref a = {calloc(n, sizeof(uint32_t)), calloc(n, sizeof(uint64_t[8]))};
+	struct wnw_self_opts oi = {.k = 8, .r2 = 16.0, .nlist = 16, .nprobe = 16, .threads = threads};
+	CHECK(wnw_knn_self(&x, &oi, self_done, &a, &e) == 0, "inverted-file self-join runs");
+	for (size_t i = 0; i < n; i++)
+		agree += a.n[i] == c.n[i] && memcmp(a.ids[i], c.ids[i], sizeof a.ids[i]) == 0;
+	CHECK(agree == n, "inverted file probing every cell is exact (%zu of %zu)", agree, n);
+	free(all);
+	free(c.n);
+	free(c.ids);
+	free(a.n);
+	free(a.ids);
+	wnw_vecs_free(&x);
+}
+
+static int hit_order(const void *a, const void *b)
+{
+	const struct wnw_hit *x = a, *y = b;
+	if (x->dist != y->dist)
+		return x->dist < y->dist ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
+static void check_topk(void)
+{
+	struct wnw_topk t;
+	wnw_topk_init(&t, 3);
+	struct wnw_hit h[] = {{.dist = 2, .id = 5, .ref = 0}, {.dist = 1, .id = 9, .ref = 1},
+			      {.dist = 2, .id = 4, .ref = 2}, {.dist = 3, .id = 1, .ref = 3},
+			      {.dist = 2, .id = 3, .ref = 4}, {.dist = 1, .id = 9, .ref = 0},
+			      {.dist = 2, .id = 4, .ref = 9}};
+	int r[7], last = 0;
+	CHECK(isinf(wnw_topk_limit(&t)), "the limit is infinite before the list is first trimmed");
+	for (int i = 0; i < 6; i++)
+		r[i] = wnw_topk_offer(&t, &h[i]);
+	for (uint64_t i = 0; last != 2 && i < 1000; i++) /* worse hits until the buffer fills */
+		last = wnw_topk_offer(&t, &(struct wnw_hit){.dist = 5, .id = 100 + i, .ref = 100 + i});
+	CHECK(last == 2 && t.n == 3 && t.ndrop == t.cap - 3, "a full buffer is trimmed to K, reporting the dropped hits");
+	CHECK(r[0] == 1 && r[5] == 1, "hits are added before the first trim");
+	r[6] = wnw_topk_offer(&t, &h[6]);
+	CHECK(r[6] == 0, "after a trim a hit that cannot rank is refused");
+	wnw_topk_sort(&t);
+	CHECK(t.n == 3 && t.h[0].id == 9 && t.h[0].ref == 0 && t.h[1].id == 9 && t.h[2].id == 3,
+	      "top-K keeps (distance, id, ref) order with ties to the smaller id");
+	wnw_topk_free(&t);
+
+	/* Many hits with few distinct distances, against sorting them all. */
+	int same = 1;
+	for (int trial = 0; trial < 50; trial++) {
+		uint32_t k = 1 + (uint32_t)(uniform() * 40), n = (uint32_t)(uniform() * 500);
+		struct wnw_hit *all = malloc((n + 1) * sizeof *all);
+		wnw_topk_init(&t, k);
+		for (uint32_t i = 0; i < n; i++) {
+			all[i] = (struct wnw_hit){.dist = (float)(int)(uniform() * 8), .id = (uint64_t)(uniform() * 20),
+						  .ref = i};
+			wnw_topk_offer(&t, &all[i]);
+		}
+		wnw_topk_sort(&t);
+		qsort(all, n, sizeof *all, hit_order);
+		if (t.n != (n < k ? n : k))
+			same = 0;
+		for (uint32_t i = 0; i < t.n && same; i++)
+			same = t.h[i].ref == all[i].ref;
+		wnw_topk_free(&t);
+		free(all);
+	}
+	CHECK(same, "top-K equals sorting every hit, over 50 random lists with many ties");
+}
+
+static void check_store(void)
+{
+	struct wnw_err e;
+	struct wnw_schema s = {0};
+	struct wnw_field f = {"x", WNW_U64, 0};
+	s.nfields = 1;
+	s.fields = &f;
+	struct wnw_store *st = wnw_store_new(100, &e); /* a tiny budget: most records spill */
+	int ok = st != NULL;
+	for (uint32_t i = 0; i < 1000 && ok; i++) {
+		uint8_t data[8];
+		uint32_t off[2] = {0, 8};
+		uint64_t v = (uint64_t)i * 1000003u;
+		memcpy(data, &v, 8);
+		struct wnw_rec rec = {data, 8, i + 1, &s, off};
+		ok = wnw_store_add(st, &rec, &e) == (int64_t)i;
+		if (ok && i % 3 == 0)
+			ok = wnw_store_drop(st, i, &e) == 0;
+	}
+	for (uint32_t i = 999; ok && i < 1000; i--) {
+		struct wnw_rec rec = {.schema = &s};
+		if (i % 3 == 0)
+			continue;
+		ok = wnw_store_get(st, i, &rec, &e) == 0 && rec.len == 8 && rec.off[1] == 8 &&
+		     wnw_le64(rec.data) == (uint64_t)i * 1000003u;
+	}
+	CHECK(ok, "store: records read back the same after spilling, in any order");
+	CHECK(wnw_store_spilled(st) > 0, "store: a tiny budget spills to the temporary file");
+	wnw_store_free(st);
+}
+
+int main(void)
+{
+	check_topk();
+	check_store();
+	check_join("random", 13, 500, 16, 10, 64, 0, 1, 1);
+	check_join("k above n", 3, 20, 5, 50, 7, 0, 1, 0);
+	check_join("one block", 40, 300, 33, 25, 1000, 0, 1, 1);
+	/* Far from the origin the expansion |q|^2 + |x|^2 - 2 q.x loses almost every digit: the ranking must
+	 * still be exact because every pair near the limit is recomputed. */
+	check_join("cancellation", 9, 400, 64, 15, 50, 1000, 0.01, 1);
+	check_self(1);
+	check_self(3);
+	float a[5] = {1e-3f, -2, 3, 4, 5}, b[5] = {1e-3f, -2, 3, 4, 5};
+	CHECK(wnw_knn_dist2(a, b, 5) == 0, "distance of a vector to itself is exactly 0");
+	struct wnw_vecs v;
+	wnw_vecs_init(&v, 2);
+	uint8_t raw[8];
+	float bad[2] = {1, NAN};
+	memcpy(raw, bad, 8);
+	CHECK(wnw_vecs_add_raw(&v, raw, 1) == 1 && v.rows == 0, "a NaN component is reported by its index");
+	float big[2] = {3e38f, 1};
+	memcpy(raw, big, 8);
+	CHECK(wnw_vecs_add_raw(&v, raw, 1) == 2, "an overflowing norm is reported");
+	wnw_vecs_free(&v);
+	return unit_failed;
+}

@@ -71,7 +71,7 @@ bench-deps:
 	@$(MAKE) --no-print-directory deps DEBS="$(DEBS) $(BENCH_DEBS)"
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j2 all
 	@B=$(B) tests/run.sh
 
 fuzz: deps
@@ -81,11 +81,11 @@ lint:
 	mandoc -T lint -W warning $(MAN1) $(MAN5) $(MAN7)
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j2 all
 	@B=$(B) demo/run.sh
 
 bench: bench-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j2 all
 	@for b in bench/*.sh; do B=$(B) $$b; done
 
 install: all
@@ -93,7 +93,7 @@ install: all
 		$(DESTDIR)$(SHAREDIR)/pipelines
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 644 pipelines/*.mk $(DESTDIR)$(SHAREDIR)/pipelines
-	install -m 755 pipelines/plot-selection pipelines/overlap $(DESTDIR)$(SHAREDIR)/pipelines
+	install -m 755 pipelines/tsds pipelines/plot-selection pipelines/overlap $(DESTDIR)$(SHAREDIR)/pipelines
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)

@@ -9,21 +9,27 @@
 
 #include "jsonl.h"
 #include "prog.h"
+#include "replay.h"
 #include "textout.h"
 
-enum { OPT_CHECK = 0x100 };
+enum { OPT_CHECK = 0x100, OPT_HIST, OPT_BINS };
 
 static const struct option longopts[] = {
 	{"check", no_argument, NULL, OPT_CHECK},
+	{"hist", required_argument, NULL, OPT_HIST},
+	{"bins", required_argument, NULL, OPT_BINS},
 	{NULL, 0, NULL, 0},
 };
 
 static const struct wnw_spec spec = {
 	"inspect",
-	"[-n N] [-o FILE] [-z [LEVEL]] [FILE ...]\n       inspect --check [FILE ...]",
+	"[-n N] [-o FILE] [-z [LEVEL]] [FILE ...]\n       inspect --check [FILE ...]\n"
+	"       inspect --hist FIELD [--bins N] [-o FILE] [FILE ...]",
 	"Describes winnow streams as YAML: schema, provenance, record count, per-field statistics.\n"
 	"  -n N                  also show the first N records (default 0)\n"
-	"      --check           only verify the stream (framing, trailer, CRC); print nothing\n",
+	"      --check           only verify the stream (framing, trailer, CRC); print nothing\n"
+	"      --hist FIELD      a text histogram of FIELD (value, text length, vector norm or list length)\n"
+	"      --bins N          bins of the histogram, 1 to 200 (default 20)\n",
 	"n:",
 	longopts,
 	WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
@@ -302,34 +308,35 @@ static double norm(const uint8_t *p, uint32_t dim)
 	return sqrt(s);
 }
 
+/* What inspect summarises of a field: its value (numbers), length (text), norm (vectors) or neighbour
+ * count (lists). */
+static double field_value(const struct wnw_rec *rec, int fi)
+{
+	const struct wnw_field *f = &rec->schema->fields[fi];
+	size_t n;
+	switch (f->type) {
+	case WNW_BYTES:
+		wnw_get_bytes(rec, fi, &n);
+		return (double)n;
+	case WNW_VEC: return norm(wnw_get_vec_raw(rec, fi), f->dim);
+	case WNW_NBR: return wnw_nbr_count(rec, fi);
+	default: return wnw_get_number(rec, fi);
+	}
+}
+
 static void stats_add(struct stat1 *st, const struct wnw_rec *rec)
 {
 	const struct wnw_schema *s = rec->schema;
 	for (uint32_t i = 0; i < s->nfields; i++) {
-		const struct wnw_field *f = &s->fields[i];
 		struct stat1 *t = &st[i];
-		int fi = (int)i;
-		size_t n;
-		switch (f->type) {
-		case WNW_U64: {
-			uint64_t u = wnw_get_u64(rec, fi);
+		if (s->fields[i].type == WNW_U64) {
+			uint64_t u = wnw_get_u64(rec, (int)i);
 			if (t->n == 0 || u < t->umin)
 				t->umin = u;
 			if (t->n == 0 || u > t->umax)
 				t->umax = u;
-			stat_add(t, (double)u);
-			break;
 		}
-		case WNW_F32: stat_add(t, wnw_get_f32(rec, fi)); break;
-		case WNW_F64: stat_add(t, wnw_get_f64(rec, fi)); break;
-		case WNW_BYTES:
-			wnw_get_bytes(rec, fi, &n);
-			stat_add(t, (double)n);
-			break;
-		case WNW_VEC: stat_add(t, norm(wnw_get_vec_raw(rec, fi), f->dim)); break;
-		case WNW_NBR: stat_add(t, wnw_nbr_count(rec, fi)); break;
-		default: break;
-		}
+		stat_add(t, field_value(rec, (int)i));
 	}
 }
 
@@ -432,12 +439,67 @@ static void inspect_one(struct ctx *c, const char *path, uint64_t show, int chec
 	wnw_reader_close(r);
 }
 
+/* --hist: a text histogram of one field in bins of equal width between its least and greatest finite
+ * value. The stream is read twice (a pipe through a temporary copy), so memory stays bounded. */
+static void hist_one(struct ctx *c, const char *path, const char *field, uint32_t bins)
+{
+	struct wnw_err e;
+	struct wnw_rec rec;
+	struct wnw_replay *rp = wnw_replay_open(path, NULL, &e);
+	if (rp == NULL)
+		wnw_die_err(c->cmd, &e);
+	wnw_cmd_on_die(c->cmd, wnw_replay_discard, rp);
+	const struct wnw_reader *r = wnw_replay_reader(rp);
+	int fi = wnw_xfield(c->cmd, r, field, 0, NULL);
+	static const char *const of[] = {"", "value", "value", "value", "length", "norm", "neighbours"};
+	const char *what = of[wnw_reader_schema(r)->fields[fi].type];
+	struct stat1 st = {0};
+	int got;
+	while ((got = wnw_replay_next(rp, &rec, &e)) == 1)
+		stat_add(&st, field_value(&rec, fi));
+	if (got < 0 || wnw_replay_rewind(rp, &e) < 0)
+		wnw_die_err(c->cmd, &e);
+	uint64_t *count = wnw_xcalloc(c->cmd, bins, sizeof *count);
+	double width = st.n > 0 && st.max > st.min ? (st.max - st.min) / bins : 0;
+	while ((got = wnw_replay_next(rp, &rec, &e)) == 1) {
+		double v = field_value(&rec, fi);
+		if (!isfinite(v))
+			continue;
+		uint32_t b = width > 0 ? (uint32_t)((v - st.min) / width) : 0;
+		count[b < bins ? b : bins - 1]++;
+	}
+	if (got < 0)
+		wnw_die_err(c->cmd, &e);
+	char name[256];
+	snprintf(name, sizeof name, "%s", wnw_reader_name(wnw_replay_reader(rp)));
+	wnw_cmd_on_die(c->cmd, NULL, NULL);
+	wnw_replay_close(rp);
+	uint64_t most = 1;
+	for (uint32_t b = 0; b < bins; b++)
+		most = count[b] > most ? count[b] : most;
+	int rc = wnw_tout_printf(c->t, &e, "%s: %s of %s: %llu records, min %.6g, max %.6g%s\n", name, what,
+				 field, (unsigned long long)st.n, st.n ? st.min : 0.0, st.n ? st.max : 0.0,
+				 st.nonfinite ? " (and some not finite, left out)" : "");
+	for (uint32_t b = 0; rc == 0 && b < (width > 0 ? bins : 1); b++) {
+		char bar[64];
+		size_t len = (size_t)((double)count[b] / (double)most * 50 + 0.5);
+		memset(bar, '#', len);
+		bar[len] = '\0';
+		rc = wnw_tout_printf(c->t, &e, "  %12.6g ..%12.6g %10llu %s\n", st.min + b * width,
+				     width > 0 ? st.min + (b + 1) * width : st.max, (unsigned long long)count[b], bar);
+	}
+	free(count);
+	if (rc < 0)
+		wnw_die_err(c->cmd, &e);
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct wnw_err e;
-	uint64_t show = 0;
+	uint64_t show = 0, bins = 20;
 	int ch, check = 0;
+	const char *hist = NULL;
 
 	wnw_cmd_init(&cmd, &spec, argc, argv);
 	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
@@ -447,6 +509,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CHECK:
 			check = 1;
+			break;
+		case OPT_HIST:
+			hist = cmd.optarg;
+			break;
+		case OPT_BINS:
+			bins = wnw_opt_u64(&cmd, "--bins", cmd.optarg, 1, 200);
 			break;
 		default:
 			wnw_usage(&cmd, "unknown option");
@@ -464,6 +532,17 @@ int main(int argc, char **argv)
 	}
 	struct ctx c = {.cmd = &cmd};
 	yaml_event_t ev;
+	if (hist != NULL) {
+		if (check || show)
+			wnw_usage(&cmd, "--hist takes no --check or -n");
+		if (!(c.t = wnw_tout_open(cmd.output, cmd.zlevel, &e)))
+			wnw_die_err(&cmd, &e);
+		for (int i = 0; i < nin; i++)
+			hist_one(&c, in[i], hist, (uint32_t)bins);
+		if (wnw_tout_close(c.t, &e) < 0)
+			wnw_die_err(&cmd, &e);
+		return wnw_cmd_done(&cmd);
+	}
 	if (!check) {
 		if (!(c.t = wnw_tout_open(cmd.output, cmd.zlevel, &e)))
 			wnw_die_err(&cmd, &e);

@@ -206,10 +206,11 @@ static void finish_mean(const double *sum, uint64_t n, uint32_t d, float *b)
 		b[j] = n ? (float)(sum[j] / (double)n) : 0;
 }
 
-/* The target's mean vector, into a new array b. */
-static float *target_mean(struct ctx *x)
+/* The mean vector of the stream at path (the target, or the named pool for --in-domain with shards),
+ * into a new array; an empty stream has no mean. */
+static float *stream_mean(struct ctx *x, const char *path)
 {
-	struct wnw_reader *r = wnw_xopen(&x->cmd, x->o.target);
+	struct wnw_reader *r = wnw_xopen(&x->cmd, path);
 	int f = vec_field(x, r);
 	double *sum = wnw_xcalloc(&x->cmd, x->d + 1, sizeof *sum);
 	float *v = wnw_xcalloc(&x->cmd, x->d + 1, sizeof *v);
@@ -221,28 +222,8 @@ static float *target_mean(struct ctx *x)
 	}
 	uint64_t n = wnw_reader_count(r);
 	if (n == 0)
-		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: the target has no records", wnw_reader_name(r));
+		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: no records to take the mean of", wnw_reader_name(r));
 	finish_mean(sum, n, x->d, v);
-	wnw_reader_close(r);
-	free(sum);
-	return v;
-}
-
-/* The pool's mean vector by a separate reading of the named pool (--in-domain with shards). */
-static float *pool_mean(struct ctx *x)
-{
-	struct wnw_reader *r = wnw_xopen(&x->cmd, x->o.pool);
-	int f = vec_field(x, r);
-	double *sum = wnw_xcalloc(&x->cmd, x->d + 1, sizeof *sum);
-	float *v = wnw_xcalloc(&x->cmd, x->d + 1, sizeof *v);
-	struct wnw_rec rec;
-	while (wnw_xnext(&x->cmd, r, &rec)) {
-		load_vec(x, r, &rec, f, v);
-		for (uint32_t j = 0; j < x->d; j++)
-			sum[j] += v[j];
-		wnw_progress(&x->cmd, r);
-	}
-	finish_mean(sum, wnw_reader_count(r), x->d, v);
 	wnw_reader_close(r);
 	free(sum);
 	return v;
@@ -462,9 +443,9 @@ int main(int argc, char **argv)
 	memset(&x, 0, sizeof x);
 	parse_options(&x, argc, argv);
 	wnw_cleanup_on_signal();
-	float *b = x.o.target ? target_mean(&x) : NULL;
+	float *b = x.o.target ? stream_mean(&x, x.o.target) : NULL;
 	if (x.o.in_domain && x.o.shard)
-		b = pool_mean(&x);
+		b = stream_mean(&x, x.o.pool);
 	struct wnw_err e;
 	x.rp = wnw_replay_open(x.o.pool, x.o.tmpdir, &e);
 	if (x.rp == NULL)

@@ -100,3 +100,13 @@ for _ in $(seq 200); do cat "$TOP/demo/sample.jsonl"; done | pack >big.wnw
 inspect -n 10000 big.wnw 2>err.txt | head -1 >/dev/null
 same "| head -1: inspect ends quietly with status 0" "${PIPESTATUS[0]}:$(cat err.txt)" "0:"
 fails 2 "nope.wnw" "a missing file is named" inspect nope.wnw
+
+# --hist: a text histogram, from a file or a pipe
+printf '{"text": "a", "s": 1}\n{"text": "bb", "s": 2}\n{"text": "ccc", "s": 2}\n{"text": "dddd", "s": 10}\n' >h.jsonl
+pack --field s:f64 h.jsonl >h.wnw
+same "--hist counts values in equal bins" "$(inspect --hist s --bins 3 h.wnw | awk 'NR > 1 { print $4 }' | tr '\n' ' ')" "3 0 1 "
+same "its first line names the stream, what is counted, and the range" "$(inspect --hist text --bins 2 h.wnw | head -1)" \
+	"h.wnw: length of text: 4 records, min 1, max 4"
+same "a pipe gives the same histogram" "$(inspect --hist s h.wnw | tail -n +2)" "$(cat h.wnw | inspect --hist s | tail -n +2)"
+fails 1 "no field 'nope'" "--hist on a missing field names it" inspect --hist nope h.wnw
+fails 2 "1 to 200" "--bins is range-checked" inspect --hist s --bins 0 h.wnw

@@ -7,17 +7,14 @@
 #include <string.h>
 
 #include "nnls.h"
+#include "rng.h"
 #include "unit.h"
 
 /* A small deterministic generator (splitmix64) so the problems are the same on every run. */
 static uint64_t rng_state = 42;
 static double urand(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	z ^= z >> 31;
-	return (double)(z >> 11) / 9007199254740992.0;
+	return (double)(wnw_splitmix64(&rng_state) >> 11) / 9007199254740992.0;
 }
 static double nrand(void)
 {

@@ -17,7 +17,7 @@ SHARDS ?= 4
 HOSTS ?= :
 DIM ?= 256
 K ?= 100
-LEVEL ?= 1
+LEVEL ?= 9
 
 .DEFAULT_GOAL := all
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk

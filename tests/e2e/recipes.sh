@@ -44,7 +44,7 @@ embed-hash sharded/pool.wnw >single.vec.wnw
 same "embedding in parts gives the single run's records" "$(records sharded/pool.vec.wnw)" "$(records single.vec.wnw)"
 knn-build -q sharded/query.vec.wnw -k 20 single.vec.wnw >single.knn.wnw
 same "so does the neighbour search" "$(records sharded/knn.wnw)" "$(records single.knn.wnw)"
-gzfit -t sharded/target.wnw --level 1 sharded/pool.wnw >single.score.wnw
+gzfit -t sharded/target.wnw sharded/pool.wnw >single.score.wnw
 same "and ZIP-FIT scoring" "$(records sharded/score.wnw)" "$(records single.score.wnw)"
 fails 2 "" "a missing pool is an error" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=missing.jsonl OUT=missing
 truthy "that leaves no stage file behind" '! ls missing/*.wnw 2>/dev/null'

@@ -26,19 +26,24 @@ cd "$T"
 seconds() { /usr/bin/time -f %e -o .t "$@" >/dev/null 2>.err; cat .t; }
 summary() { grep 'stopped after' "$1" | sed 's/^pursuit: //'; }
 
+# make_problem N D ROWS SEED: pool.npy (N standard normal rows of dimension D) and target.npy (1000
+# vectors around the mean of ROWS pool rows), for a pursuit that has a good answer to find.
+make_problem() {
+	$PY - "$@" <<-'EOF'
+	import sys, numpy as np
+	n, d, rows, seed = (int(a) for a in sys.argv[1:5])
+	r = np.random.default_rng(seed)
+	A = r.standard_normal((n, d), dtype=np.float32)
+	np.save("pool.npy", A)
+	T = A[r.choice(n, rows, replace=False)].mean(0) + 0.05 * r.standard_normal((1000, d), dtype=np.float32)
+	np.save("target.npy", T.astype(np.float32))
+	EOF
+}
+
 speed() {
 	local d=256 k=1000
 	echo "== speed: n=$N d=$d K=$k, $(nproc) cores"
-	$PY - "$N" "$d" <<-'EOF'
-	import sys, numpy as np
-	n, d = int(sys.argv[1]), int(sys.argv[2])
-	r = np.random.default_rng(2)
-	A = r.standard_normal((n, d), dtype=np.float32)
-	np.save("pool.npy", A)
-	# the target: 1000 vectors around the mean of 300 pool rows
-	T = A[r.choice(n, 300, replace=False)].mean(0) + 0.05 * r.standard_normal((1000, d), dtype=np.float32)
-	np.save("target.npy", T.astype(np.float32))
-	EOF
+	make_problem "$N" "$d" 300 2
 	pack --vectors grad=pool.npy -o pool.wnw
 	pack --vectors grad=target.npy -o target.wnw
 	cat pool.wnw > /dev/null
@@ -66,15 +71,7 @@ print("overlap of pursuit and peer selections: %d of %d/%d ids, first %d in the 
 	# with d < K the fit is exact with about d records; d = 1024 makes the pursuit run K steps
 	local n4=$((N / 4)) d4=1024
 	echo "== speed: n=$n4 d=$d4 K=$k (no peer: the numpy OMP would take minutes)"
-	$PY - "$n4" "$d4" <<-'EOF'
-	import sys, numpy as np
-	n, d = int(sys.argv[1]), int(sys.argv[2])
-	r = np.random.default_rng(3)
-	A = r.standard_normal((n, d), dtype=np.float32)
-	np.save("pool.npy", A)
-	T = A[r.choice(n, 3000, replace=False)].mean(0) + 0.05 * r.standard_normal((1000, d), dtype=np.float32)
-	np.save("target.npy", T.astype(np.float32))
-	EOF
+	make_problem "$n4" "$d4" 3000 3
 	pack --vectors grad=pool.npy -o pool.wnw
 	pack --vectors grad=target.npy -o target.wnw
 	rm -f pool.npy

@@ -70,8 +70,6 @@ struct wnw_replay *wnw_replay_open(const char *path, const char *tmpdir, struct 
 
 struct wnw_reader *wnw_replay_reader(struct wnw_replay *rp) { return rp->r; }
 
-int wnw_replay_spills(const struct wnw_replay *rp) { return rp->dir[0] != '\0'; }
-
 int wnw_replay_next(struct wnw_replay *rp, struct wnw_rec *rec, struct wnw_err *e)
 {
 	int got = wnw_reader_next(rp->r, rec, e);

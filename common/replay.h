@@ -18,8 +18,6 @@ struct wnw_reader *wnw_replay_reader(struct wnw_replay *rp);
 int wnw_replay_next(struct wnw_replay *rp, struct wnw_rec *rec, struct wnw_err *e);
 /* After the first pass has reached the end: starts the second pass. Returns 0 or -1. */
 int wnw_replay_rewind(struct wnw_replay *rp, struct wnw_err *e);
-/* 1 when the input is copied to a temporary file (a pipe), 0 when it is read again in place. */
-int wnw_replay_spills(const struct wnw_replay *rp);
 /* Closes the readers and removes whatever temporary file remains. Safe on NULL. */
 void wnw_replay_close(struct wnw_replay *rp);
 /* wnw_replay_close for a cleanup hook such as wnw_cmd_on_die. */

@@ -185,7 +185,6 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e);
 int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e);
 /* Drops the output: removes the temporary file, if any. Frees w. Safe on NULL. */
 void wnw_writer_abort(struct wnw_writer *w);
-uint64_t wnw_writer_count(const struct wnw_writer *w);
 
 /* A one-field edit of a record: the output schema is the input's with field `name` set (replaced in
  * place or appended). wnw_edit_begin copies the fields before it, the caller writes the new value,

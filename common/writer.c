@@ -265,8 +265,6 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
 	return 0;
 }
 
-uint64_t wnw_writer_count(const struct wnw_writer *w) { return w->count; }
-
 static void writer_free(struct wnw_writer *w)
 {
 	free(w->buf);

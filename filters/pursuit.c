@@ -346,6 +346,23 @@ static float *push_row(struct ctx *x, struct pur_mat *A)
 	return row;
 }
 
+/* The final pursuit over A; the choice holds each chosen row's stream position (pos[row], or the row
+ * itself when pos is NULL) and weight, in order of selection. */
+static void take_choice(struct ctx *x, const struct pur_mat *A, const float *b, const uint64_t *pos,
+			struct choice *ch)
+{
+	struct pur_sel sel;
+	pursue(x, A, b, x->o.k, &sel);
+	ch->n = sel.n;
+	ch->pos = wnw_xcalloc(&x->cmd, sel.n + 1, sizeof *ch->pos);
+	ch->w = wnw_xcalloc(&x->cmd, sel.n + 1, sizeof *ch->w);
+	for (uint32_t i = 0; i < sel.n; i++) {
+		ch->pos[i] = pos != NULL ? pos[sel.idx[i]] : sel.idx[i];
+		ch->w[i] = sel.beta[i];
+	}
+	pur_sel_free(&sel);
+}
+
 /* Whole pool in memory: one pursuit. With --in-domain the goal is the pool's mean, summed on the way. */
 static void run_whole(struct ctx *x, int f, float *b, struct choice *ch)
 {
@@ -368,16 +385,7 @@ static void run_whole(struct ctx *x, int f, float *b, struct choice *ch)
 		     wnw_reader_name(r), x->o.out);
 	if (sum)
 		finish_mean(sum, A.n, x->d, b);
-	struct pur_sel sel;
-	pursue(x, &A, b, x->o.k, &sel);
-	ch->n = sel.n;
-	ch->pos = wnw_xcalloc(&x->cmd, sel.n + 1, sizeof *ch->pos);
-	ch->w = wnw_xcalloc(&x->cmd, sel.n + 1, sizeof *ch->w);
-	for (uint32_t i = 0; i < sel.n; i++) {
-		ch->pos[i] = sel.idx[i];
-		ch->w[i] = sel.beta[i];
-	}
-	pur_sel_free(&sel);
+	take_choice(x, &A, b, NULL, ch);
 	pur_mat_free(&A);
 	free(sum);
 }
@@ -423,16 +431,7 @@ static void run_sharded(struct ctx *x, int f, const float *b, struct choice *ch)
 	wnw_progress_done(&x->cmd, r);
 	pur_mat_free(&A);
 	x->label = shard ? "final" : NULL;
-	struct pur_sel sel;
-	pursue(x, &U, b, x->o.k, &sel);
-	ch->n = sel.n;
-	ch->pos = wnw_xcalloc(&x->cmd, sel.n + 1, sizeof *ch->pos);
-	ch->w = wnw_xcalloc(&x->cmd, sel.n + 1, sizeof *ch->w);
-	for (uint32_t i = 0; i < sel.n; i++) {
-		ch->pos[i] = upos[sel.idx[i]];
-		ch->w[i] = sel.beta[i];
-	}
-	pur_sel_free(&sel);
+	take_choice(x, &U, b, upos, ch);
 	pur_mat_free(&U);
 	free(upos);
 }

@@ -108,7 +108,7 @@ static void advance(struct wnw_cmd *cmd, struct part *p)
 	if (p->live && had && wnw_get_u64(&p->rec, p->key) <= prev)
 		wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: %s does not ascend, cannot merge",
 			wnw_reader_name(p->r), (unsigned long long)p->rec.number,
-			p->r ? wnw_reader_schema(p->r)->fields[p->key].name : "");
+			wnw_reader_schema(p->r)->fields[p->key].name);
 }
 
 /* A k-way merge by ascending key; equal keys in two parts are an error, as ids are unique. */

@@ -559,35 +559,42 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void progress_line(const struct wnw_cmd *cmd, const struct wnw_reader *r, double elapsed, int last)
+/* Throttled to two lines a second; last ends the line. */
+void wnw_progress_at(struct wnw_cmd *cmd, uint64_t records, uint64_t done, uint64_t total, int last)
 {
-	uint64_t done, total;
-	wnw_reader_position(r, &done, &total);
-	double rate = elapsed > 0 ? (double)done / elapsed : 0;
-	fprintf(stderr, "\r%s: %llu records, %.1f MB, %.1f MB/s", cmd->spec->name,
-		(unsigned long long)wnw_reader_count(r), (double)done / 1e6, rate / 1e6);
+	if (!cmd->progress)
+		return;
+	double t = now_seconds();
+	if (cmd->prog_start == 0)
+		cmd->prog_start = cmd->prog_last = t;
+	if (!last && t - cmd->prog_last < 0.5)
+		return;
+	cmd->prog_last = t;
+	double elapsed = t - cmd->prog_start, rate = elapsed > 0 ? (double)done / elapsed : 0;
+	fprintf(stderr, "\r%s: %llu records, %.1f MB, %.1f MB/s", cmd->spec->name, (unsigned long long)records,
+		(double)done / 1e6, rate / 1e6);
 	if (total > 0 && done <= total && rate > 0 && !last)
 		fprintf(stderr, ", %.0f%%, ETA %.0f s", 100.0 * (double)done / (double)total,
 			(double)(total - done) / rate);
 	fputs(last ? "\n" : "\033[K", stderr);
 }
 
+static void progress_of(struct wnw_cmd *cmd, const struct wnw_reader *r, int last)
+{
+	uint64_t done, total;
+	wnw_reader_position(r, &done, &total);
+	wnw_progress_at(cmd, wnw_reader_count(r), done, total, last);
+}
+
 void wnw_progress(struct wnw_cmd *cmd, const struct wnw_reader *r)
 {
 	/* The clock is read every 4096 records only: this runs once per record. */
-	if ((wnw_reader_count(r) & 4095) != 0)
-		return;
-	double t = now_seconds();
-	if (cmd->prog_start == 0)
-		cmd->prog_start = cmd->prog_last = t;
-	if (t - cmd->prog_last < 0.5)
-		return;
-	cmd->prog_last = t;
-	progress_line(cmd, r, t - cmd->prog_start, 0);
+	if ((wnw_reader_count(r) & 4095) == 0)
+		progress_of(cmd, r, 0);
 }
 
 void wnw_progress_done(struct wnw_cmd *cmd, const struct wnw_reader *r)
 {
-	if (cmd->progress && cmd->prog_start != 0)
-		progress_line(cmd, r, now_seconds() - cmd->prog_start, 1);
+	if (cmd->prog_start != 0)
+		progress_of(cmd, r, 1);
 }

@@ -86,6 +86,8 @@ int wnw_xfield(const struct wnw_cmd *cmd, const struct wnw_reader *r, const char
 /* Progress on stderr (records, bytes, rate, ETA) when cmd->progress; call per record, cheap. */
 void wnw_progress(struct wnw_cmd *cmd, const struct wnw_reader *r);
 void wnw_progress_done(struct wnw_cmd *cmd, const struct wnw_reader *r);
+/* The same for input that is not a stream: records so far, bytes read of total (0: unknown). */
+void wnw_progress_at(struct wnw_cmd *cmd, uint64_t records, uint64_t done, uint64_t total, int last);
 
 /* Allocators that die when memory runs out: they never return NULL. */
 void *wnw_xmalloc(const struct wnw_cmd *cmd, size_t n) __attribute__((returns_nonnull, malloc));

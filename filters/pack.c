@@ -2,7 +2,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "jsonl.h"
 #include "lines.h"
@@ -64,34 +63,14 @@ struct opts {
 	size_t max_line;
 };
 
-struct progress {
-	double start, last;
-	uint64_t bytes_done; /* bytes of inputs already finished */
-};
-
-static double now(void)
+/* Progress over the input files: bytes of the inputs already finished, plus the current one's. */
+static void show_progress(struct wnw_cmd *cmd, const struct wnw_lines *l, uint64_t finished, uint64_t records,
+			  int last)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void show_progress(struct progress *p, const struct wnw_lines *l, uint64_t records, int last)
-{
-	double t = now();
-	if (p->start == 0)
-		p->start = p->last = t;
-	if (!last && ((records & 4095) != 0 || t - p->last < 0.5))
-		return;
-	p->last = t;
-	uint64_t done = p->bytes_done, total = 0;
-	if (l) {
+	uint64_t done = 0, total = 0;
+	if (l)
 		wnw_lines_position(l, &done, &total);
-		done += p->bytes_done;
-	}
-	double rate = t > p->start ? (double)done / (t - p->start) : 0;
-	fprintf(stderr, "\rpack: %llu records, %.1f MB read, %.1f MB/s%s", (unsigned long long)records,
-		(double)done / 1e6, rate / 1e6, last ? "\n" : "\033[K");
+	wnw_progress_at(cmd, records, finished + done, l ? finished + total : 0, last);
 }
 
 static void add_vectors(struct wnw_cmd *cmd, struct opts *o, const char *arg)
@@ -365,7 +344,7 @@ static void skip_bom(const char **line, size_t *len)
 }
 
 /* Packs one input file. */
-static void pack_file(struct run *r, const char *path, struct progress *prog)
+static void pack_file(struct run *r, const char *path, uint64_t *finished)
 {
 	struct wnw_err e;
 	struct wnw_lines *l = wnw_lines_open(path, r->o->max_line, &e);
@@ -393,8 +372,7 @@ static void pack_file(struct run *r, const char *path, struct progress *prog)
 		batch_add(r->cmd, &r->b, line, len, wnw_lines_lineno(l));
 		if (r->b.n == BATCH_LINES || r->b.used >= BATCH_BYTES) {
 			flush_batch(r, name);
-			if (r->cmd->progress)
-				show_progress(prog, l, r->records, 0);
+			show_progress(r->cmd, l, *finished, r->records, 0);
 		}
 	}
 	if (rc < 0)
@@ -402,7 +380,7 @@ static void pack_file(struct run *r, const char *path, struct progress *prog)
 	flush_batch(r, name);
 	uint64_t done, total;
 	wnw_lines_position(l, &done, &total);
-	prog->bytes_done += done;
+	*finished += done;
 	wnw_lines_close(l);
 }
 
@@ -488,7 +466,7 @@ int main(int argc, char **argv)
 	struct wnw_schema schema;
 	make_schema(&cmd, &o, &r.b.js[0], have_text, &schema);
 	r.w = wnw_xcreate(&cmd, &schema);
-	struct progress prog = {0};
+	uint64_t finished = 0;
 
 	if (!have_text) {
 		uint64_t rows = o.vecs[0].in.info.rows;
@@ -496,17 +474,16 @@ int main(int argc, char **argv)
 			wnw_w_u64(r.w, row);
 			write_vectors(&cmd, &o, r.w, row);
 			wnw_xend(&cmd, r.w);
-			if (cmd.progress)
-				show_progress(&prog, NULL, row + 1, 0);
+			if ((row & 4095) == 0)
+				show_progress(&cmd, NULL, 0, row + 1, 0);
 		}
 		r.records = rows;
 	}
 	for (int f = 0; have_text && f < nin; f++)
-		pack_file(&r, in[f], &prog);
+		pack_file(&r, in[f], &finished);
 	check_vectors_done(&cmd, &o, r.records);
 	wnw_xclose(&cmd, r.w);
-	if (cmd.progress)
-		show_progress(&prog, NULL, r.records, 1);
+	show_progress(&cmd, NULL, finished, r.records, 1);
 	if (r.skipped)
 		wnw_warn(&cmd, "skipped %llu bad line%s", (unsigned long long)r.skipped, r.skipped == 1 ? "" : "s");
 	for (size_t i = 0; i < o.nvecs; i++) {

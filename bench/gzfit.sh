@@ -4,7 +4,8 @@
 #  - exact mode (-j 2) beside bench/gzfit_ref.py, plain Python gzip over 2 processes: same data,
 #    identical scores, pairs/s and MB/s (MB of x ++ t compressed per second);
 #  - fast mode variants: speed-up over exact mode, Spearman rank agreement with it;
-#  - selection quality of the top K = 1000 of each with ../shared/eval/quality.py.
+#  - selection quality of the top K = 1000 of each with ../shared/eval/quality.py, the spread of fast
+#    mode's quality over other background samples, and both modes on the pool with injected copies.
 # Times are wall seconds and cpu seconds (user + sys) of single runs: the machine may be shared, so
 # compare the ratios within one run. Usage: B=build/rel bench/gzfit.sh [LEVELS]  (default "9 1");
 # N=300 bench/gzfit.sh takes only the first N pool examples, for a quick look.
@@ -89,17 +90,27 @@ done
 REF=$(echo "$LEVELS" | awk '{ print $1 }')
 
 echo
-echo "fast mode: one compression per example against the targets as a dictionary (-j 2)"
-printf '%-38s %8s %8s %10s %12s %s\n' mode wall_s cpu_s examples/s "x exact L$REF" "spearman vs exact L$REF"
-for v in "raw 3" "raw 1" "raw 9" "trained 3" "zlib 1" "zlib 6"; do
+echo "fast mode: compressions against the targets and backgrounds as dictionaries (-j 2)"
+printf '%-58s %7s %7s %10s %12s %s\n' mode wall_s cpu_s examples/s "x exact L$REF" "spearman vs exact L$REF"
+# name and options of each variant; the first is the default
+VARIANTS=(
+	"default:"
+	"bg_none:--background none"
+	"raw1:--fast-level 1"
+	"raw2:--fast-level 2"
+	"raw9:--fast-level 9"
+	"trained3:--dict trained"
+	"zlib6:--dict zlib --fast-level 6"
+	"zlib6_none:--dict zlib --fast-level 6 --background none"
+)
+for v in "${VARIANTS[@]}"; do
+	name=fast_${v%%:*} opts=${v#*:}
 	# shellcheck disable=SC2086
-	set -- $v
-	name=fast_$1_$2
-	run "$name" gzfit -j 2 --fast --dict "$1" --fast-level "$2" -t "$T/query.wnw" "$T/pool.wnw"
+	run "$name" gzfit -j 2 --fast $opts -t "$T/query.wnw" "$T/pool.wnw"
 	scores "$name"
-	awk -v n="--fast --dict $1 --fast-level $2" -v w="$W" -v c="$C" -v np="$NP" -v ew="${EW[$REF]}" \
+	awk -v n="--fast $opts" -v w="$W" -v c="$C" -v np="$NP" -v ew="${EW[$REF]}" \
 		-v ec="${EC[$REF]}" -v r="$(spearman "$T/$name.tsv" "$T/exact$REF.tsv")" \
-		'BEGIN { printf "%-38s %8.2f %8.2f %10.0f %5.0fx/%4.0fx %s\n", n, w, c, np / w, ew / w, ec / c, r }'
+		'BEGIN { printf "%-58s %7.2f %7.2f %10.0f %5.0fx/%4.0fx %s\n", n, w, c, np / w, ew / w, ec / c, r }'
 	SELS="$SELS $name=$T/sel_$name.jsonl"
 done
 echo "  (x exact: wall-time ratio / cpu-time ratio)"
@@ -109,3 +120,43 @@ echo "selection quality of the top $K (quality.py: target precision, held-out bi
 # shellcheck disable=SC2086
 $PY "$EVAL/quality.py" --pool "$EVAL/public/pool.jsonl.zst" --heldout "$EVAL/public/heldout.jsonl.zst" $SELS 2>&1 |
 	grep -v '^#'
+
+# The backgrounds are samples chosen by a hash of the ids: other ids give other samples. Renumbering the
+# pool (id + offset, undone before scoring the selection) shows how much the selection depends on them.
+echo
+echo "fast mode's sensitivity to the background sample: the pool renumbered 4 more ways"
+SELS=""
+for off in 1000000 2000000 3000000 4000000; do
+	$PY -c '
+import json, sys
+off = int(sys.argv[1])
+for l in open(sys.argv[2]):
+    r = json.loads(l); r["id"] += off; print(json.dumps(r))' "$off" "$T/pool.jsonl" | pack --id id >"$T/pool_$off.wnw" 2>/dev/null
+	gzfit -j 2 --fast -t "$T/query.wnw" "$T/pool_$off.wnw" >"$T/renum.out"
+	sample --top $K --by score "$T/renum.out" 2>/dev/null | unpack --tsv id | tail -n +2 |
+		awk -v off="$off" '{ printf "{\"id\": %d}\n", $1 - off }' >"$T/sel_renum_$off.jsonl"
+	SELS="$SELS fast_ids+$off=$T/sel_renum_$off.jsonl"
+done
+# shellcheck disable=SC2086
+$PY "$EVAL/quality.py" --pool "$EVAL/public/pool.jsonl.zst" --heldout "$EVAL/public/heldout.jsonl.zst" $SELS 2>&1 |
+	grep -v '^#' | grep -v -e '^random' -e '^domain' -e '^whole'
+
+# The pool with 6,000 injected copies: a selector that floods its picks with copies scores badly.
+if [ -z "${N:-}" ]; then
+	echo
+	echo "pool_dup (20,000 + 6,000 copies): exact level $REF beside fast mode"
+	zstd -dc "$EVAL/public/pool_dup.jsonl.zst" | pack --id id >"$T/dup.wnw" 2>/dev/null
+	SELS=""
+	for v in "exact_L$REF:--level $REF" "fast_default:--fast" "fast_raw1:--fast --fast-level 1" \
+		"fast_bg_none:--fast --background none"; do
+		name=dup_${v%%:*} opts=${v#*:}
+		# shellcheck disable=SC2086
+		run "$name" gzfit -j 2 $opts -t "$T/query.wnw" "$T/dup.wnw"
+		printf '%-24s %7.2f s wall, %7.2f s cpu\n' "${v%%:*}" "$W" "$C"
+		scores "$name"
+		SELS="$SELS ${v%%:*}=$T/sel_$name.jsonl"
+	done
+	# shellcheck disable=SC2086
+	$PY "$EVAL/quality.py" --pool "$EVAL/public/pool_dup.jsonl.zst" --heldout "$EVAL/public/heldout.jsonl.zst" \
+		$SELS 2>&1 | grep -v '^#'
+fi

@@ -14,6 +14,9 @@ maxdiff() {
 
 pack --id id "$TOY/pool.jsonl" >pool.wnw 2>/dev/null
 pack --id id "$TOY/target.jsonl" >target.wnw 2>/dev/null
+unpack nonexistent.wnw >/dev/null 2>&1
+missing=$? # the documented status of a missing input
+head -c 3000 pool.wnw >cut.wnw
 
 # --- exactness: Python's gzip on the toy set, and on binary data ------------------------------------
 for L in 1 9; do
@@ -82,6 +85,58 @@ fails 1 "cannot train" "fast --dict trained on too few targets is a data error" 
 same "fast --fast-level changes the scores" \
 	"$(gzfit --fast --fast-level 9 -t target.wnw pool.wnw 2>/dev/null | cmp -s - f1.wnw && echo same)" ""
 
+# --- fast mode's backgrounds ---------------------------------------------------------------------------
+# The default background is NBACK = 3 samples of the pool, each about the targets' bytes; a record is
+# never scored against a sample that holds it: were it, Z(x | B) would be a few bytes and its score far
+# below -1.
+gzfit --fast --background none -t target.wnw pool.wnw >fn.wnw 2>/dev/null
+unpack --tsv id,score fn.wnw >fn.tsv
+truthy "--background none: every score is the share the targets save over plain compression, in [-1, 1)" \
+	"awk -F'\t' 'NR > 1 && (\$2 < -1 || \$2 >= 1) { bad++ } END { exit bad > 0 }' fn.tsv"
+same "--background none: the copy of a target scores highest" "$(sort -t$'\t' -k2,2gr fn.tsv | head -1 | cut -f1)" 303
+same "--background none differs from the default (pool)" "$(cmp -s fn.wnw f1.wnw && echo same)" ""
+same "background from a pool on standard input, a file: the same scores" \
+	"$(gzfit --fast -t target.wnw <pool.wnw 2>/dev/null | unpack --tsv id,score)" "$(cat f1.tsv)"
+same "... and from a pipe (copied aside for the second pass)" \
+	"$(cat pool.wnw | gzfit --fast -t target.wnw 2>/dev/null | unpack --tsv id,score)" "$(cat f1.tsv)"
+same "--background FILE holding the pool gives the same scores as the default" \
+	"$(gzfit --fast --background pool.wnw -t target.wnw pool.wnw 2>/dev/null | unpack --tsv id,score)" \
+	"$(cat f1.tsv)"
+# shards scored against the whole pool as background give each record the score of the single run
+shard -n 3 'part%d.wnw' pool.wnw 2>/dev/null
+for k in 0 1 2; do gzfit --fast --background pool.wnw -t target.wnw part$k.wnw >sp$k.wnw 2>/dev/null; done
+same "shards scored with --background POOL: every record's score as in one run" \
+	"$(cat sp0.wnw sp1.wnw sp2.wnw | unpack --tsv id,score | tail -n +2 | sort -n | md5sum)" \
+	"$(tail -n +2 f1.tsv | sort -n | md5sum)"
+# the sample depends on ids and texts, not on their order
+unpack pool.wnw | tac | pack --id id >rev.wnw 2>/dev/null
+same "the pool in reverse order: every record keeps its score" \
+	"$(gzfit --fast -t target.wnw rev.wnw 2>/dev/null | unpack --tsv id,score | tail -n +2 | sort -n | md5sum)" \
+	"$(tail -n +2 f1.tsv | sort -n | md5sum)"
+gzfit --fast -v -t target.wnw pool.wnw 2>verbose.txt >/dev/null
+same "-v: the targets' and three backgrounds' dictionaries, each background at least the targets' bytes" \
+	"$(awk '/targets:/ { t = $5 } /background:/ { n++; if ($5 >= t && $3 > 0) ok++ } END { print n, ok }' verbose.txt)" \
+	"3 3"
+# 400 texts of 60 random words each, no two alike: a record scored against a background holding its own
+# text would compress to a few bytes there and score far below -1.
+awk 'BEGIN { srand(7); for (i = 0; i < 400; i++) { s = ""; for (w = 0; w < 60; w++) { n = 3 + int(rand() * 6); t = "";
+	for (c = 0; c < n; c++) t = t sprintf("%c", 97 + int(rand() * 26)); s = s t " " } printf "{\"id\": %d, \"text\": \"%s\"}\n", i, s } }' \
+	>words.jsonl
+pack --id id words.jsonl >words.wnw 2>/dev/null
+head -20 words.jsonl | pack --id id >wtarget.wnw 2>/dev/null
+gzfit --fast -t wtarget.wnw words.wnw 2>/dev/null | unpack --tsv id,score >words.tsv
+same "no record scores below -1 when no text repeats: a background's records are scored against the other two" \
+	"$(awk -F'\t' 'NR > 1 { n++; if ($2 < -1) bad++ } END { print n, bad + 0 }' words.tsv)" "400 0"
+truthy "the default's scores differ from --background none's for most records" \
+	"[ \"\$(paste f1.tsv fn.tsv | awk -F'\t' 'NR > 1 && \$2 != \$4' | wc -l)\" -gt 250 ]"
+fails 2 "need --fast" "--background without --fast is a usage error" gzfit --background none -t target.wnw pool.wnw
+fails $missing "nosuch.wnw" "a missing --background FILE: the status of a missing input" \
+	gzfit --fast --background nosuch.wnw -t target.wnw pool.wnw
+fails 1 "cut.wnw" "a truncated --background FILE is a data error" \
+	gzfit --fast --background cut.wnw -t target.wnw pool.wnw
+fails 2 "standard input" "--background - with the pool on stdin is a usage error" \
+	gzfit --fast --background - -t target.wnw <pool.wnw
+
 # --- empty and huge texts -----------------------------------------------------------------------------
 printf '{"text": ""}\n' >empty_target.jsonl
 gzfit -t empty_target.jsonl pool.wnw 2>/dev/null | unpack --tsv id,score >et.tsv
@@ -106,8 +161,6 @@ fails 2 "need --fast" "--dict without --fast is a usage error" gzfit --dict raw 
 fails 2 "--dict: 'lz4'" "an unknown --dict is a usage error" gzfit --fast --dict lz4 -t target.wnw pool.wnw
 fails 2 "zlib" "--fast-level above 9 with zlib is a usage error" gzfit --fast --dict zlib --fast-level 12 -t target.wnw pool.wnw
 fails 2 "standard input" "-t - with the pool on stdin is a usage error" gzfit -t - <pool.wnw
-unpack nonexistent.wnw >/dev/null 2>&1
-missing=$?
 fails $missing "nonexistent.wnw: cannot open" "a missing targets stream: the status of a missing input ($missing)" \
 	gzfit -t nonexistent.wnw pool.wnw
 fails $missing "nonexistent.jsonl" "a missing targets JSONL: the status of a missing input ($missing)" \
@@ -120,7 +173,6 @@ printf '{"id": 1}\n' >notext.jsonl
 fails 1 "notext.jsonl: line 1" "a JSONL target without the member names file and line" gzfit -t notext.jsonl pool.wnw
 fails 1 "nosuch" "a missing pool field is a data error" gzfit --field nosuch -t "$TOY/target.jsonl" pool.wnw
 fails 1 "id" "a pool field that is not bytes is a data error" gzfit --field id -t "$TOY/target.jsonl" pool.wnw
-head -c 3000 pool.wnw >cut.wnw
 fails 1 "cut.wnw" "a truncated pool is a data error" gzfit -t target.wnw cut.wnw
 head -c 3000 target.wnw >cutt.wnw
 fails 1 "cutt.wnw" "a truncated target stream is a data error" gzfit -t cutt.wnw pool.wnw

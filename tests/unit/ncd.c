@@ -287,34 +287,69 @@ static void edges(void)
 	ncd_exact_free(sc);
 }
 
+/* fast(x) of text x for dictionaries d[0] (targets) and d[1] (background), or -2 on error. */
+static double fast_of(struct ncd_fast *f, const char *x)
+{
+	struct wnw_err e = {0};
+	uint64_t zt = 0, zb = 0;
+	size_t n = strlen(x);
+
+	if (n > 0 && (ncd_fast_size(f, 0, (const uint8_t *)x, n, &zt, &e) < 0 ||
+		      ncd_fast_size(f, 1, (const uint8_t *)x, n, &zb, &e) < 0))
+		return -2;
+	return ncd_fast_from_sizes(zt, zb);
+}
+
 static void fast(void)
 {
 	struct wnw_err e = {0};
 	struct ncd_exact *sc = ncd_exact_new(1, 1, &e);
-	struct ncd_targets ts;
+	struct ncd_targets ts, bg, none;
 	const char *tg = "def fetch(self, key):\n    return self.table[key]\n";
 	const char *near = "def store(self, key, value):\n    self.table[key] = value\n    return self.table[key]\n";
 	const char *far = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.";
 
 	ncd_targets_init(&ts, 1, &e);
-	for (int i = 0; i < 8; i++)
+	ncd_targets_init(&bg, 0, &e);
+	ncd_targets_init(&none, 0, &e);
+	for (int i = 0; i < 8; i++) {
 		ncd_targets_add(&ts, sc, (const uint8_t *)tg, strlen(tg), &e);
+		ncd_targets_add(&bg, NULL, (const uint8_t *)far, strlen(far), &e);
+	}
+	CHECK(bg.csize[0] == 0 && ts.csize[0] > 0, "a text set without a scorer has no sizes");
 	for (int kind = NCD_FAST_ZSTD_RAW; kind <= NCD_FAST_ZLIB; kind++) {
 		if (kind == NCD_FAST_ZSTD_TRAINED)
 			continue; /* needs far more samples than this */
-		struct ncd_fast_dict *d = ncd_fast_dict_new(&ts, (enum ncd_fast_kind)kind, 3, &e);
-		struct ncd_fast *f = d ? ncd_fast_new(d, &e) : NULL;
-		double sn = 0, sf = 0, se = -1;
-		int ok = f != NULL && ncd_fast_score(f, (const uint8_t *)near, strlen(near), &sn, &e) == 0 &&
-			 ncd_fast_score(f, (const uint8_t *)far, strlen(far), &sf, &e) == 0 &&
-			 ncd_fast_score(f, (const uint8_t *)"", 0, &se, &e) == 0;
-		CHECK(ok && sn > sf && sn > 0 && sn < 1 && se == 0,
+		struct ncd_fast_dict *d[3] = {ncd_fast_dict_new(&ts, (enum ncd_fast_kind)kind, 3, &e),
+					      ncd_fast_dict_new(&none, (enum ncd_fast_kind)kind, 3, &e),
+					      ncd_fast_dict_new(&bg, (enum ncd_fast_kind)kind, 3, &e)};
+		const struct ncd_fast_dict *plain[2] = {d[0], d[1]}, *withbg[2] = {d[0], d[2]};
+		struct ncd_fast *f = d[0] && d[1] ? ncd_fast_new(plain, 2, &e) : NULL;
+		struct ncd_fast *g = d[0] && d[2] ? ncd_fast_new(withbg, 2, &e) : NULL;
+		CHECK(f != NULL && g != NULL && ncd_fast_dict_size(d[1]) == 0 && ncd_fast_dict_size(d[2]) > 0,
+		      "fast kind %d: scorers over a target, an empty and a background dictionary", kind);
+		if (f == NULL || g == NULL)
+			continue;
+		double sn = fast_of(f, near), sf = fast_of(f, far), se = fast_of(f, "");
+		CHECK(sn > sf && sn > 0 && sn < 1 && se == 0,
 		      "fast kind %d: text like the targets scores higher (%.3f) than unlike (%.3f); empty 0", kind,
 		      sn, sf);
+		double bn = fast_of(g, near), bf = fast_of(g, far);
+		CHECK(bn > 0 && bf < 0 && bf < sf,
+		      "fast kind %d: against a background, the background's own text scores below 0 (%.3f), the "
+		      "target-like text above (%.3f)", kind, bf, bn);
 		ncd_fast_free(f);
-		ncd_fast_dict_free(d);
+		ncd_fast_free(g);
+		for (int i = 0; i < 3; i++)
+			ncd_fast_dict_free(d[i]);
 	}
+	const struct ncd_fast_dict *many[NCD_FAST_SLOTS + 1] = {0};
+	CHECK(ncd_fast_new(many, NCD_FAST_SLOTS + 1, &e) == NULL, "more dictionaries than slots refused");
+	CHECK(ncd_fast_from_sizes(0, 0) == 0 && ncd_fast_from_sizes(50, 100) == 0.5 &&
+	      ncd_fast_from_sizes(150, 100) == -0.5, "fast score from sizes: (Z(x|B) - Z(x|T)) / Z(x|B)");
 	ncd_targets_free(&ts);
+	ncd_targets_free(&bg);
+	ncd_targets_free(&none);
 	ncd_exact_free(sc);
 }
 

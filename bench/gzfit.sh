@@ -91,7 +91,7 @@ REF=$(echo "$LEVELS" | awk '{ print $1 }')
 
 echo
 echo "fast mode: compressions against the targets and backgrounds as dictionaries (-j 2)"
-printf '%-58s %7s %7s %10s %12s %s\n' mode wall_s cpu_s examples/s "x exact L$REF" "spearman vs exact L$REF"
+printf '%-58s %7s %7s %10s %6s %12s %s\n' mode wall_s cpu_s examples/s MB/s "x exact L$REF" "spearman vs exact L$REF"
 # name and options of each variant; the first is the default
 VARIANTS=(
 	"default:"
@@ -108,9 +108,10 @@ for v in "${VARIANTS[@]}"; do
 	# shellcheck disable=SC2086
 	run "$name" gzfit -j 2 --fast $opts -t "$T/query.wnw" "$T/pool.wnw"
 	scores "$name"
-	awk -v n="--fast $opts" -v w="$W" -v c="$C" -v np="$NP" -v ew="${EW[$REF]}" \
+	awk -v n="--fast $opts" -v w="$W" -v c="$C" -v np="$NP" -v pb="$PB" -v ew="${EW[$REF]}" \
 		-v ec="${EC[$REF]}" -v r="$(spearman "$T/$name.tsv" "$T/exact$REF.tsv")" \
-		'BEGIN { printf "%-58s %7.2f %7.2f %10.0f %5.0fx/%4.0fx %s\n", n, w, c, np / w, ew / w, ec / c, r }'
+		'BEGIN { printf "%-58s %7.2f %7.2f %10.0f %6.1f %5.0fx/%4.0fx %s\n", n, w, c, np / w, pb / w / 1e6,
+			ew / w, ec / c, r }'
 	SELS="$SELS $name=$T/sel_$name.jsonl"
 done
 echo "  (x exact: wall-time ratio / cpu-time ratio)"

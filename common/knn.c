@@ -28,21 +28,40 @@ static int slow_core(const char *name)
 void wnw_blas_setup(char **argv)
 {
 	openblas_set_num_threads(1);
-	if (getenv("OPENBLAS_CORETYPE") || !argv)
+	if (!argv)
 		return;
-	__builtin_cpu_init();
-	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
-	    !slow_core(openblas_get_corename()))
-		return;
-	const char *core = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-					   __builtin_cpu_supports("avx512vl")
-				   ? "SkylakeX"
-				   : "Haswell";
-	if (setenv("OPENBLAS_CORETYPE", core, 1) != 0)
-		return;
-	execv("/proc/self/exe", argv);
-	/* Could not re-execute: carry on with the kernels we have. */
-	unsetenv("OPENBLAS_CORETYPE");
+	/* OpenBLAS starts its own threads when it loads, and openblas_set_num_threads wakes them to spin
+	 * (sched_yield) for a while: a tenth of a second of a core taken from the callers' threads, unless
+	 * OPENBLAS_NUM_THREADS=1 was in the environment at load time. */
+	int set_threads = !getenv("OPENBLAS_NUM_THREADS"), set_core = 0;
+	const char *core = NULL;
+	if (!getenv("OPENBLAS_CORETYPE")) {
+		__builtin_cpu_init();
+		set_core = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+			   slow_core(openblas_get_corename());
+		core = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+				       __builtin_cpu_supports("avx512vl")
+			       ? "SkylakeX"
+			       : "Haswell";
+	}
+	if ((set_threads && setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) ||
+	    (set_core && setenv("OPENBLAS_CORETYPE", core, 1) != 0))
+		set_threads = set_core = 0; /* no room in the environment: carry on as we are */
+	if (set_threads || set_core) {
+		/* By its own path rather than /proc/self/exe, so that ps and top still show its name. */
+		char path[4096];
+		ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+		if (n > 0) {
+			path[n] = 0;
+			execv(path, argv);
+		}
+		execv("/proc/self/exe", argv);
+	}
+	/* Not re-executed: carry on with the kernels and threads we have. */
+	if (set_threads)
+		unsetenv("OPENBLAS_NUM_THREADS");
+	if (set_core)
+		unsetenv("OPENBLAS_CORETYPE");
 }
 
 void wnw_vecs_init(struct wnw_vecs *s, size_t d)
@@ -130,6 +149,19 @@ static size_t next_plain(const float *g, const float *xn, float c, float t, size
 	return n;
 }
 
+/* Rows per packed panel (wnw_vecs_pack): the 16 lanes of two AVX registers in the fused kernel. */
+#define PANEL 16
+
+/* One call of wnw_knn_join: its arguments, and c = 1 - join_slack(d). */
+struct join {
+	const struct wnw_vecs *q, *x;
+	size_t q0, q1, x0, x1;
+	double *limit;
+	wnw_knn_visit fn;
+	void *ctx;
+	float c;
+};
+
 /* cppcheck does not see calls through kernels()->...: hence the suppressions. */
 struct kernels {
 	// cppcheck-suppress unusedStructMember
@@ -139,9 +171,20 @@ struct kernels {
 	// cppcheck-suppress unusedStructMember
 	double (*dist2)(const float *, const float *, size_t);
 	size_t (*next)(const float *, const float *, float, float, size_t, size_t);
+	/* the fused screen of a join with packed queries; NULL: the BLAS product is used */
+	void (*fused)(const struct join *);
 };
 
-static const struct kernels plain_kernels = {nonfinite_plain, norm2_plain, dist2_plain, next_plain};
+static const struct kernels plain_kernels = {nonfinite_plain, norm2_plain, dist2_plain, next_plain, NULL};
+
+/* The screening threshold of a query with limit lim and qa = c |q|^2: a pair may matter when its lower
+ * bound c (|q|^2 + |x|^2) - 2 q.x is <= lim, that is when c |x|^2 - 2 q.x is not above the result. The
+ * factor 1 + 2^-20 covers the rounding of lim to a float and of the subtraction. */
+static float screen_t(double lim, float qa)
+{
+	return isinf(lim) ? INFINITY : (float)(lim * (1.0 + 0x1p-20)) - qa;
+}
+
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -175,27 +218,67 @@ __attribute__((target("avx2"))) static float norm2_avx2(const float *a, size_t d
 	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-__attribute__((target("avx2"))) static double dist2_avx2(const float *a, const float *b, size_t d)
+/* The scalar tail of the AVX2 dist2 from component i on, and the fixed tree over the eight lanes. */
+static double dist2_finish(double *acc, const float *a, const float *b, size_t i, size_t d)
 {
-	__m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
-	size_t i = 0;
-	for (; i + 8 <= d; i += 8) {
-		__m256 fa = _mm256_loadu_ps(a + i), fb = _mm256_loadu_ps(b + i);
-		__m256d t0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(fa)),
-					   _mm256_cvtps_pd(_mm256_castps256_ps128(fb)));
-		__m256d t1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(fa, 1)),
-					   _mm256_cvtps_pd(_mm256_extractf128_ps(fb, 1)));
-		lo = _mm256_add_pd(lo, _mm256_mul_pd(t0, t0));
-		hi = _mm256_add_pd(hi, _mm256_mul_pd(t1, t1));
-	}
-	double acc[8];
-	_mm256_storeu_pd(acc, lo);
-	_mm256_storeu_pd(acc + 4, hi);
 	for (; i < d; i++) {
 		double t = (double)a[i] - (double)b[i];
 		acc[i & 7] += t * t;
 	}
 	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* One step of dist2 over components [i, i + 8): the squared differences added into the lanes lo, hi. */
+#define DIST2_STEP(a, b, i, lo, hi)                                                                    \
+	{                                                                                               \
+		__m256 fa_ = _mm256_loadu_ps((a) + (i)), fb_ = _mm256_loadu_ps((b) + (i));              \
+		__m256d t0_ = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(fa_)),               \
+					    _mm256_cvtps_pd(_mm256_castps256_ps128(fb_)));              \
+		__m256d t1_ = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(fa_, 1)),             \
+					    _mm256_cvtps_pd(_mm256_extractf128_ps(fb_, 1)));            \
+		lo = _mm256_add_pd(lo, _mm256_mul_pd(t0_, t0_));                                        \
+		hi = _mm256_add_pd(hi, _mm256_mul_pd(t1_, t1_));                                        \
+	}
+
+__attribute__((target("avx2"))) static double dist2_avx2(const float *a, const float *b, size_t d)
+{
+	__m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+	size_t i = 0;
+	for (; i + 8 <= d; i += 8)
+		DIST2_STEP(a, b, i, lo, hi)
+	double acc[8];
+	_mm256_storeu_pd(acc, lo);
+	_mm256_storeu_pd(acc + 4, hi);
+	return dist2_finish(acc, a, b, i, d);
+}
+
+/* dist2_avx2 of four pairs (a[p], b[p]) at once, each with the same lanes, order and bits as alone: the
+ * four chains of dependent adds overlap instead of waiting on each other. Never inlined into the FMA
+ * code that calls it, where a compiler allowed to contract could fuse a multiply and an add and change
+ * the bits. */
+__attribute__((target("avx2"), noinline)) static void dist2_avx2_x4(const float *const *a, const float *const *b, size_t d,
+							  double *out)
+{
+	const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+	__m256d l0 = _mm256_setzero_pd(), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
+	size_t i = 0;
+	for (; i + 8 <= d; i += 8) {
+		DIST2_STEP(a0, b0, i, l0, h0)
+		DIST2_STEP(a1, b1, i, l1, h1)
+		DIST2_STEP(a2, b2, i, l2, h2)
+		DIST2_STEP(a3, b3, i, l3, h3)
+	}
+	double acc[4][8];
+	_mm256_storeu_pd(acc[0], l0);
+	_mm256_storeu_pd(acc[0] + 4, h0);
+	_mm256_storeu_pd(acc[1], l1);
+	_mm256_storeu_pd(acc[1] + 4, h1);
+	_mm256_storeu_pd(acc[2], l2);
+	_mm256_storeu_pd(acc[2] + 4, h2);
+	_mm256_storeu_pd(acc[3], l3);
+	_mm256_storeu_pd(acc[3] + 4, h3);
+	for (int p = 0; p < 4; p++)
+		out[p] = dist2_finish(acc[p], a[p], b[p], i, d);
 }
 
 __attribute__((target("avx2"))) static size_t next_avx2(const float *g, const float *xn, float c, float t,
@@ -212,7 +295,209 @@ __attribute__((target("avx2"))) static size_t next_avx2(const float *g, const fl
 	return next_plain(g, xn, c, t, j, n);
 }
 
-static const struct kernels avx2_kernels = {nonfinite_avx2, norm2_avx2, dist2_avx2, next_avx2};
+/* The fused screen: queries in packed panels of 16 (wnw_vecs_pack) against groups of GROUP candidates
+ * read in place, as in a Goto-style matrix product with a 16 x 6 register tile (12 accumulators, two
+ * panel loads and six broadcasts per step of k). A chunk of panels (CHUNK_BYTES, to stay in L2) meets
+ * every group of the block in turn; a group's rows (6 d floats) stay in L1 while the chunk's panels pass.
+ * The only stores are the tile's 96 screening values, to a buffer in L1. */
+#define GROUP 6
+#define CHUNK_BYTES (192u << 10)
+#define CHUNK_MAX 64
+
+/* The tile of panel a by the candidates at xr[0..5], with cxn[c] = c |x_c|^2: v[c * 16 + r] = cxn[c] -
+ * 2 q_r.x_c, the dot products accumulated in float over k in order with fused multiply-adds. Returns
+ * nonzero when some v[c * 16 + r] is not above t[r] (or is NaN). */
+__attribute__((target("avx2,fma"))) static int tile(const float *a, const float *const *xr, size_t d,
+						    const float *cxn, const float *t, float *v)
+{
+	const float *b0 = xr[0], *b1 = xr[1], *b2 = xr[2], *b3 = xr[3], *b4 = xr[4], *b5 = xr[5];
+	__m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
+	__m256 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+	for (size_t k = 0; k < d; k++, a += PANEL) {
+		__m256 a0 = _mm256_load_ps(a), a1 = _mm256_load_ps(a + 8), b;
+#define STEP(i)                                         \
+	b = _mm256_broadcast_ss(b##i + k);              \
+	s##i##0 = _mm256_fmadd_ps(a0, b, s##i##0);      \
+	s##i##1 = _mm256_fmadd_ps(a1, b, s##i##1);
+		STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
+#undef STEP
+	}
+	const __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8), two = _mm256_set1_ps(2.0f);
+	__m256 any = _mm256_setzero_ps();
+	/* 2 q.x is exact, so the fused c |x|^2 - 2 q.x rounds once, as the separate operations would. */
+#define SCREEN(i)                                                                                        \
+	{                                                                                                \
+		__m256 xc = _mm256_set1_ps(cxn[i]);                                                      \
+		__m256 v0 = _mm256_fnmadd_ps(two, s##i##0, xc), v1 = _mm256_fnmadd_ps(two, s##i##1, xc); \
+		_mm256_storeu_ps(v + PANEL * (i), v0);                                                    \
+		_mm256_storeu_ps(v + PANEL * (i) + 8, v1);                                                \
+		any = _mm256_or_ps(any, _mm256_or_ps(_mm256_cmp_ps(v0, t0, _CMP_NGT_UQ),                  \
+						     _mm256_cmp_ps(v1, t1, _CMP_NGT_UQ)));               \
+	}
+	SCREEN(0) SCREEN(1) SCREEN(2) SCREEN(3) SCREEN(4) SCREEN(5)
+#undef SCREEN
+	return _mm256_movemask_ps(any);
+}
+
+/* The half tile: lanes [h, h + 8) of panel a only (h = 0 or 8), for a panel whose rows in the join all
+ * lie in that half, as the last panel of a query count that is not a multiple of 16 often does. Same
+ * results as tile() for those lanes; the other half of v is left alone. */
+__attribute__((target("avx2,fma"))) static int tile_half(const float *a, size_t h, const float *const *xr,
+							 size_t d, const float *cxn, const float *t, float *v)
+{
+	const float *b0 = xr[0], *b1 = xr[1], *b2 = xr[2], *b3 = xr[3], *b4 = xr[4], *b5 = xr[5];
+	__m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
+	for (size_t k = 0; k < d; k++, a += PANEL) {
+		__m256 a0 = _mm256_load_ps(a + h);
+#define STEP(i) s##i = _mm256_fmadd_ps(a0, _mm256_broadcast_ss(b##i + k), s##i);
+		STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
+#undef STEP
+	}
+	const __m256 t0 = _mm256_loadu_ps(t + h), two = _mm256_set1_ps(2.0f);
+	__m256 any = _mm256_setzero_ps();
+#define SCREEN(i)                                                                           \
+	{                                                                                   \
+		__m256 v0 = _mm256_fnmadd_ps(two, s##i, _mm256_set1_ps(cxn[i]));             \
+		_mm256_storeu_ps(v + PANEL * (i) + h, v0);                                   \
+		any = _mm256_or_ps(any, _mm256_cmp_ps(v0, t0, _CMP_NGT_UQ));                 \
+	}
+	SCREEN(0) SCREEN(1) SCREEN(2) SCREEN(3) SCREEN(4) SCREEN(5)
+#undef SCREEN
+	return _mm256_movemask_ps(any);
+}
+
+/* A pair that passed the screen: query i - pc * PANEL of chunk pc, candidate x0 + j, screening value v
+ * (checked again against the query's threshold when visited). */
+struct pend {
+	uint32_t i, j;
+	float v;
+};
+
+/* Pairs held before they are visited: those of a whole chunk and block, if they fit. */
+#define PENDING 2048
+
+/* Visits the pending pairs pd[0, n) of chunk pc (rows of the chunk, t its thresholds) query by query, each
+ * query's in the order found (increasing candidate), so that the query's row and list stay in cache
+ * while its pairs are visited; exact distances are computed four at a time. A distance computed for a
+ * pair whose query limit has just tightened is only wasted: fn sees a pair only when its distance is
+ * within the limit at that moment, as when pairs are visited one by one. Returns 0, the pairs left. */
+__attribute__((target("avx2"))) static size_t flush(const struct join *j, size_t pc, size_t rows, float *t,
+						    const struct pend *pd, size_t n)
+{
+	struct pend by[PENDING];
+	uint32_t at[CHUNK_MAX * PANEL + 1];
+	memset(at, 0, (rows + 1) * sizeof *at);
+	for (size_t k = 0; k < n; k++)
+		at[pd[k].i + 1]++;
+	for (size_t r = 0; r < rows; r++)
+		at[r + 1] += at[r];
+	for (size_t k = 0; k < n; k++) /* a stable counting sort by query */
+		by[at[pd[k].i]++] = pd[k];
+	size_t d = j->q->d, r0 = pc * PANEL;
+	for (size_t k = 0; k < n;) {
+		const float *a[4], *b[4];
+		size_t sel[4], nb = 0;
+		for (; k < n && nb < 4; k++)
+			if (!(by[k].v > t[by[k].i])) {
+				a[nb] = j->q->v + (r0 + by[k].i) * d;
+				b[nb] = j->x->v + (j->x0 + by[k].j) * d;
+				sel[nb++] = k;
+			}
+		if (nb == 0)
+			break;
+		for (size_t u = nb; u < 4; u++) { /* a short batch repeats its first pair */
+			a[u] = a[0];
+			b[u] = b[0];
+		}
+		double d2[4];
+		dist2_avx2_x4(a, b, d, d2);
+		for (size_t u = 0; u < nb; u++) {
+			const struct pend *e = &by[sel[u]];
+			size_t i = r0 + e->i;
+			double *lim = &j->limit[i - j->q0];
+			if (d2[u] <= *lim) {
+				*lim = j->fn(j->ctx, i, j->x0 + e->j, d2[u]);
+				t[e->i] = screen_t(*lim, j->c * j->q->n2[i]);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Appends the pairs of one tile (panel p, candidates x0 + c for c < nc, values v) that pass the screen,
+ * by candidate then query, flushing when full; returns the new count. */
+__attribute__((target("avx2"))) static size_t collect(const struct join *j, size_t pc, size_t rows, size_t p,
+						      size_t x0, size_t nc, const float *v, float *t,
+						      struct pend *pd, size_t n)
+{
+	for (size_t c = 0; c < nc; c++)
+		for (size_t r = 0; r < PANEL; r++) {
+			size_t i = p * PANEL + r;
+			if (i < j->q0 || i >= j->q1 || v[c * PANEL + r] > t[i - pc * PANEL])
+				continue;
+			if (n == PENDING)
+				n = flush(j, pc, rows, t, pd, n);
+			pd[n++] = (struct pend){(uint32_t)(i - pc * PANEL), (uint32_t)(x0 + c - j->x0), v[c * PANEL + r]};
+		}
+	return n;
+}
+
+/* One panel against one group: the whole tile, or the half that holds all the panel's rows in
+ * [q0, q1). */
+__attribute__((target("avx2,fma"))) static int panel_screen(const struct join *j, size_t p,
+							    const float *const *xr, const float *cxn,
+							    const float *t, float *v)
+{
+	size_t d = j->q->d, r0 = p * PANEL;
+	const float *a = j->q->pk + p * d * PANEL;
+	if (j->q1 <= r0 + PANEL / 2)
+		return tile_half(a, 0, xr, d, cxn, t, v);
+	if (j->q0 >= r0 + PANEL / 2)
+		return tile_half(a, PANEL / 2, xr, d, cxn, t, v);
+	return tile(a, xr, d, cxn, t, v);
+}
+
+__attribute__((target("avx2,fma"))) static void join_fused(const struct join *j)
+{
+	const struct wnw_vecs *q = j->q, *x = j->x;
+	size_t d = q->d, p0 = j->q0 / PANEL, p1 = (j->q1 + PANEL - 1) / PANEL;
+	size_t chunk = CHUNK_BYTES / (PANEL * sizeof(float) * (d ? d : 1));
+	chunk = chunk < 1 ? 1 : chunk > CHUNK_MAX ? CHUNK_MAX : chunk;
+	float t[CHUNK_MAX * PANEL], v[GROUP * PANEL], cxn[GROUP];
+	const float *xr[GROUP];
+	struct pend pd[PENDING];
+	size_t np = 0;
+	for (size_t pc = p0; pc < p1; pc += chunk) {
+		size_t pe = pc + chunk < p1 ? pc + chunk : p1, rows = (pe - pc) * PANEL;
+		/* Rows of the chunk outside [q0, q1) never pass: visit_tile skips them too. */
+		for (size_t i = pc * PANEL; i < pe * PANEL; i++)
+			t[i - pc * PANEL] = i >= j->q0 && i < j->q1 ? screen_t(j->limit[i - j->q0], j->c * q->n2[i])
+								      : -INFINITY;
+		for (size_t x0 = j->x0; x0 < j->x1; x0 += GROUP) {
+			size_t nc = j->x1 - x0 < GROUP ? j->x1 - x0 : GROUP;
+			for (size_t c = 0; c < GROUP; c++) {
+				size_t r = x0 + c < j->x1 ? x0 + c : x0; /* a short group repeats its first row */
+				xr[c] = x->v + r * d;
+				cxn[c] = j->c * x->n2[r];
+			}
+			/* The next group's rows, to L1 while this group's tiles run: with few panels, the
+			 * first tile of a group would otherwise wait on them. */
+			if (x0 + GROUP < j->x1) {
+				const char *nx = (const char *)(x->v + (x0 + GROUP) * d);
+				size_t nb = (j->x1 - x0 - GROUP < GROUP ? j->x1 - x0 - GROUP : GROUP) * d * sizeof(float);
+				for (size_t o = 0; o < nb; o += 64)
+					_mm_prefetch(nx + o, _MM_HINT_T0);
+			}
+			for (size_t p = pc; p < pe; p++)
+				if (panel_screen(j, p, xr, cxn, t + (p - pc) * PANEL, v))
+					np = collect(j, pc, rows, p, x0, nc, v, t, pd, np);
+		}
+		np = flush(j, pc, rows, t, pd, np);
+	}
+}
+
+static const struct kernels avx2_kernels = {nonfinite_avx2, norm2_avx2, dist2_avx2, next_avx2, NULL};
+static const struct kernels fma_kernels = {nonfinite_avx2, norm2_avx2, dist2_avx2, next_avx2, join_fused};
 
 static const struct kernels *kernels(void)
 {
@@ -220,7 +505,9 @@ static const struct kernels *kernels(void)
 	const struct kernels *k = atomic_load_explicit(&chosen, memory_order_relaxed);
 	if (!k) {
 		__builtin_cpu_init();
-		k = __builtin_cpu_supports("avx2") ? &avx2_kernels : &plain_kernels;
+		k = !__builtin_cpu_supports("avx2")  ? &plain_kernels
+		    : __builtin_cpu_supports("fma") ? &fma_kernels
+						     : &avx2_kernels;
 		atomic_store_explicit(&chosen, k, memory_order_relaxed);
 	}
 	return k;
@@ -258,17 +545,36 @@ long wnw_vecs_add_raw(struct wnw_vecs *s, const uint8_t *raw, uint64_t id)
 		return (long)s->d;
 	s->id[s->rows] = id;
 	s->rows++;
+	s->pkrows = 0;
 	return -1;
 }
 
-void wnw_vecs_clear(struct wnw_vecs *s) { s->rows = 0; }
+void wnw_vecs_clear(struct wnw_vecs *s) { s->rows = s->pkrows = 0; }
 
 void wnw_vecs_free(struct wnw_vecs *s)
 {
 	free(s->v);
 	free(s->n2);
 	free(s->id);
+	free(s->pk);
 	memset(s, 0, sizeof *s);
+}
+
+int wnw_vecs_pack(struct wnw_vecs *s)
+{
+	size_t np = (s->rows + PANEL - 1) / PANEL, d = s->d;
+	size_t bytes = np * d * PANEL * sizeof(float);
+	float *pk = aligned_alloc(32, bytes ? bytes : 32);
+	if (!pk)
+		return -1;
+	memset(pk, 0, bytes);
+	for (size_t i = 0; i < s->rows; i++)
+		for (size_t k = 0; k < d; k++)
+			pk[((i / PANEL) * d + k) * PANEL + i % PANEL] = s->v[i * d + k];
+	free(s->pk);
+	s->pk = pk;
+	s->pkrows = s->rows;
+	return 0;
 }
 
 /* --- the join ------------------------------------------------------------------------------------- */
@@ -285,36 +591,49 @@ void wnw_knn_dots(const float *a, size_t m, const float *b, size_t n, size_t d, 
 		    (int)d, 0.0f, g, (int)ldg);
 }
 
-/* The rounding bound of the expansion, relative to |q|^2 + |x|^2: the dot product of d terms errs by at
- * most d u |q||x| <= d u (|q|^2 + |x|^2) / 2 in any summation order (u = 2^-24), each norm by d u of
- * itself, and the float arithmetic of the test below by a few u; doubled for safety. */
+/* The rounding bound of the expansion, relative to |q|^2 + |x|^2. A dot product of d terms summed in
+ * float errs by at most gamma_d sum |q_k x_k| <= gamma_d |q||x| (gamma_d = d u / (1 - d u), u = 2^-24)
+ * in any order of summation, blocked or not, and whether or not the products are fused into the adds:
+ * an FMA rounds once where a multiply and an add round twice, so the step-by-step argument holds as is.
+ * That is at most about d u (|q|^2 + |x|^2) / 2; each norm errs by d u of itself, and the float
+ * arithmetic of the screen by a few u; doubled for safety. So BLAS and the fused kernel screen with
+ * different bits but never set aside a pair that can rank. */
 static double join_slack(size_t d) { return 4.0 * ((double)d + 16.0) * 0x1p-24; }
+
+/* The screen from one BLAS product into g, then a scan of each query's row of g. */
+static void join_blas(const struct join *j, float *g)
+{
+	const struct wnw_vecs *q = j->q, *x = j->x;
+	size_t nx = j->x1 - j->x0, d = q->d;
+	wnw_knn_dots(q->v + j->q0 * d, j->q1 - j->q0, x->v + j->x0 * d, nx, d, g, nx);
+	size_t (*next)(const float *, const float *, float, float, size_t, size_t) = kernels()->next;
+	for (size_t i = j->q0; i < j->q1; i++) {
+		const float *gi = g + (i - j->q0) * nx;
+		const float qa = j->c * q->n2[i];
+		const float *xn = x->n2 + j->x0;
+		double *lim = &j->limit[i - j->q0];
+		float t = screen_t(*lim, qa);
+		for (size_t k = 0; (k = next(gi, xn, j->c, t, k, nx)) < nx; k++) {
+			double d2 = wnw_knn_dist2(q->v + i * d, x->v + (j->x0 + k) * d, d);
+			if (d2 <= *lim) {
+				*lim = j->fn(j->ctx, i, j->x0 + k, d2);
+				t = screen_t(*lim, qa);
+			}
+		}
+	}
+}
 
 void wnw_knn_join(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
 		  size_t x1, double *limit, float *g, wnw_knn_visit fn, void *ctx)
 {
-	size_t nx = x1 - x0, d = q->d;
-	if (q1 <= q0 || nx == 0)
+	if (q1 <= q0 || x1 <= x0)
 		return;
-	wnw_knn_dots(q->v + q0 * d, q1 - q0, x->v + x0 * d, nx, d, g, nx);
-	const float c = (float)(1.0 - join_slack(d));
-	size_t (*next)(const float *, const float *, float, float, size_t, size_t) = kernels()->next;
-	for (size_t i = q0; i < q1; i++) {
-		const float *gi = g + (i - q0) * nx;
-		const float qa = c * q->n2[i];
-		const float *xn = x->n2 + x0;
-		/* A pair may matter when its lower bound, (1 - slack)(|q|^2 + |x|^2) - 2 q.x, is <= limit. */
-		float t = (float)(limit[i - q0] * (1.0 + 0x1p-20)) - qa;
-		if (isinf(limit[i - q0]))
-			t = INFINITY;
-		for (size_t j = 0; (j = next(gi, xn, c, t, j, nx)) < nx; j++) {
-			double d2 = wnw_knn_dist2(q->v + i * d, x->v + (x0 + j) * d, d);
-			if (d2 <= limit[i - q0]) {
-				limit[i - q0] = fn(ctx, i, x0 + j, d2);
-				t = isinf(limit[i - q0]) ? INFINITY : (float)(limit[i - q0] * (1.0 + 0x1p-20)) - qa;
-			}
-		}
-	}
+	const struct join j = {q, x, q0, q1, x0, x1, limit, fn, ctx, (float)(1.0 - join_slack(q->d))};
+	void (*fused)(const struct join *) = kernels()->fused;
+	if (fused && q->pk && q->pkrows == q->rows && x1 - x0 <= UINT32_MAX)
+		fused(&j);
+	else
+		join_blas(&j, g);
 }
 
 int wnw_topk_init(struct wnw_topk *t, uint32_t k)

@@ -13,8 +13,9 @@
 
 /* Makes OpenBLAS use its proper kernels and one thread of its own (the callers thread themselves).
  * Some OpenBLAS builds misdetect a CPU and fall back to slow generic kernels unless OPENBLAS_CORETYPE is
- * in the environment when the library loads; then this sets it and re-executes /proc/self/exe with argv,
- * once. Returns normally in every other case. */
+ * in the environment when the library loads, and OpenBLAS's idle threads spin (sched_yield) for a tenth
+ * of a second of a core unless OPENBLAS_NUM_THREADS=1 is: when either is missing this sets it and
+ * re-executes /proc/self/exe with argv, once. Returns normally in every other case. */
 void wnw_blas_setup(char **argv);
 
 /* A set of row vectors of dimension d, row-major, with their squared norms. */
@@ -23,6 +24,8 @@ struct wnw_vecs {
 	float *n2;    /* squared norms, as wnw_knn_norm2 computes them */
 	uint64_t *id; /* the records' ids */
 	size_t rows, cap, d;
+	float *pk;    /* wnw_vecs_pack's copy, valid while pkrows == rows (adding or clearing rows voids it) */
+	size_t pkrows;
 };
 
 void wnw_vecs_init(struct wnw_vecs *s, size_t d);
@@ -34,6 +37,10 @@ int wnw_vecs_reserve(struct wnw_vecs *s, size_t rows);
 long wnw_vecs_add_raw(struct wnw_vecs *s, const uint8_t *raw, uint64_t id);
 void wnw_vecs_clear(struct wnw_vecs *s);
 void wnw_vecs_free(struct wnw_vecs *s);
+/* Copies the rows, as they are now, into panels of 16 (component k of row 16 p + r at pk[(p d + k) 16 + r],
+ * zeros past the last row): the form in which wnw_knn_join's fused kernel reads the queries q. Worth it
+ * for a set that is joined many times; -1 when out of memory. */
+int wnw_vecs_pack(struct wnw_vecs *s);
 
 /* Squared norm of a, summed in float in a fixed order (error at most d * 2^-24 relative). */
 float wnw_knn_norm2(const float *a, size_t d);
@@ -47,12 +54,14 @@ void wnw_knn_dots(const float *a, size_t m, const float *b, size_t n, size_t d, 
  * the new limit of query qi (no later candidate with an exact squared distance above it is wanted). */
 typedef double (*wnw_knn_visit)(void *ctx, size_t qi, size_t xj, double d2);
 
-/* For queries q0 <= qi < q1 of q and candidates x0 <= xj < x1 of x: ranks every pair by the expansion
- * |q|^2 + |x|^2 - 2 q.x from one matrix product, and calls fn with the exact distance (wnw_knn_dist2) of
- * every pair that, allowing for the rounding bound of the expansion, may lie within limit[qi - q0]. Pairs
- * of one query are visited in increasing xj. So the visited set contains every pair whose exact squared
- * distance is <= limit[qi - q0] (as updated by fn), whatever the block size or BLAS. g is scratch of
- * (q1 - q0) * (x1 - x0) floats. */
+/* For queries q0 <= qi < q1 of q and candidates x0 <= xj < x1 of x: screens every pair by the expansion
+ * |q|^2 + |x|^2 - 2 q.x less its rounding bound, computes the exact distance d2 (wnw_knn_dist2) of every
+ * pair the screen lets through, and calls fn for those with d2 <= limit[qi - q0] at that moment. Pairs of
+ * one query are visited in increasing xj (those of different queries may interleave). So fn sees every
+ * pair whose exact squared distance is <= limit[qi - q0] (as updated by fn), whatever the block size,
+ * kernel or BLAS. When q is packed (wnw_vecs_pack) and the CPU has AVX2 and FMA, the dot products and the
+ * screen are fused in one kernel that writes no matrix; otherwise they come from one BLAS matrix product
+ * into g, scratch of (q1 - q0) * (x1 - x0) floats. */
 void wnw_knn_join(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
 		  size_t x1, double *limit, float *g, wnw_knn_visit fn, void *ctx);
 

@@ -2,6 +2,7 @@
  * queries' lists, each candidate with field nbr = its (query id, distance) pairs. See knn-build(1). */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,9 @@ struct state {
 	uint64_t seq;            /* input records seen */
 };
 
-/* Work of one thread on one block: queries [q0, q1) against the block's rows. */
+/* One searching thread's state: the block being searched (set by the crew), the queries [q0, q1) of the
+ * item at hand, and its events. Events go to ev[par], par the block's parity, so that the events of one
+ * block are applied while the next is searched. */
 struct part {
 	struct state *st;
 	const struct wnw_vecs *x;
@@ -83,7 +86,8 @@ struct part {
 	size_t q0, q1;
 	double *limit;
 	float *g;
-	struct events ev;
+	int par;
+	struct events ev[2];
 };
 
 static void ev_push(struct events *ev, uint32_t slot)
@@ -109,19 +113,127 @@ static double visit(void *ctx, size_t qi, size_t xj, double d2)
 	struct wnw_hit h = {.dist = (float)sqrt(d2), .tag = p->slot[xj], .id = p->x->id[xj], .ref = p->seq0 + xj};
 	int r = wnw_topk_offer(t, &h);
 	if (r > 0)
-		p->ev.ins[xj]++;
+		p->ev[p->par].ins[xj]++;
 	for (uint32_t k = 0; r == 2 && k < t->ndrop; k++)
-		ev_push(&p->ev, t->h[t->n + k].tag);
+		ev_push(&p->ev[p->par], t->h[t->n + k].tag);
 	return wnw_topk_limit(t);
 }
 
-static void *run_part(void *arg)
+static void run_part(struct part *p)
 {
-	struct part *p = arg;
 	for (size_t i = p->q0; i < p->q1; i++)
 		p->limit[i] = wnw_topk_limit(&p->st->top[i]);
 	wnw_knn_join(&p->st->q, p->q0, p->q1, p->x, 0, p->x->rows, p->limit + p->q0, p->g, visit, p);
-	return NULL;
+}
+
+/* The searching threads, started once. A block is searched as items of `panels` query panels of 16 (the
+ * packing of the queries), which the threads take in turn as they come free, so that a thread slowed by
+ * other work on the machine does not hold the others back. Each query is in one item, so its
+ * candidates are still offered in order, and the lists do not depend on who searched what. */
+struct crew {
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	unsigned gen; /* blocks handed out */
+	size_t busy;  /* threads still searching the last one */
+	int quit;
+	_Atomic size_t next; /* the next item of the block */
+	size_t items, panels, m;
+	struct part *parts; /* one per thread; the last is the reading thread's */
+	pthread_t *tids;
+};
+
+struct member_arg {
+	struct crew *c;
+	size_t p;
+};
+
+/* Searches items of the current block until none is left. */
+static void run_items(struct crew *c, struct part *p)
+{
+	for (;;) {
+		size_t it = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
+		if (it >= c->items)
+			return;
+		size_t q0 = 16 * c->panels * it, q1 = q0 + 16 * c->panels;
+		p->q0 = q0;
+		p->q1 = q1 < c->m ? q1 : c->m;
+		run_part(p);
+	}
+}
+
+static void *crew_thread(void *arg)
+{
+	struct member_arg *a = arg;
+	struct crew *c = a->c;
+	unsigned seen = 0;
+	for (;;) {
+		pthread_mutex_lock(&c->mu);
+		while (!c->quit && c->gen == seen)
+			pthread_cond_wait(&c->go, &c->mu);
+		if (c->quit) {
+			pthread_mutex_unlock(&c->mu);
+			return NULL;
+		}
+		seen = c->gen;
+		pthread_mutex_unlock(&c->mu);
+		run_items(c, &c->parts[a->p]);
+		pthread_mutex_lock(&c->mu);
+		if (--c->busy == 0)
+			pthread_cond_signal(&c->done);
+		pthread_mutex_unlock(&c->mu);
+	}
+}
+
+/* Starts nt threads on c (its parts set); returns their arguments, for crew_end. */
+static struct member_arg *crew_begin(struct wnw_cmd *cmd, struct crew *c, size_t nt)
+{
+	struct member_arg *args = wnw_xcalloc(cmd, nt, sizeof *args);
+	c->tids = wnw_xcalloc(cmd, nt, sizeof *c->tids);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->go, NULL);
+	pthread_cond_init(&c->done, NULL);
+	for (size_t p = 0; p < nt; p++) {
+		args[p] = (struct member_arg){c, p};
+		if (pthread_create(&c->tids[p], NULL, crew_thread, &args[p]) != 0)
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start a thread");
+	}
+	return args;
+}
+
+/* Stops the threads (idle) and frees what crew_begin made. */
+static void crew_end(struct crew *c, size_t nt, struct member_arg *args)
+{
+	pthread_mutex_lock(&c->mu);
+	c->quit = 1;
+	pthread_cond_broadcast(&c->go);
+	pthread_mutex_unlock(&c->mu);
+	for (size_t p = 0; p < nt; p++)
+		pthread_join(c->tids[p], NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->go);
+	pthread_cond_destroy(&c->done);
+	free(c->tids);
+	free(args);
+}
+
+/* Hands the items of the next block to the threads (all parts but a helper's are threads). */
+static void crew_start(struct crew *c, size_t threads)
+{
+	pthread_mutex_lock(&c->mu);
+	atomic_store_explicit(&c->next, 0, memory_order_relaxed);
+	c->busy = threads;
+	c->gen++;
+	pthread_cond_broadcast(&c->go);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Waits until every thread has searched the block handed out last. */
+static void crew_wait(struct crew *c)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->busy > 0)
+		pthread_cond_wait(&c->done, &c->mu);
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* A free slot (not yet holding a record). */
@@ -167,18 +279,20 @@ static void drop_ref(struct state *st, uint32_t slot)
 }
 
 /* After a block: rows that entered some list join the union, then hits pushed out lose a reference
- * (in that order, so a row that entered and left during the block is counted right). */
+ * (in that order, so a row that entered and left during the block is counted right). The events are
+ * those of the block's parity par; a hit pushed out of a list during a later block only reports it then,
+ * so reference counts never fall below the number of lists that hold a record. */
 static void apply_events(struct state *st, const struct wnw_batch *b, uint64_t seq0, const uint64_t *ids,
-			 const uint32_t *slot, struct part *parts, size_t np)
+			 const uint32_t *slot, struct part *parts, size_t np, int par)
 {
 	for (size_t j = 0; j < b->n; j++) {
 		uint32_t refs = 0;
 		for (size_t p = 0; p < np; p++)
-			refs += parts[p].ev.ins[j];
+			refs += parts[p].ev[par].ins[j];
 		fill_slot(st, slot[j], &b->recs[j], seq0 + j, ids[j], refs);
 	}
 	for (size_t p = 0; p < np; p++) {
-		struct events *ev = &parts[p].ev;
+		struct events *ev = &parts[p].ev[par];
 		if (ev->oom)
 			wnw_die(st->cmd, WNW_EXIT_SYSTEM, "out of memory");
 		for (size_t i = 0; i < ev->nout; i++)
@@ -230,6 +344,8 @@ static void read_queries(struct state *st, uint32_t *dim)
 				(unsigned long long)st->q.id[ord[i]]);
 	free(ord);
 	wnw_reader_close(r);
+	if (wnw_vecs_pack(&st->q) != 0)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 	st->qid = st->q.id;
 	st->top = wnw_xcalloc(cmd, st->m, sizeof *st->top);
 	for (size_t i = 0; i < st->m; i++)
@@ -242,8 +358,10 @@ static size_t block_rows(const struct state *st)
 {
 	if (st->o.block)
 		return st->o.block;
+	/* A block of 2^20 / m rows holds the screen's work per block near constant; past 4096 rows (4 MB at
+	 * d = 256) a few queries would stream the block from memory once per panel, which measured slower. */
 	size_t b = ((size_t)1 << 20) / st->m;
-	return b < 256 ? 256 : b > 16384 ? 16384 : b;
+	return b < 256 ? 256 : b > 4096 ? 4096 : b;
 }
 
 /* One block of the pool: its records, vectors and reserved slots. */
@@ -279,8 +397,21 @@ static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv
 	return blk->b.n;
 }
 
-/* The single run: streams the pool through the query lists, block by block. With -j N, N threads search
- * a block (each its share of the queries) while this one reads the next. */
+/* Points every part at block b, whose events go to parity par. */
+static void aim_parts(struct part *parts, size_t np, const struct block *b, int par)
+{
+	for (size_t p = 0; p < np; p++) {
+		parts[p].x = &b->x;
+		parts[p].slot = b->slot;
+		parts[p].seq0 = b->seq0;
+		parts[p].par = par;
+	}
+}
+
+/* The single run: streams the pool through the query lists, block by block. With -j N, N - 1 threads
+ * search a block while this one applies the events of the block before and reads the next one into
+ * its buffer, then joins the search, so that reading, bookkeeping and search overlap and N threads stay
+ * busy. With -j 1 this thread alone reads and searches, one after the other. */
 static void search(struct state *st, struct wnw_reader *r)
 {
 	struct wnw_cmd *cmd = st->cmd;
@@ -291,12 +422,14 @@ static void search(struct state *st, struct wnw_reader *r)
 	if (dim != st->q.d)
 		wnw_die(cmd, WNW_EXIT_DATA, "%s: %s has dimension %u but the queries' has %zu", name, st->o.field,
 			dim, st->q.d);
-	size_t bs = block_rows(st);
-	size_t np = (size_t)cmd->threads < st->m ? (size_t)cmd->threads : st->m;
-	int overlap = cmd->threads > 1;
+	size_t bs = block_rows(st), panels = (st->m + 15) / 16;
+	size_t nt = (size_t)cmd->threads - 1; /* searching threads besides this one */
+	size_t np = nt + 1;
+	/* About four items per searching thread and block, of at least one panel. */
+	size_t per = panels / (4 * np) > 0 ? panels / (4 * np) : 1;
+	struct crew c = {.panels = per, .items = (panels + per - 1) / per, .m = st->m};
 	struct part *parts = wnw_xcalloc(cmd, np, sizeof *parts);
 	double *limit = wnw_xmalloc(cmd, st->m * sizeof *limit);
-	pthread_t *tids = wnw_xcalloc(cmd, np, sizeof *tids);
 	struct block blk[2];
 	for (int i = 0; i < 2; i++) {
 		wnw_vecs_init(&blk[i].x, dim);
@@ -307,44 +440,50 @@ static void search(struct state *st, struct wnw_reader *r)
 	}
 	for (size_t p = 0; p < np; p++) {
 		parts[p].st = st;
-		parts[p].q0 = st->m * p / np;
-		parts[p].q1 = st->m * (p + 1) / np;
 		parts[p].limit = limit;
-		parts[p].g = wnw_xmalloc(cmd, (parts[p].q1 - parts[p].q0) * bs * sizeof(float));
-		parts[p].ev.ins = wnw_xcalloc(cmd, bs, sizeof(uint32_t));
+		/* Scratch of the BLAS screen, used only without the fused kernel (untouched pages otherwise). */
+		parts[p].g = wnw_xmalloc(cmd, (16 * per * bs + 1) * sizeof(float));
+		for (int e = 0; e < 2; e++)
+			parts[p].ev[e].ins = wnw_xcalloc(cmd, bs, sizeof(uint32_t));
 	}
-	int cur = 0;
-	size_t n = read_block(st, r, fid, fv, bs, &blk[cur]);
-	while (n > 0) {
-		struct block *b = &blk[cur], *next = &blk[1 - cur];
-		for (size_t p = 0; p < np; p++) {
-			parts[p].x = &b->x;
-			parts[p].slot = b->slot;
-			parts[p].seq0 = b->seq0;
+	c.parts = parts;
+	struct member_arg *args = crew_begin(cmd, &c, nt);
+	size_t n = read_block(st, r, fid, fv, bs, &blk[0]);
+	if (n > 0) {
+		/* blk[cur] is being searched while blk[1 - cur] holds the next block, already read. */
+		int cur = 0;
+		aim_parts(parts, np, &blk[0], 0);
+		crew_start(&c, nt);
+		n = read_block(st, r, fid, fv, bs, &blk[1]);
+		for (;;) {
+			run_items(&c, &parts[nt]);
+			crew_wait(&c);
+			if (n > 0) {
+				aim_parts(parts, np, &blk[1 - cur], 1 - cur);
+				crew_start(&c, nt);
+			}
+			struct block *b = &blk[cur];
+			apply_events(st, &b->b, b->seq0, b->x.id, b->slot, parts, np, cur);
+			if (n == 0)
+				break;
+			cur = 1 - cur;
+			n = read_block(st, r, fid, fv, bs, &blk[1 - cur]);
 		}
-		for (size_t p = overlap ? 0 : 1; p < np; p++)
-			if (pthread_create(&tids[p], NULL, run_part, &parts[p]) != 0)
-				wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start a thread");
-		if (!overlap)
-			run_part(&parts[0]);
-		n = read_block(st, r, fid, fv, bs, next);
-		for (size_t p = overlap ? 0 : 1; p < np; p++)
-			pthread_join(tids[p], NULL);
-		apply_events(st, &b->b, b->seq0, b->x.id, b->slot, parts, np);
-		cur = 1 - cur;
 	}
+	crew_end(&c, nt, args);
 	wnw_progress_done(cmd, r);
 	if (st->seq < st->o.k)
 		wnw_warn(cmd, "%s: k %u is larger than the pool (%llu records): every query keeps all of them",
 			 name, st->o.k, (unsigned long long)st->seq);
 	for (size_t p = 0; p < np; p++) {
 		free(parts[p].g);
-		free(parts[p].ev.ins);
-		free(parts[p].ev.out);
+		for (int e = 0; e < 2; e++) {
+			free(parts[p].ev[e].ins);
+			free(parts[p].ev[e].out);
+		}
 	}
 	free(parts);
 	free(limit);
-	free(tids);
 	for (int i = 0; i < 2; i++) {
 		wnw_batch_free(&blk[i].b);
 		wnw_vecs_free(&blk[i].x);

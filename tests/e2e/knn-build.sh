@@ -28,30 +28,9 @@ open('nan.wnw', 'wb').write(raw.replace(mark, np.float32(np.nan).tobytes()))
 open('inf.wnw', 'wb').write(raw.replace(mark, np.float32(np.inf).tobytes()))
 EOF
 
-# Brute force: every distance in float64, rounded to float32, lists ordered by (distance, id).
-cat >brute.py <<'EOF'
-import sys, numpy as np
-p = np.load('pool.npy').astype(np.float64); q = np.load('q.npy').astype(np.float64); K = int(sys.argv[1])
-got = {}
-for line in list(open(sys.argv[2]))[1:]:
-    cid, nbr = line.rstrip('\n').split('\t')
-    for pair in filter(None, nbr.split(',')):
-        qid, d = pair.split(':'); got.setdefault(int(qid), []).append((float(d), int(cid)))
-bad = []
-for j in range(len(q)):
-    d = np.sqrt(((p - q[j]) ** 2).sum(1)).astype(np.float32)
-    want = sorted((float(d[i]), i) for i in range(len(p)))[:K]
-    g = sorted(got.get(j, []))
-    if [c for _, c in g] != [c for _, c in want]:
-        bad.append('query %d: ids differ' % j)
-    elif any(abs(a - b) > 1e-5 * max(b, 1e-30) for (a, _), (b, _) in zip(g, want)):
-        bad.append('query %d: distances differ' % j)
-print('\n'.join(bad) if bad else 'same')
-EOF
-
 knn-build -q q.wnw -k 30 <pool.wnw >u.wnw
 unpack --tsv id,nbr u.wnw >u.tsv
-same "neighbour sets and distances equal brute force" "$(python3 brute.py 30 u.tsv)" same
+same "neighbour sets and distances equal brute force" "$(python3 "$TOP/tests/e2e/knn_brute.py" 30 u.tsv)" same
 same "the union is in ascending candidate id" "$(cut -f1 u.tsv | tail -n +2 | sort -n -c && echo sorted)" sorted
 truthy "every query id in nbr lists is ascending" "[ \"\$(awk -F'\t' 'NR>1{n=split(\$2,a,\",\");for(i=2;i<=n;i++)if(a[i]+0<=a[i-1]+0)print}' u.tsv)\" = '' ]"
 pack --vectors near5.npy >near5.wnw

@@ -55,6 +55,12 @@ struct ref_hit {
 	uint64_t id;
 };
 
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
 static int ref_cmp(const void *a, const void *b)
 {
 	const struct ref_hit *x = a, *y = b;
@@ -76,13 +82,17 @@ static double visit(void *ctx, size_t qi, size_t xj, double d2)
 	return wnw_topk_limit(&c->top[qi]);
 }
 
-/* knn through wnw_knn_join in blocks of bs candidates, compared with sorting every candidate. */
-static void check_join(const char *what, size_t m, size_t n, size_t d, uint32_t k, size_t bs, double offset,
-		       double scale, int dup)
+/* knn through wnw_knn_join in blocks of bs candidates, compared with sorting every candidate. packed:
+ * the queries are packed, so the fused kernel screens (on a CPU with AVX2 and FMA), else BLAS; the
+ * queries are joined in parts [m p / parts, m (p + 1) / parts), as threads would. */
+static void check_join_as(const char *what, size_t m, size_t n, size_t d, uint32_t k, size_t bs, double offset,
+			  double scale, int dup, int packed, size_t parts)
 {
 	struct wnw_vecs q, x;
 	fill(&q, m, d, offset, scale, 0);
 	fill(&x, n, d, offset, scale, dup);
+	if (packed)
+		CHECK(wnw_vecs_pack(&q) == 0, "%s: queries packed", what);
 	struct wnw_topk *top = calloc(m, sizeof *top);
 	double *limit = malloc(m * sizeof *limit);
 	float *g = malloc(m * bs * sizeof *g);
@@ -92,7 +102,10 @@ static void check_join(const char *what, size_t m, size_t n, size_t d, uint32_t 
 	for (size_t a = 0; a < n; a += bs) {
 		for (size_t i = 0; i < m; i++)
 			limit[i] = wnw_topk_limit(&top[i]);
-		wnw_knn_join(&q, 0, m, &x, a, a + bs < n ? a + bs : n, limit, g, visit, &c);
+		for (size_t p = 0; p < parts; p++) {
+			size_t q0 = m * p / parts, q1 = m * (p + 1) / parts;
+			wnw_knn_join(&q, q0, q1, &x, a, a + bs < n ? a + bs : n, limit + q0, g, visit, &c);
+		}
 	}
 	int same_ids = 1, close_dist = 1, nonneg = 1;
 	double worst = 0;
@@ -116,8 +129,8 @@ static void check_join(const char *what, size_t m, size_t n, size_t d, uint32_t 
 				nonneg = 0;
 		}
 	}
-	CHECK(same_ids, "%s: same neighbour lists as brute force (m %zu, n %zu, d %zu, k %u, block %zu)", what, m, n,
-	      d, k, bs);
+	CHECK(same_ids, "%s: same neighbour lists as brute force (m %zu, n %zu, d %zu, k %u, block %zu, %s, %zu parts)",
+	      what, m, n, d, k, bs, packed ? "packed" : "BLAS", parts);
 	CHECK(close_dist, "%s: distances within 1e-5 relative of brute force (worst %.3g)", what, worst);
 	CHECK(nonneg, "%s: no negative or NaN distance", what);
 	for (size_t i = 0; i < m; i++)
@@ -126,6 +139,87 @@ static void check_join(const char *what, size_t m, size_t n, size_t d, uint32_t 
 	free(limit);
 	free(g);
 	free(all);
+	wnw_vecs_free(&q);
+	wnw_vecs_free(&x);
+}
+
+/* The same join screened by BLAS and by the fused kernel, whole and in parts. */
+static void check_join(const char *what, size_t m, size_t n, size_t d, uint32_t k, size_t bs, double offset,
+		       double scale, int dup)
+{
+	check_join_as(what, m, n, d, k, bs, offset, scale, dup, 0, 1);
+	check_join_as(what, m, n, d, k, bs, offset, scale, dup, 1, 1);
+	check_join_as(what, m, n, d, k, bs, offset, scale, dup, 1, 3);
+}
+
+struct radius_ctx {
+	double r2;
+	size_t n;
+	uint8_t *seen; /* m x n: visited */
+	const struct wnw_vecs *q, *x;
+	int bits;      /* every d2 had the bits of wnw_knn_dist2 */
+};
+
+static double radius_visit(void *ctx, size_t qi, size_t xj, double d2)
+{
+	struct radius_ctx *c = ctx;
+	c->seen[qi * c->n + xj] = 1;
+	size_t d = c->q->d;
+	c->bits &= d2 == wnw_knn_dist2(c->q->v + qi * d, c->x->v + xj * d, d);
+	return c->r2;
+}
+
+/* With a fixed limit r2 (a radius join), fn must see every pair within r2 by a plain double loop and no
+ * other, for both screens: the visited set of each screen contains the exact set. */
+static void check_radius(size_t m, size_t n, size_t d, double offset, double scale)
+{
+	struct wnw_vecs q, x;
+	fill(&q, m, d, offset, scale, 0);
+	fill(&x, n, d, offset, scale, 1);
+	double *all = malloc(m * n * sizeof *all), *sorted = malloc(m * n * sizeof *sorted);
+	for (size_t i = 0; i < m; i++)
+		for (size_t j = 0; j < n; j++) {
+			double s2 = 0;
+			for (size_t l = 0; l < d; l++)
+				s2 += ((double)q.v[i * d + l] - x.v[j * d + l]) * ((double)q.v[i * d + l] - x.v[j * d + l]);
+			all[i * n + j] = sorted[i * n + j] = s2;
+		}
+	/* r2 at the 2% quantile of all pairs, then lowered to the middle of a gap between two distances so
+	 * that the summation order of the reference cannot move a pair across it. */
+	size_t at = m * n / 50;
+	qsort(sorted, m * n, sizeof *sorted, dbl_cmp);
+	while (at > 0 && sorted[at] - sorted[at - 1] <= 1e-9 * sorted[at])
+		at--;
+	double r2 = at > 0 ? (sorted[at] + sorted[at - 1]) / 2 : -1;
+	for (int packed = 0; packed < 2; packed++) {
+		if (packed)
+			wnw_vecs_pack(&q);
+		struct radius_ctx c = {r2, n, calloc(m * n, 1), &q, &x, 1};
+		double *limit = malloc(m * sizeof *limit);
+		float *g = malloc(m * 64 * sizeof *g);
+		for (size_t a = 0; a < n; a += 64) {
+			for (size_t i = 0; i < m; i++)
+				limit[i] = r2;
+			wnw_knn_join(&q, 0, m, &x, a, a + 64 < n ? a + 64 : n, limit, g, radius_visit, &c);
+		}
+		size_t missed = 0, visited = 0, within = 0;
+		for (size_t i = 0; i < m * n; i++) {
+			within += all[i] <= r2;
+			visited += c.seen[i];
+			missed += all[i] <= r2 && !c.seen[i];
+		}
+		CHECK(missed == 0 && within > 0, "radius join (%s, d %zu, offset %g): all %zu pairs within r2 visited",
+		      packed ? "fused" : "BLAS", d, offset, within);
+		CHECK(visited == within, "radius join (%s): fn sees exactly the pairs within r2 (%zu, %zu)",
+		      packed ? "fused" : "BLAS", visited, within);
+		CHECK(c.bits, "radius join (%s): the distances given to fn have the bits of wnw_knn_dist2",
+		      packed ? "fused" : "BLAS");
+		free(c.seen);
+		free(limit);
+		free(g);
+	}
+	free(all);
+	free(sorted);
 	wnw_vecs_free(&q);
 	wnw_vecs_free(&x);
 }
@@ -285,6 +379,14 @@ int main(void)
 	/* Far from the origin the expansion |q|^2 + |x|^2 - 2 q.x loses almost every digit: the ranking must
 	 * still be exact because every pair near the limit is recomputed. */
 	check_join("cancellation", 9, 400, 64, 15, 50, 1000, 0.01, 1);
+	/* Query counts around the panels of 16 (and half panels of 8) of the fused kernel; a d with a tail. */
+	check_join("panels", 37, 700, 40, 20, 128, 0, 1, 1);
+	check_join("half panel", 8, 300, 19, 7, 33, 0, 1, 1);
+	check_join("panels of 16", 48, 500, 256, 30, 200, 0, 1, 1);
+	check_join("one query", 1, 200, 7, 5, 13, 0, 1, 0);
+	check_radius(40, 600, 32, 0, 1);
+	check_radius(21, 500, 64, 1000, 0.01);
+	check_radius(19, 300, 45, 0, 1); /* d with a tail past the last 8 */
 	check_self(1);
 	check_self(3);
 	float a[5] = {1e-3f, -2, 3, 4, 5}, b[5] = {1e-3f, -2, 3, 4, 5};

@@ -308,7 +308,7 @@ static void heap_down(struct pick *h, size_t n, size_t i)
 
 static void sample_offer(struct wnw_cmd *cmd, struct sample *s, const struct pick *p, const uint8_t *text)
 {
-	if (p->len == 0 || (s->bytes >= s->want && pick_after(p, &s->h[0])))
+	if (p->len == 0 || s->want == 0 || (s->n > 0 && s->bytes >= s->want && pick_after(p, &s->h[0])))
 		return;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 256;

@@ -142,6 +142,8 @@ printf '{"text": ""}\n' >empty_target.jsonl
 gzfit -t empty_target.jsonl pool.wnw 2>/dev/null | unpack --tsv id,score >et.tsv
 same "an empty target: NCD (C(x) - 20) / C(x), so the empty example scores 1" \
 	"$(awk -F'\t' '$1 == 300 { print $2 }' et.tsv)" 1
+same "an empty target in fast mode: no dictionary and empty backgrounds, so every score is 0" \
+	"$(gzfit --fast -t empty_target.jsonl pool.wnw 2>/dev/null | unpack --tsv score | tail -n +2 | sort -u)" 0
 printf '{"text": "%s"}\n' "$(seq -s ' ' 1 600000)" >huge.jsonl # 4.5 MB, more than 100 deflate windows
 head -3 "$TOY/pool.jsonl" | pack --id id >three.wnw 2>/dev/null
 gzfit -t huge.jsonl --level 1 three.wnw >h.wnw 2>/dev/null

@@ -1,6 +1,6 @@
 /* gzfit: ZIP-FIT compression alignment (see gzfit(1)): adds to every record a score (f64) of how well
  * its text compresses together with a set of target texts, exactly as ZIP-FIT defines it over gzip
- * sizes, or with --fast from two compressions, with the targets and with a background sample of the
+ * sizes, or with --fast from compressions against the targets and against background samples of the
  * pool as zstd dictionaries. */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -55,9 +55,9 @@ static const struct wnw_spec spec = {
 		"      --field NAME      the pool's text field (default: text)\n"
 		"      --level L         exact mode: gzip level 1 to 9 (default: 9)\n"
 		"      --no-prime        exact mode: compress every pair from scratch (same scores, for checks)\n"
-		"      --fast            fast mode: the targets and a background as dictionaries\n"
-		"      --background B    fast mode background: pool (a sample of the input, read twice),\n"
-		"                        none, or a FILE of texts like -t (default: pool)\n"
+		"      --fast            fast mode: the targets and background samples as dictionaries\n"
+		"      --background B    fast mode backgrounds: pool (samples of the input, read twice),\n"
+		"                        none, or FILE, a stream holding the pool (default: pool)\n"
 		"      --dict KIND       fast mode dictionary: raw, trained or zlib (default: raw)\n"
 		"      --fast-level N    fast mode level: zstd 1 to 19, zlib 1 to 9 (default: 3)\n"
 		"  -T, --tmpdir DIR      --background pool: temporary copy of piped input here\n"

@@ -277,7 +277,8 @@ int ncd_targets_init(struct ncd_targets *ts, int level, struct wnw_err *e)
 {
 	memset(ts, 0, sizeof *ts);
 	if (level < 0 || level > 9)
-		return wnw_errf(e, WNW_EXIT_USAGE, "gzip level %d is not in 1..9", level);
+		return wnw_errf(e, WNW_EXIT_USAGE, "gzip level %d is not in 1..9 (or 0: texts without sizes)",
+				level);
 	ts->level = level;
 	return 0;
 }

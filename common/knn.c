@@ -157,7 +157,8 @@ struct join {
 	const struct wnw_vecs *q, *x;
 	size_t q0, q1, x0, x1;
 	double *limit;
-	wnw_knn_visit fn;
+	wnw_knn_visit fn;   /* exact visits (wnw_knn_join) */
+	wnw_knn_bvisit bfn; /* or visits with bounds (wnw_knn_join_bounds) */
 	void *ctx;
 	float c;
 };
@@ -183,6 +184,25 @@ static const struct kernels plain_kernels = {nonfinite_plain, norm2_plain, dist2
 static float screen_t(double lim, float qa)
 {
 	return isinf(lim) ? INFINITY : (float)(lim * (1.0 + 0x1p-20)) - qa;
+}
+
+/* Hands the pair (query i, candidate xj) with screening value v = c |x|^2 - 2 q.x to the bounds visitor
+ * and returns the query's new limit. With S = |q|^2 + |x|^2 as computed and s = 1 - c, the screen's
+ * lower bound lo = c |q|^2 + v is at most the exact squared distance: the expansion errs by at most about
+ * 2 d 2^-24 S (join_slack), s S is twice that, and the roundings of lo add a few 2^-24 S. The exact value
+ * is at most the expansion plus the same, so hi = lo + 2 s S is an upper bound. */
+static double offer_pair(const struct join *j, size_t i, size_t xj, float v)
+{
+	float nq = j->q->n2[i];
+	double lo = (double)(j->c * nq) + (double)v;
+	double hi = lo + 2.0 * (1.0 - (double)j->c) * ((double)nq + (double)j->x->n2[xj]);
+	if (!(lo >= 0.0)) /* a negative bound, or an overflow in the product: no bound but 0 */
+		lo = 0.0;
+	if (!(hi >= lo))
+		hi = INFINITY;
+	double *lim = &j->limit[i - j->q0];
+	*lim = j->bfn(j->ctx, i, xj, lo, hi);
+	return *lim;
 }
 
 
@@ -425,7 +445,8 @@ __attribute__((target("avx2"))) static size_t flush(const struct join *j, size_t
 }
 
 /* Appends the pairs of one tile (panel p, candidates x0 + c for c < nc, values v) that pass the screen,
- * by candidate then query, flushing when full; returns the new count. */
+ * by candidate then query, flushing when full; returns the new count. A join with bounds offers each
+ * pair at once instead. */
 __attribute__((target("avx2"))) static size_t collect(const struct join *j, size_t pc, size_t rows, size_t p,
 						      size_t x0, size_t nc, const float *v, float *t,
 						      struct pend *pd, size_t n)
@@ -435,6 +456,11 @@ __attribute__((target("avx2"))) static size_t collect(const struct join *j, size
 			size_t i = p * PANEL + r;
 			if (i < j->q0 || i >= j->q1 || v[c * PANEL + r] > t[i - pc * PANEL])
 				continue;
+			if (j->bfn) {
+				double lim = offer_pair(j, i, x0 + c, v[c * PANEL + r]);
+				t[i - pc * PANEL] = screen_t(lim, j->c * j->q->n2[i]);
+				continue;
+			}
 			if (n == PENDING)
 				n = flush(j, pc, rows, t, pd, n);
 			pd[n++] = (struct pend){(uint32_t)(i - pc * PANEL), (uint32_t)(x0 + c - j->x0), v[c * PANEL + r]};
@@ -492,7 +518,8 @@ __attribute__((target("avx2,fma"))) static void join_fused(const struct join *j)
 				if (panel_screen(j, p, xr, cxn, t + (p - pc) * PANEL, v))
 					np = collect(j, pc, rows, p, x0, nc, v, t, pd, np);
 		}
-		np = flush(j, pc, rows, t, pd, np);
+		if (np)
+			np = flush(j, pc, rows, t, pd, np);
 	}
 }
 
@@ -614,6 +641,12 @@ static void join_blas(const struct join *j, float *g)
 		double *lim = &j->limit[i - j->q0];
 		float t = screen_t(*lim, qa);
 		for (size_t k = 0; (k = next(gi, xn, j->c, t, k, nx)) < nx; k++) {
+			if (j->bfn) {
+				/* the same two roundings as next() */
+				float cx = j->c * xn[k], v = cx - 2.0f * gi[k];
+				t = screen_t(offer_pair(j, i, j->x0 + k, v), qa);
+				continue;
+			}
 			double d2 = wnw_knn_dist2(q->v + i * d, x->v + (j->x0 + k) * d, d);
 			if (d2 <= *lim) {
 				*lim = j->fn(j->ctx, i, j->x0 + k, d2);
@@ -623,25 +656,38 @@ static void join_blas(const struct join *j, float *g)
 	}
 }
 
+static void join(const struct join *j, float *g)
+{
+	void (*fused)(const struct join *) = kernels()->fused;
+	if (fused && j->q->pk && j->q->pkrows == j->q->rows && j->x1 - j->x0 <= UINT32_MAX)
+		fused(j);
+	else
+		join_blas(j, g);
+}
+
 void wnw_knn_join(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
 		  size_t x1, double *limit, float *g, wnw_knn_visit fn, void *ctx)
 {
-	if (q1 <= q0 || x1 <= x0)
-		return;
-	const struct join j = {q, x, q0, q1, x0, x1, limit, fn, ctx, (float)(1.0 - join_slack(q->d))};
-	void (*fused)(const struct join *) = kernels()->fused;
-	if (fused && q->pk && q->pkrows == q->rows && x1 - x0 <= UINT32_MAX)
-		fused(&j);
-	else
-		join_blas(&j, g);
+	if (q1 > q0 && x1 > x0)
+		join(&(const struct join){q, x, q0, q1, x0, x1, limit, fn, NULL, ctx, (float)(1.0 - join_slack(q->d))},
+		     g);
+}
+
+void wnw_knn_join_bounds(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
+			 size_t x1, double *limit, float *g, wnw_knn_bvisit fn, void *ctx)
+{
+	if (q1 > q0 && x1 > x0)
+		join(&(const struct join){q, x, q0, q1, x0, x1, limit, NULL, fn, ctx, (float)(1.0 - join_slack(q->d))},
+		     g);
 }
 
 int wnw_topk_init(struct wnw_topk *t, uint32_t k)
 {
 	memset(t, 0, sizeof *t);
 	t->k = k;
-	t->cap = k > UINT32_MAX / 2 ? UINT32_MAX : k + (k / 4 > 16 ? k / 4 : 16);
+	t->cap = t->base = k > UINT32_MAX / 2 ? UINT32_MAX : k + (k / 4 > 16 ? k / 4 : 16);
 	t->h = malloc(((size_t)t->cap + 1) * sizeof *t->h);
+	t->limit = k ? INFINITY : -1.0;
 	return t->h ? 0 : -1;
 }
 
@@ -653,8 +699,9 @@ void wnw_topk_free(struct wnw_topk *t)
 
 void wnw_topk_reset(struct wnw_topk *t)
 {
-	t->n = t->ndrop = 0;
-	t->trimmed = 0;
+	t->n = t->ndrop = t->nbound = 0;
+	t->crowded = t->exact_kth = 0;
+	t->limit = t->k ? INFINITY : -1.0;
 }
 
 static void hit_swap(struct wnw_hit *a, struct wnw_hit *b)
@@ -664,25 +711,29 @@ static void hit_swap(struct wnw_hit *a, struct wnw_hit *b)
 	*b = t;
 }
 
-/* Reorders h[0, n) so that h[k - 1] is the k-th smallest, with the smaller ones before it and the larger
- * after it (quickselect, median-of-three pivots; the rank is total, so the result is unique as a set). */
-static void select_k(struct wnw_hit *h, uint32_t n, uint32_t k)
+static int hi_less(const struct wnw_hit *a, const struct wnw_hit *b) { return a->hi < b->hi; }
+
+/* Reorders h[0, n) so that h[k - 1] is the k-th smallest under less, with the smaller ones before it and
+ * the larger after it (quickselect, median-of-three pivots). Inlined for each order, which a call
+ * through the pointer would slow. */
+static inline __attribute__((always_inline)) void select_k(struct wnw_hit *h, uint32_t n, uint32_t k,
+							    int (*less)(const struct wnw_hit *, const struct wnw_hit *))
 {
 	uint32_t lo = 0, hi = n - 1, want = k - 1;
 	while (hi > lo) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (wnw_hit_less(&h[mid], &h[lo]))
+		if (less(&h[mid], &h[lo]))
 			hit_swap(&h[mid], &h[lo]);
-		if (wnw_hit_less(&h[hi], &h[lo]))
+		if (less(&h[hi], &h[lo]))
 			hit_swap(&h[hi], &h[lo]);
-		if (wnw_hit_less(&h[hi], &h[mid]))
+		if (less(&h[hi], &h[mid]))
 			hit_swap(&h[hi], &h[mid]);
 		struct wnw_hit pivot = h[mid];
 		uint32_t i = lo, j = hi;
 		while (i <= j) {
-			while (wnw_hit_less(&h[i], &pivot))
+			while (less(&h[i], &pivot))
 				i++;
-			while (wnw_hit_less(&pivot, &h[j]))
+			while (less(&pivot, &h[j]))
 				j--;
 			if (i <= j) {
 				hit_swap(&h[i], &h[j]);
@@ -701,40 +752,121 @@ static void select_k(struct wnw_hit *h, uint32_t n, uint32_t k)
 	}
 }
 
-static void trim(struct wnw_topk *t)
+/* The largest squared distance whose rounded root can equal that of u: an exact d2 above it has a float
+ * distance above every distance of a squared value <= u (the double root and its rounding to float move
+ * it by less than the 2^-22 relative margin, two float steps). */
+static double class_limit(double u)
+{
+	double w = sqrt(u) * (1.0 + 0x1p-22);
+	return w * w;
+}
+
+/* Bounds as floats, rounded outwards (the 2^-23 margin covers rounding to nearest). */
+static float f_down(double v) { return v < (double)FLT_MIN ? 0.0f : (float)(v * (1.0 - 0x1p-23)); }
+static float f_up(double v) { return v < (double)FLT_MIN ? FLT_MIN : (float)(v * (1.0 + 0x1p-23)); }
+
+/* Keeps the exact K best of h[0, n) when every hit is exact: select by rank, exact limit. */
+static void keep_exact(struct wnw_topk *t, uint32_t n)
+{
+	if (n > t->k)
+		select_k(t->h, n, t->k, wnw_hit_less);
+	t->kth = t->h[t->k - 1];
+	t->exact_kth = 1;
+	t->limit = class_limit((double)t->kth.dist * t->kth.dist);
+}
+
+/* Drops the hits that cannot rank (see struct wnw_topk); returns how many are kept, the kept first. */
+static uint32_t keep_bounded(struct wnw_topk *t)
+{
+	struct wnw_hit *h = t->h;
+	select_k(h, t->n, t->k, hi_less);
+	double lim = class_limit(h[t->k - 1].hi);
+	uint32_t keep = t->k, nb = 0;
+	for (uint32_t i = 0; i < t->k; i++)
+		nb += h[i].dist < 0;
+	for (uint32_t i = t->k; i < t->n; i++)
+		if ((double)h[i].lo <= lim) {
+			nb += h[i].dist < 0;
+			hit_swap(&h[keep++], &h[i]);
+		}
+	t->nbound = nb;
+	t->exact_kth = 0;
+	t->limit = lim;
+	if (nb == 0) /* every kept hit exact: ties at the K-th distance are settled by id */
+		keep_exact(t, keep), keep = t->k;
+	return keep;
+}
+
+int wnw_topk_trim(struct wnw_topk *t)
 {
 	t->ndrop = 0;
-	if (t->n <= t->k)
-		return;
-	select_k(t->h, t->n, t->k);
-	t->ndrop = t->n - t->k;
-	t->n = t->k;
-	t->kth = t->h[t->k - 1];
-	t->trimmed = 1;
+	if (t->n <= t->k) {
+		t->crowded = 0;
+		return 0;
+	}
+	uint32_t keep = t->nbound ? keep_bounded(t) : (keep_exact(t, t->n), t->k);
+	t->ndrop = t->n - keep;
+	t->n = keep;
+	t->crowded = t->n - t->k > (t->cap - t->k) / 2;
+	if (t->crowded && t->cap <= UINT32_MAX / 2) {
+		struct wnw_hit *h = realloc(t->h, ((size_t)2 * t->cap + 1) * sizeof *h);
+		if (!h)
+			return -1;
+		t->h = h;
+		t->cap *= 2;
+	}
+	return 0;
+}
+
+static int add(struct wnw_topk *t, const struct wnw_hit *c)
+{
+	if (t->cap > t->base && !t->crowded && t->n < t->base) { /* settled: the buffer shrinks back */
+		struct wnw_hit *h = realloc(t->h, ((size_t)t->base + 1) * sizeof *h);
+		if (h) {
+			t->h = h;
+			t->cap = t->base;
+		}
+	}
+	if (t->k == 0 || (double)c->lo > t->limit ||
+	    (t->exact_kth && c->dist >= 0 && !wnw_hit_less(c, &t->kth)))
+		return 0;
+	t->ndrop = 0;
+	t->h[t->n++] = *c;
+	t->nbound += c->dist < 0;
+	if (t->n < t->cap)
+		return 1;
+	return wnw_topk_trim(t) != 0 ? -1 : 2;
 }
 
 int wnw_topk_offer(struct wnw_topk *t, const struct wnw_hit *c)
 {
-	if (t->k == 0 || (t->trimmed && !wnw_hit_less(c, &t->kth)))
-		return 0;
-	t->ndrop = 0;
-	t->h[t->n++] = *c;
-	if (t->n < t->cap)
-		return 1;
-	trim(t);
-	return 2;
+	struct wnw_hit h = *c;
+	/* The exact square is unknown, but rounds to within 2^-23 of dist^2. */
+	double d2 = (double)c->dist * c->dist;
+	h.lo = f_down(d2 * (1.0 - 0x1p-21));
+	h.hi = f_up(d2 * (1.0 + 0x1p-21));
+	return add(t, &h);
 }
 
-double wnw_topk_limit(const struct wnw_topk *t)
+int wnw_topk_offer_bounds(struct wnw_topk *t, const struct wnw_hit *c, double lo, double hi)
 {
-	if (t->k == 0)
-		return -1.0;
-	if (!t->trimmed)
-		return INFINITY;
-	/* An exact d2 whose rounded root equals the K-th distance w is below (w (1 + 2^-23))^2. */
-	double w = (double)t->kth.dist * (1.0 + 0x1p-22);
-	return w * w;
+	struct wnw_hit h = *c;
+	h.dist = -1.0f;
+	h.lo = f_down(lo);
+	h.hi = f_up(hi);
+	return add(t, &h);
 }
+
+void wnw_topk_exact(struct wnw_topk *t, uint32_t i, double d2)
+{
+	struct wnw_hit *h = &t->h[i];
+	t->nbound -= h->dist < 0;
+	h->dist = (float)sqrt(d2);
+	h->lo = f_down(d2);
+	h->hi = f_up(d2);
+}
+
+double wnw_topk_limit(const struct wnw_topk *t) { return t->limit; }
 
 static int hit_cmp(const void *a, const void *b)
 {
@@ -744,6 +876,36 @@ static int hit_cmp(const void *a, const void *b)
 
 void wnw_topk_sort(struct wnw_topk *t)
 {
-	trim(t);
+	wnw_topk_trim(t);
 	qsort(t->h, t->n, sizeof *t->h, hit_cmp);
+}
+
+int wnw_topk_finish(struct wnw_topk *t, double (*d2)(void *ctx, const struct wnw_hit *h), void *ctx)
+{
+	uint32_t n0 = t->n;
+	if (wnw_topk_trim(t) != 0)
+		return -1;
+	if (t->n <= t->k) {
+		t->ndrop = n0 - t->n;
+		return 0;
+	}
+	/* Kept beyond the K smallest upper bounds: hits whose bounds straddle the K-th. Every hit whose
+	 * distance class lies below all their lower bounds ranks before them all and stays; the rest (the
+	 * K-th among them) are settled by their exact distances. */
+	struct wnw_hit *h = t->h;
+	float lo = h[t->k].lo;
+	for (uint32_t i = t->k + 1; i < t->n; i++)
+		lo = h[i].lo < lo ? h[i].lo : lo;
+	double below = (double)lo / ((1.0 + 0x1p-22) * (1.0 + 0x1p-22));
+	uint32_t p = 0;
+	for (uint32_t i = 0; i < t->k; i++)
+		if ((double)h[i].hi < below)
+			hit_swap(&h[p++], &h[i]);
+	for (uint32_t i = p; i < t->n; i++)
+		if (h[i].dist < 0)
+			wnw_topk_exact(t, i, d2(ctx, &h[i]));
+	select_k(h + p, t->n - p, t->k - p, wnw_hit_less);
+	t->ndrop = n0 - t->k;
+	t->n = t->k;
+	return 0;
 }

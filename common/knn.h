@@ -64,15 +64,27 @@ typedef double (*wnw_knn_visit)(void *ctx, size_t qi, size_t xj, double d2);
  * into g, scratch of (q1 - q0) * (x1 - x0) floats. */
 void wnw_knn_join(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
 		  size_t x1, double *limit, float *g, wnw_knn_visit fn, void *ctx);
+/* The visitor of wnw_knn_join_bounds: the exact squared distance of query qi and candidate xj lies in
+ * [lo, hi] (hi - lo about 8 (d + 16) 2^-24 (|q|^2 + |x|^2)); returns the new limit of query qi. */
+typedef double (*wnw_knn_bvisit)(void *ctx, size_t qi, size_t xj, double lo, double hi);
+
+/* wnw_knn_join without the exact distances: calls fn for every pair whose lower bound is <= limit[qi - q0]
+ * at that moment (so for every pair whose exact squared distance is), with bounds from the screen's own
+ * products, in an order that may differ between kernels and block sizes. For callers that need exact
+ * distances only of the few pairs that end up mattering: computing each one costs more than the screen. */
+void wnw_knn_join_bounds(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
+			 size_t x1, double *limit, float *g, wnw_knn_bvisit fn, void *ctx);
 
 
 /* One neighbour in a top-K list. ref is the caller's handle for the candidate (the last key of the rank);
- * tag is 32 more bits for the caller that take no part in the rank. */
+ * tag is 32 more bits for the caller that take no part in the rank. A hit offered with bounds only has
+ * dist < 0 until wnw_topk_exact gives its distance; lo and hi always bound its exact squared distance. */
 struct wnw_hit {
 	float dist;
 	uint32_t tag;
 	uint64_t id;
 	uint64_t ref;
+	float lo, hi;
 };
 
 /* hit a ranks before b: smaller distance, then smaller id, then smaller ref. */
@@ -85,30 +97,52 @@ static inline int wnw_hit_less(const struct wnw_hit *a, const struct wnw_hit *b)
 	return a->ref < b->ref;
 }
 
-/* The K best hits of one query under the rank of wnw_hit_less. Hits are appended to a buffer of 5K/4
- * (at least K + 16) while they rank before the K-th best known at the last trim; a full buffer is trimmed
- * to the K best by selection, so each hit costs O(1) amortised instead of a heap's O(log K), and the
- * limit is never far behind the true K-th distance. */
+/* The K best hits of one query under the rank of wnw_hit_less, or a few more while some distances are
+ * known only within bounds. Hits are appended to a buffer of 5K/4 (at least K + 16) while their lower
+ * bound is within the limit of the last trim; a full buffer is trimmed by selection, so each hit costs
+ * O(1) amortised instead of a heap's O(log K). A trim keeps every hit that may still rank among the K
+ * best: with U the K-th smallest upper bound, it drops the hits whose lower bound puts their distance
+ * above every distance up to sqrt(U); when all kept hits are exact it keeps exactly the K best. When the
+ * hits whose bounds straddle U fill half the spare room (many candidates at one distance), the buffer
+ * doubles and `crowded` is set: the caller should make their distances exact and trim again. */
 struct wnw_topk {
 	struct wnw_hit *h;
 	uint32_t n, k, cap;
+	uint32_t base;    /* the usual cap, to which a crowded buffer returns once settled */
 	uint32_t ndrop;   /* after a trim: the hits dropped, at h[n .. n + ndrop) */
-	int trimmed;      /* kth holds the K-th best at the last trim */
+	uint32_t nbound;  /* hits in h[0, n) known only within bounds */
+	int crowded;
+	int exact_kth;    /* kth holds the K-th best at the last trim (all hits exact then) */
 	struct wnw_hit kth;
+	double limit;     /* wnw_topk_limit */
 };
 
 int wnw_topk_init(struct wnw_topk *t, uint32_t k);
 void wnw_topk_free(struct wnw_topk *t);
 /* Empties the list (same K). */
 void wnw_topk_reset(struct wnw_topk *t);
-/* Offers c: returns 0 when it cannot rank, 1 when added, 2 when added and the buffer was then trimmed to
- * the K best: the t->ndrop hits dropped are at t->h[t->n ...], valid until the next call on t. */
+/* Offers c, whose distance is exact: returns 0 when it cannot rank, 1 when added, 2 when added and the
+ * buffer was then trimmed: the t->ndrop hits dropped are at t->h[t->n ...], valid until the next call
+ * on t; -1 when the buffer could not grow (out of memory; c was added, nothing is lost). */
 int wnw_topk_offer(struct wnw_topk *t, const struct wnw_hit *c);
+/* Offers c (its dist ignored) whose exact squared distance lies in [lo, hi]; returns as wnw_topk_offer. */
+int wnw_topk_offer_bounds(struct wnw_topk *t, const struct wnw_hit *c, double lo, double hi);
+/* Makes the distance of hit i exact, from its exact squared distance d2 (wnw_knn_dist2). */
+void wnw_topk_exact(struct wnw_topk *t, uint32_t i, double d2);
+/* Trims now (dropped hits as after wnw_topk_offer); clears crowded when every hit is exact. -1 when out
+ * of memory. */
+int wnw_topk_trim(struct wnw_topk *t);
 /* The largest exact squared distance a candidate may have and still rank: +inf until the first trim,
- * then a bound just above the square of the K-th distance then (float rounding included). */
+ * then a bound just above the square of the K-th distance, or of sqrt(U), then (float rounding
+ * included). */
 double wnw_topk_limit(const struct wnw_topk *t);
-/* Trims to the K best (dropped hits as after wnw_topk_offer) and sorts them in rank order. */
+/* Trims to the K best (dropped hits as after wnw_topk_offer) and sorts them in rank order. Every hit
+ * must be exact. */
 void wnw_topk_sort(struct wnw_topk *t);
+/* Trims to the K best, in no particular order, making exact (by d2(ctx, hit), its exact squared distance)
+ * only the hits whose bounds overlap at the K-th place: the others keep dist < 0 and are among the K best
+ * whatever their exact distances. Dropped hits as after wnw_topk_offer; -1 when out of memory. */
+int wnw_topk_finish(struct wnw_topk *t, double (*d2)(void *ctx, const struct wnw_hit *h), void *ctx);
 
 /* Self-join: the k nearest rows of x to each row of x (itself included), among rows at exact squared
  * distance <= r2 (INFINITY: no radius). With nlist <= 1 it is exact: every pair is considered. Otherwise

@@ -105,17 +105,26 @@ static void ev_push(struct events *ev, uint32_t slot)
 	ev->out[ev->nout++] = slot;
 }
 
-/* Offers the pair (query qi, row xj of the block) to the query's list; returns its new limit. */
-static double visit(void *ctx, size_t qi, size_t xj, double d2)
+/* Records what an offer to list t did (r from wnw_topk_offer): the row entered it (*ins), hits were
+ * pushed out (their slots), or the list could not grow. */
+static void record(struct events *ev, const struct wnw_topk *t, int r, uint32_t *ins)
+{
+	if (r < 0)
+		ev->oom = 1;
+	if (r != 0)
+		(*ins)++;
+	for (uint32_t k = 0; (r == 2 || r < 0) && k < t->ndrop; k++)
+		ev_push(ev, t->h[t->n + k].tag);
+}
+
+/* Offers the pair (query qi, row xj of the block), its exact squared distance within [lo, hi], to the
+ * query's list; returns its new limit. The exact distances wait until the end (or a crowded list). */
+static double visit(void *ctx, size_t qi, size_t xj, double lo, double hi)
 {
 	struct part *p = ctx;
 	struct wnw_topk *t = &p->st->top[qi];
-	struct wnw_hit h = {.dist = (float)sqrt(d2), .tag = p->slot[xj], .id = p->x->id[xj], .ref = p->seq0 + xj};
-	int r = wnw_topk_offer(t, &h);
-	if (r > 0)
-		p->ev[p->par].ins[xj]++;
-	for (uint32_t k = 0; r == 2 && k < t->ndrop; k++)
-		ev_push(&p->ev[p->par], t->h[t->n + k].tag);
+	struct wnw_hit h = {.tag = p->slot[xj], .id = p->x->id[xj], .ref = p->seq0 + xj};
+	record(&p->ev[p->par], t, wnw_topk_offer_bounds(t, &h, lo, hi), &p->ev[p->par].ins[xj]);
 	return wnw_topk_limit(t);
 }
 
@@ -123,7 +132,7 @@ static void run_part(struct part *p)
 {
 	for (size_t i = p->q0; i < p->q1; i++)
 		p->limit[i] = wnw_topk_limit(&p->st->top[i]);
-	wnw_knn_join(&p->st->q, p->q0, p->q1, p->x, 0, p->x->rows, p->limit + p->q0, p->g, visit, p);
+	wnw_knn_join_bounds(&p->st->q, p->q0, p->q1, p->x, 0, p->x->rows, p->limit + p->q0, p->g, visit, p);
 }
 
 /* The searching threads, started once. A block is searched as items of `panels` query panels of 16 (the
@@ -302,6 +311,65 @@ static void apply_events(struct state *st, const struct wnw_batch *b, uint64_t s
 	}
 }
 
+/* One block of the pool: its records, vectors and reserved slots. */
+struct block {
+	struct wnw_batch b;
+	struct wnw_vecs x;
+	uint32_t *slot;
+	uint64_t seq0;
+};
+
+/* Where the vectors of hits are read: rows of the block just searched (not yet stored) from the block,
+ * the others from the store (fv: the vector field). */
+struct vecsrc {
+	const struct block *blk;
+	const struct wnw_schema *schema;
+	int fv;
+	struct wnw_vecs one; /* a stored vector, as floats */
+};
+
+/* The vector of the record in slot s (ref its position in the input). */
+static const float *slot_vec(struct state *st, struct vecsrc *src, uint32_t s, uint64_t ref)
+{
+	struct wnw_err e;
+	if (src->blk && ref >= src->blk->seq0)
+		return src->blk->x.v + (ref - src->blk->seq0) * st->q.d;
+	struct wnw_rec rec = {.schema = src->schema, .number = ref + 1};
+	if (wnw_store_get(st->store, st->mem[s].handle, &rec, &e) != 0)
+		wnw_die_err(st->cmd, &e);
+	wnw_vecs_clear(&src->one);
+	if (wnw_vecs_add_raw(&src->one, wnw_get_vec_raw(&rec, src->fv), 0) != -1)
+		wnw_die(st->cmd, WNW_EXIT_SYSTEM, "out of memory");
+	return src->one.v;
+}
+
+/* The exact squared distance of query j to the hit h of its list. */
+static double hit_d2(struct state *st, struct vecsrc *src, size_t j, const struct wnw_hit *h)
+{
+	return wnw_knn_dist2(st->q.v + j * st->q.d, slot_vec(st, src, h->tag, h->ref), st->q.d);
+}
+
+/* Between blocks: lists crowded with hits at one distance get exact distances and are trimmed, so that
+ * no list grows by more than a block. Dropped hits are events of the block just searched. */
+static void settle_crowded(struct state *st, struct vecsrc *src, struct events *ev)
+{
+	size_t j = 0;
+	while (j < st->m && !st->top[j].crowded)
+		j++;
+	if (j == st->m)
+		return;
+	for (; j < st->m; j++) {
+		struct wnw_topk *t = &st->top[j];
+		if (!t->crowded)
+			continue;
+		for (uint32_t k = 0; k < t->n; k++)
+			if (t->h[k].dist < 0)
+				wnw_topk_exact(t, k, hit_d2(st, src, j, &t->h[k]));
+		uint32_t none = 0;
+		record(ev, t, wnw_topk_trim(t) ? -1 : 2, &none);
+	}
+}
+
 static int cmp_u64_idx(const void *a, const void *b, void *ctx)
 {
 	const uint64_t *key = ctx;
@@ -364,13 +432,6 @@ static size_t block_rows(const struct state *st)
 	return b < 256 ? 256 : b > 4096 ? 4096 : b;
 }
 
-/* One block of the pool: its records, vectors and reserved slots. */
-struct block {
-	struct wnw_batch b;
-	struct wnw_vecs x;
-	uint32_t *slot;
-	uint64_t seq0;
-};
 
 /* Reads up to bs records into blk; returns how many. */
 static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv, size_t bs, struct block *blk)
@@ -447,6 +508,8 @@ static void search(struct state *st, struct wnw_reader *r)
 			parts[p].ev[e].ins = wnw_xcalloc(cmd, bs, sizeof(uint32_t));
 	}
 	c.parts = parts;
+	struct vecsrc src = {.schema = wnw_reader_schema(r), .fv = fv};
+	wnw_vecs_init(&src.one, dim);
 	struct member_arg *args = crew_begin(cmd, &c, nt);
 	size_t n = read_block(st, r, fid, fv, bs, &blk[0]);
 	if (n > 0) {
@@ -458,6 +521,8 @@ static void search(struct state *st, struct wnw_reader *r)
 		for (;;) {
 			run_items(&c, &parts[nt]);
 			crew_wait(&c);
+			src.blk = &blk[cur];
+			settle_crowded(st, &src, &parts[nt].ev[cur]);
 			if (n > 0) {
 				aim_parts(parts, np, &blk[1 - cur], 1 - cur);
 				crew_start(&c, nt);
@@ -471,6 +536,7 @@ static void search(struct state *st, struct wnw_reader *r)
 		}
 	}
 	crew_end(&c, nt, args);
+	wnw_vecs_free(&src.one);
 	wnw_progress_done(cmd, r);
 	if (st->seq < st->o.k)
 		wnw_warn(cmd, "%s: k %u is larger than the pool (%llu records): every query keeps all of them",
@@ -529,7 +595,6 @@ static void merge(struct state *st, struct wnw_reader *r)
 	struct wnw_rec rec;
 	struct events ev = {0};
 	uint32_t ins;
-	ev.ins = &ins;
 	while (wnw_xnext(cmd, r, &rec)) {
 		uint64_t id = wnw_get_u64(&rec, fid);
 		uint32_t n = wnw_nbr_count(&rec, fn), slot = take_slot(st);
@@ -546,11 +611,7 @@ static void merge(struct state *st, struct wnw_reader *r)
 			size_t qi = merge_query(st, nb.id);
 			struct wnw_topk *t = &st->top[qi];
 			struct wnw_hit h = {.dist = nb.dist, .tag = slot, .id = id, .ref = st->seq};
-			int got = wnw_topk_offer(t, &h);
-			if (got > 0)
-				ins++;
-			for (uint32_t k = 0; got == 2 && k < t->ndrop; k++)
-				ev_push(&ev, t->h[t->n + k].tag);
+			record(&ev, t, wnw_topk_offer(t, &h), &ins);
 		}
 		fill_slot(st, slot, &rec, st->seq, id, ins);
 		if (ev.oom)
@@ -576,8 +637,20 @@ static int cmp_slot(const void *a, const void *b, void *ctx)
 	return x->id < y->id ? -1 : x->id > y->id ? 1 : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+struct finish_ctx {
+	struct state *st;
+	struct vecsrc *src;
+	size_t j;
+};
+
+static double finish_d2(void *ctx, const struct wnw_hit *h)
+{
+	struct finish_ctx *c = ctx;
+	return hit_d2(c->st, c->src, c->j, h);
+}
+
 /* Writes the union in ascending candidate id, each record with nbr = its (query id, distance) pairs in
- * ascending query id. */
+ * ascending query id. The distances not yet exact are computed here, from each record as it is written. */
 static void write_union(struct state *st, const struct wnw_reader *r)
 {
 	struct wnw_cmd *cmd = st->cmd;
@@ -585,8 +658,13 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	struct wnw_schema out;
 	struct wnw_edit ed;
 	struct wnw_err e;
+	size_t d = st->q.d;
+	struct vecsrc src = {.schema = in, .fv = st->o.merge ? -1 : wnw_xfield(cmd, r, st->o.field, WNW_VEC, NULL)};
+	wnw_vecs_init(&src.one, d);
 	for (size_t j = 0; j < st->m; j++) {
-		wnw_topk_sort(&st->top[j]);
+		struct finish_ctx fc = {st, &src, j};
+		if (wnw_topk_finish(&st->top[j], finish_d2, &fc) != 0)
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 		for (uint32_t k = 0; k < st->top[j].ndrop; k++)
 			drop_ref(st, st->top[j].h[st->top[j].n + k].tag);
 	}
@@ -601,6 +679,7 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 			live[n++] = (uint32_t)i;
 	}
 	struct wnw_nbr *nb = wnw_xmalloc(cmd, (start[ns] ? start[ns] : 1) * sizeof *nb);
+	uint32_t *nbq = wnw_xmalloc(cmd, (start[ns] ? start[ns] : 1) * sizeof *nbq); /* list of each pair */
 	size_t *fill = wnw_xcalloc(cmd, ns ? ns : 1, sizeof *fill);
 	size_t *qord = wnw_xmalloc(cmd, st->m * sizeof *qord);
 	for (size_t j = 0; j < st->m; j++)
@@ -610,6 +689,7 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 		size_t j = qord[jj];
 		for (uint32_t k = 0; k < st->top[j].n; k++) {
 			const struct wnw_hit *h = &st->top[j].h[k];
+			nbq[start[h->tag] + fill[h->tag]] = (uint32_t)j;
 			nb[start[h->tag] + fill[h->tag]++] = (struct wnw_nbr){st->qid[j], h->dist};
 		}
 	}
@@ -624,11 +704,20 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	if (wnw_schema_copy(&out, in, &e) != 0 || wnw_edit_init(&ed, in, &out, "nbr", WNW_NBR, 0, &e) != 0)
 		wnw_die_err(cmd, &e);
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
+	float *v = wnw_xmalloc(cmd, (d ? d : 1) * sizeof *v);
 	for (size_t i = 0; i < n; i++) {
 		const struct member *m = &st->mem[live[i]];
 		struct wnw_rec rec = {.schema = in, .number = m->seq + 1};
 		if (wnw_store_get(st->store, m->handle, &rec, &e) != 0)
 			wnw_die_err(cmd, &e);
+		struct wnw_nbr *p = nb + start[live[i]];
+		for (uint32_t k = 0; k < m->refs; k++) {
+			if (p[k].dist >= 0)
+				continue;
+			if (k == 0 || p[k - 1].dist >= 0) /* the first inexact one: read the vector */
+				wnw_get_vec(&rec, src.fv, v);
+			p[k].dist = (float)sqrt(wnw_knn_dist2(st->q.v + nbq[start[live[i]] + k] * d, v, d));
+		}
 		wnw_edit_begin(w, &rec, &ed);
 		wnw_w_nbr(w, nb + start[live[i]], m->refs);
 		if (wnw_edit_end(w, &rec, &ed, &e) != 0)
@@ -639,6 +728,9 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	free(start);
 	free(live);
 	free(nb);
+	free(nbq);
+	free(v);
+	wnw_vecs_free(&src.one);
 	free(fill);
 	free(qord);
 }

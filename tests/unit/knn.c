@@ -71,7 +71,9 @@ static int ref_cmp(const void *a, const void *b)
 
 struct visit_ctx {
 	struct wnw_topk *top;
-	const struct wnw_vecs *x;
+	const struct wnw_vecs *q, *x;
+	size_t outside; /* bounds visits whose exact squared distance was outside [lo, hi] */
+	size_t crowded; /* lists found crowded between blocks */
 };
 
 static double visit(void *ctx, size_t qi, size_t xj, double d2)
@@ -82,11 +84,61 @@ static double visit(void *ctx, size_t qi, size_t xj, double d2)
 	return wnw_topk_limit(&c->top[qi]);
 }
 
+static double bounds_visit(void *ctx, size_t qi, size_t xj, double lo, double hi)
+{
+	struct visit_ctx *c = ctx;
+	double d2 = wnw_knn_dist2(c->q->v + qi * c->q->d, c->x->v + xj * c->x->d, c->x->d);
+	c->outside += !(lo <= d2 && d2 <= hi);
+	struct wnw_hit h = {.id = c->x->id[xj], .ref = xj};
+	wnw_topk_offer_bounds(&c->top[qi], &h, lo, hi);
+	return wnw_topk_limit(&c->top[qi]);
+}
+
+struct exact_ctx {
+	const struct visit_ctx *c;
+	size_t qi;
+};
+
+static double exact_d2(void *ctx, const struct wnw_hit *h)
+{
+	const struct exact_ctx *e = ctx;
+	size_t d = e->c->x->d;
+	return wnw_knn_dist2(e->c->q->v + e->qi * d, e->c->x->v + h->ref * d, d);
+}
+
+/* What knn-build does between blocks: a crowded list gets exact distances and is trimmed. */
+static void settle(struct visit_ctx *c, size_t m)
+{
+	for (size_t i = 0; i < m; i++) {
+		struct wnw_topk *t = &c->top[i];
+		if (!t->crowded)
+			continue;
+		c->crowded++;
+		struct exact_ctx e = {c, i};
+		for (uint32_t k = 0; k < t->n; k++)
+			if (t->h[k].dist < 0)
+				wnw_topk_exact(t, k, exact_d2(&e, &t->h[k]));
+		wnw_topk_trim(t);
+	}
+}
+
+/* The end of a join with bounds: the K best by wnw_topk_finish, then every distance exact and sorted. */
+static void finish(struct visit_ctx *c, size_t i)
+{
+	struct wnw_topk *t = &c->top[i];
+	struct exact_ctx e = {c, i};
+	wnw_topk_finish(t, exact_d2, &e);
+	for (uint32_t k = 0; k < t->n; k++)
+		if (t->h[k].dist < 0)
+			wnw_topk_exact(t, k, exact_d2(&e, &t->h[k]));
+	wnw_topk_sort(t);
+}
+
 /* knn through wnw_knn_join in blocks of bs candidates, compared with sorting every candidate. packed:
  * the queries are packed, so the fused kernel screens (on a CPU with AVX2 and FMA), else BLAS; the
  * queries are joined in parts [m p / parts, m (p + 1) / parts), as threads would. */
 static void check_join_as(const char *what, size_t m, size_t n, size_t d, uint32_t k, size_t bs, double offset,
-			  double scale, int dup, int packed, size_t parts)
+			  double scale, int dup, int packed, size_t parts, int bounds)
 {
 	struct wnw_vecs q, x;
 	fill(&q, m, d, offset, scale, 0);
@@ -96,7 +148,7 @@ static void check_join_as(const char *what, size_t m, size_t n, size_t d, uint32
 	struct wnw_topk *top = calloc(m, sizeof *top);
 	double *limit = malloc(m * sizeof *limit);
 	float *g = malloc(m * bs * sizeof *g);
-	struct visit_ctx c = {top, &x};
+	struct visit_ctx c = {top, &q, &x, 0, 0};
 	for (size_t i = 0; i < m; i++)
 		wnw_topk_init(&top[i], k);
 	for (size_t a = 0; a < n; a += bs) {
@@ -104,8 +156,13 @@ static void check_join_as(const char *what, size_t m, size_t n, size_t d, uint32
 			limit[i] = wnw_topk_limit(&top[i]);
 		for (size_t p = 0; p < parts; p++) {
 			size_t q0 = m * p / parts, q1 = m * (p + 1) / parts;
-			wnw_knn_join(&q, q0, q1, &x, a, a + bs < n ? a + bs : n, limit + q0, g, visit, &c);
+			if (bounds)
+				wnw_knn_join_bounds(&q, q0, q1, &x, a, a + bs < n ? a + bs : n, limit + q0, g,
+						    bounds_visit, &c);
+			else
+				wnw_knn_join(&q, q0, q1, &x, a, a + bs < n ? a + bs : n, limit + q0, g, visit, &c);
 		}
+		settle(&c, m);
 	}
 	int same_ids = 1, close_dist = 1, nonneg = 1;
 	double worst = 0;
@@ -114,7 +171,7 @@ static void check_join_as(const char *what, size_t m, size_t n, size_t d, uint32
 		for (size_t j = 0; j < n; j++)
 			all[j] = (struct ref_hit){plain_dist(q.v + i * d, x.v + j * d, d), x.id[j]};
 		qsort(all, n, sizeof *all, ref_cmp);
-		wnw_topk_sort(&top[i]);
+		finish(&c, i);
 		uint32_t want = k < n ? k : (uint32_t)n;
 		if (top[i].n != want)
 			same_ids = 0;
@@ -129,8 +186,11 @@ static void check_join_as(const char *what, size_t m, size_t n, size_t d, uint32
 				nonneg = 0;
 		}
 	}
-	CHECK(same_ids, "%s: same neighbour lists as brute force (m %zu, n %zu, d %zu, k %u, block %zu, %s, %zu parts)",
-	      what, m, n, d, k, bs, packed ? "packed" : "BLAS", parts);
+	CHECK(same_ids, "%s: same neighbour lists as brute force (m %zu, n %zu, d %zu, k %u, block %zu, %s, %zu parts%s)",
+	      what, m, n, d, k, bs, packed ? "packed" : "BLAS", parts, bounds ? ", bounds" : "");
+	if (bounds)
+		CHECK(c.outside == 0, "%s: every exact squared distance within the bounds of its visit (%zu outside)",
+		      what, c.outside);
 	CHECK(close_dist, "%s: distances within 1e-5 relative of brute force (worst %.3g)", what, worst);
 	CHECK(nonneg, "%s: no negative or NaN distance", what);
 	for (size_t i = 0; i < m; i++)
@@ -147,9 +207,11 @@ static void check_join_as(const char *what, size_t m, size_t n, size_t d, uint32
 static void check_join(const char *what, size_t m, size_t n, size_t d, uint32_t k, size_t bs, double offset,
 		       double scale, int dup)
 {
-	check_join_as(what, m, n, d, k, bs, offset, scale, dup, 0, 1);
-	check_join_as(what, m, n, d, k, bs, offset, scale, dup, 1, 1);
-	check_join_as(what, m, n, d, k, bs, offset, scale, dup, 1, 3);
+	for (int bounds = 0; bounds < 2; bounds++) {
+		check_join_as(what, m, n, d, k, bs, offset, scale, dup, 0, 1, bounds);
+		check_join_as(what, m, n, d, k, bs, offset, scale, dup, 1, 1, bounds);
+		check_join_as(what, m, n, d, k, bs, offset, scale, dup, 1, 3, bounds);
+	}
 }
 
 struct radius_ctx {
@@ -338,6 +400,59 @@ static void check_topk(void)
 	CHECK(same, "top-K equals sorting every hit, over 50 random lists with many ties");
 }
 
+static double true_d2(void *ctx, const struct wnw_hit *h) { return ((const double *)ctx)[h->ref]; }
+
+/* Lists fed bounds only (some wide, some exact ties, some crowds of one distance), made exact where
+ * asked as knn-build does, against sorting the exact hits. */
+static void check_topk_bounds(void)
+{
+	int same = 1, crowded = 0;
+	for (int trial = 0; trial < 60; trial++) {
+		uint32_t k = 1 + (uint32_t)(uniform() * 40), n = (uint32_t)(uniform() * 800);
+		int crowd = trial % 3 == 0; /* most hits at one distance */
+		double *d2 = malloc((n + 1) * sizeof *d2);
+		struct wnw_hit *all = malloc((n + 1) * sizeof *all);
+		struct wnw_topk t;
+		wnw_topk_init(&t, k);
+		size_t held = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			d2[i] = crowd && uniform() < 0.8 ? 2.0 : 1.0 + (double)(int)(uniform() * 50) / 16;
+			double w = uniform() < 0.2 ? 0.5 : 1e-3;
+			all[i] = (struct wnw_hit){.dist = (float)sqrt(d2[i]), .id = (uint64_t)(uniform() * 30), .ref = i};
+			struct wnw_hit h = {.id = all[i].id, .ref = i};
+			int r = wnw_topk_offer_bounds(&t, &h, d2[i] - w * uniform(), d2[i] + w * uniform());
+			held += r != 0;
+			if (r == 2)
+				held -= t.ndrop;
+			if (t.crowded) {
+				crowded++;
+				for (uint32_t j = 0; j < t.n; j++)
+					if (t.h[j].dist < 0)
+						wnw_topk_exact(&t, j, d2[t.h[j].ref]);
+				uint32_t before = t.n;
+				wnw_topk_trim(&t);
+				held -= before - t.n;
+			}
+		}
+		same = same && held == t.n;
+		wnw_topk_finish(&t, true_d2, d2);
+		for (uint32_t j = 0; j < t.n; j++)
+			if (t.h[j].dist < 0)
+				wnw_topk_exact(&t, j, d2[t.h[j].ref]);
+		wnw_topk_sort(&t);
+		qsort(all, n, sizeof *all, hit_order);
+		if (t.n != (n < k ? n : k))
+			same = 0;
+		for (uint32_t i = 0; i < t.n && same; i++)
+			same = t.h[i].ref == all[i].ref;
+		wnw_topk_free(&t);
+		free(all);
+		free(d2);
+	}
+	CHECK(same, "top-K from bounds, made exact at the end, equals sorting the exact hits (60 lists)");
+	CHECK(crowded > 0, "lists crowded with one distance are flagged (%d times)", crowded);
+}
+
 static void check_store(void)
 {
 	struct wnw_err e;
@@ -372,6 +487,7 @@ static void check_store(void)
 int main(void)
 {
 	check_topk();
+	check_topk_bounds();
 	check_store();
 	check_join("random", 13, 500, 16, 10, 64, 0, 1, 1);
 	check_join("k above n", 3, 20, 5, 50, 7, 0, 1, 0);

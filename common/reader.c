@@ -33,9 +33,17 @@ struct wnw_reader {
 	struct wnw_schema schema;
 	uint32_t *off;
 	uint64_t count, member_count, member;
-	uint32_t crc;
+	uint32_t crc;    /* of the member's records before crc_at */
+	size_t crc_at;   /* record bytes in buf[crc_at, pos) are not yet in crc: it is folded in spans */
 	int done;
 };
+
+/* Brings the member's CRC up to pos: one call per buffer instead of one per record. */
+static void crc_fold(struct wnw_reader *r)
+{
+	r->crc = wnw_crc32(r->crc, r->buf + r->crc_at, r->pos - r->crc_at);
+	r->crc_at = r->pos;
+}
 
 static int sys_err(struct wnw_reader *r, struct wnw_err *e, const char *what)
 {
@@ -112,9 +120,10 @@ static int ensure(struct wnw_reader *r, size_t n, struct wnw_err *e)
 		if (r->eof)
 			return 0;
 		if (r->pos > 0 && r->end == r->cap) {
+			crc_fold(r);
 			memmove(r->buf, r->buf + r->pos, r->end - r->pos);
 			r->end -= r->pos;
-			r->pos = 0;
+			r->pos = r->crc_at = 0;
 		}
 		if (r->end == r->cap) {
 			size_t ncap = r->cap * 2;
@@ -181,6 +190,7 @@ static int read_header(struct wnw_reader *r, struct wnw_schema *s, struct wnw_er
 	r->member++;
 	r->member_count = 0;
 	r->crc = 0;
+	r->crc_at = r->pos;
 	return 0;
 }
 
@@ -321,6 +331,7 @@ static int read_trailer(struct wnw_reader *r, struct wnw_err *e)
 		return -1;
 	if (got == 0)
 		return truncated(r, e, "inside the trailer");
+	crc_fold(r);
 	const uint8_t *p = r->buf + r->pos + 4;
 	uint64_t n = wnw_le64(p);
 	uint32_t crc = wnw_le32(p + 8);
@@ -334,6 +345,7 @@ static int read_trailer(struct wnw_reader *r, struct wnw_err *e)
 		return wnw_errf(e, WNW_EXIT_DATA, "%s: member %llu: CRC mismatch: the records are corrupt",
 				r->name, (unsigned long long)r->member);
 	r->pos += WNW_TRAILER_SIZE;
+	r->crc_at = r->pos;
 	got = ensure(r, 1, e);
 	if (got <= 0)
 		return got;
@@ -393,7 +405,6 @@ int wnw_reader_next(struct wnw_reader *r, struct wnw_rec *rec, struct wnw_err *e
 		const uint8_t *d = r->buf + r->pos + 4;
 		if (index_fields(r, d, len, e) < 0)
 			return -1;
-		r->crc = wnw_crc32(r->crc, r->buf + r->pos, 4 + (size_t)len);
 		r->pos += 4 + (size_t)len;
 		r->count++;
 		r->member_count++;

@@ -20,18 +20,27 @@ struct wnw_writer {
 	uint32_t cur;     /* next field to write */
 	const char *bug;  /* first misuse of the field API, reported by wnw_w_end */
 	uint64_t count;
-	uint32_t crc;
+	uint32_t crc;     /* of the records before crc_at */
+	size_t crc_at;    /* records in buf[crc_at, rec) are not yet in crc: it is folded in spans */
 	int failed;       /* an allocation failed while building the record */
 };
+
+/* Brings the CRC up to the record being built: once per flush instead of once per record. */
+static void crc_fold(struct wnw_writer *w)
+{
+	w->crc = wnw_crc32(w->crc, w->buf + w->crc_at, w->rec - w->crc_at);
+	w->crc_at = w->rec;
+}
 
 /* Sends everything before the record being built. */
 static int flush(struct wnw_writer *w, struct wnw_err *e)
 {
+	crc_fold(w);
 	if (wnw_sink_write(&w->sink, w->buf, w->rec, 0, e) < 0)
 		return -1;
 	memmove(w->buf, w->buf + w->rec, w->used - w->rec);
 	w->used -= w->rec;
-	w->rec = 0;
+	w->rec = w->crc_at = 0;
 	return 0;
 }
 
@@ -110,7 +119,7 @@ struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s,
 	memcpy(p + sizeof fixed, hdr, hlen);
 	le32(p + sizeof fixed + hlen, wnw_crc32(0, hdr, hlen));
 	free(hdr);
-	w->rec = w->used;
+	w->rec = w->crc_at = w->used;
 	reserve(w, 4);
 	return w;
 fail:
@@ -254,7 +263,6 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
 		return wnw_errf(e, WNW_EXIT_DATA, "record %llu: %zu bytes, more than the limit of %u",
 				(unsigned long long)w->count + 1, len, WNW_MAX_RECORD);
 	le32(w->buf + w->rec, (uint32_t)len);
-	w->crc = wnw_crc32(w->crc, w->buf + w->rec, len + 4);
 	w->count++;
 	w->cur = 0;
 	w->rec = w->used;
@@ -281,6 +289,7 @@ int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: stream closed inside a record");
 	}
 	w->used = w->rec; /* drop the length word reserved for a next record */
+	crc_fold(w);
 	le32(t, WNW_TRAILER_MARK);
 	le64(t + 4, w->count);
 	le32(t + 12, w->crc);

@@ -177,6 +177,8 @@ int64_t wnw_store_add(struct wnw_store *s, const struct wnw_rec *rec, struct wnw
 int wnw_store_drop(struct wnw_store *s, uint64_t h, struct wnw_err *e);
 /* Makes rec the record of handle h (schema set by the caller); valid until the next call on s. */
 int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct wnw_err *e);
+/* Hints that record h will be read soon: its bytes, when in memory, are fetched into the cache. */
+void wnw_store_prefetch(const struct wnw_store *s, uint64_t h);
 uint64_t wnw_store_count(const struct wnw_store *s);
 /* Bytes written to the temporary file so far (0 when nothing was spilled). */
 uint64_t wnw_store_spilled(const struct wnw_store *s);

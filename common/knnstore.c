@@ -253,6 +253,16 @@ int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct w
 	return 0;
 }
 
+void wnw_store_prefetch(const struct wnw_store *s, uint64_t h)
+{
+	const struct slot *sl = &s->s[h];
+	if (sl->len & (IN_FILE | DEAD))
+		return;
+	const char *p = (const char *)(uintptr_t)sl->where;
+	for (uint32_t o = 0; o < (sl->len & LEN_MASK); o += 64)
+		__builtin_prefetch(p + o);
+}
+
 uint64_t wnw_store_count(const struct wnw_store *s) { return s->n; }
 
 uint64_t wnw_store_spilled(const struct wnw_store *s) { return s->spilled; }

@@ -708,6 +708,8 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	for (size_t i = 0; i < n; i++) {
 		const struct member *m = &st->mem[live[i]];
 		struct wnw_rec rec = {.schema = in, .number = m->seq + 1};
+		if (i + 2 < n) /* records lie anywhere in memory: fetch ahead of their turn */
+			wnw_store_prefetch(st->store, st->mem[live[i + 2]].handle);
 		if (wnw_store_get(st->store, m->handle, &rec, &e) != 0)
 			wnw_die_err(cmd, &e);
 		struct wnw_nbr *p = nb + start[live[i]];

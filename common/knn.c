@@ -866,6 +866,47 @@ void wnw_topk_exact(struct wnw_topk *t, uint32_t i, double d2)
 	h->hi = f_up(d2);
 }
 
+/* The k-th smallest of v[0, n) (1 <= k <= n), v reordered: quickselect with median-of-three pivots. */
+static float kth_smallest(float *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1, want = k - 1;
+	while (hi > lo) {
+		size_t mid = lo + (hi - lo) / 2;
+		float a = v[lo], b = v[mid], c = v[hi];
+		float pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (pivot < v[j])
+				j--;
+			if (i <= j) {
+				float x = v[i];
+				v[i++] = v[j];
+				v[j] = x;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[want];
+}
+
+void wnw_topk_seed(struct wnw_topk *t, float *hi, size_t n)
+{
+	if (t->k == 0 || n <= t->k)
+		return;
+	double lim = class_limit(kth_smallest(hi, n, t->k));
+	t->limit = lim < t->limit ? lim : t->limit;
+}
+
 double wnw_topk_limit(const struct wnw_topk *t) { return t->limit; }
 
 static int hit_cmp(const void *a, const void *b)

@@ -132,6 +132,9 @@ void wnw_topk_exact(struct wnw_topk *t, uint32_t i, double d2);
 /* Trims now (dropped hits as after wnw_topk_offer); clears crowded when every hit is exact. -1 when out
  * of memory. */
 int wnw_topk_trim(struct wnw_topk *t);
+/* Limits the list from the start by the upper bounds hi[0, n) of n candidates that will all be offered to
+ * it (hi is reordered): with n > K, a candidate whose distance exceeds the K-th smallest cannot rank. */
+void wnw_topk_seed(struct wnw_topk *t, float *hi, size_t n);
 /* The largest exact squared distance a candidate may have and still rank: +inf until the first trim,
  * then a bound just above the square of the K-th distance, or of sqrt(U), then (float rounding
  * included). */

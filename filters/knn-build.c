@@ -86,6 +86,7 @@ struct part {
 	size_t q0, q1;
 	double *limit;
 	float *g;
+	float *seed; /* the seeding pass's upper bounds, a panel of queries by the first block */
 	int par;
 	struct events ev[2];
 };
@@ -135,6 +136,30 @@ static void run_part(struct part *p)
 	wnw_knn_join_bounds(&p->st->q, p->q0, p->q1, p->x, 0, p->x->rows, p->limit + p->q0, p->g, visit, p);
 }
 
+/* The seeding pass records every upper bound of a panel's pairs. */
+static double seed_visit(void *ctx, size_t qi, size_t xj, double lo, double hi)
+{
+	struct part *p = ctx;
+	(void)lo;
+	float f = (float)(hi * (1.0 + 0x1p-23)); /* rounded up */
+	p->seed[(qi % 16) * p->x->rows + xj] = f;
+	return INFINITY;
+}
+
+/* Seeds the lists of queries [q0, q1) from the first block, a panel of 16 at a time (see search). */
+static void seed_part(struct part *p)
+{
+	size_t rows = p->x->rows;
+	for (size_t a = p->q0; a < p->q1; a = (a / 16 + 1) * 16) {
+		size_t b = (a / 16 + 1) * 16 < p->q1 ? (a / 16 + 1) * 16 : p->q1;
+		for (size_t i = a; i < b; i++)
+			p->limit[i] = INFINITY;
+		wnw_knn_join_bounds(&p->st->q, a, b, p->x, 0, rows, p->limit + a, p->g, seed_visit, p);
+		for (size_t i = a; i < b; i++)
+			wnw_topk_seed(&p->st->top[i], p->seed + (i % 16) * rows, rows);
+	}
+}
+
 /* The searching threads, started once. A block is searched as items of `panels` query panels of 16 (the
  * packing of the queries), which the threads take in turn as they come free, so that a thread slowed by
  * other work on the machine does not hold the others back. Each query is in one item, so its
@@ -147,6 +172,7 @@ struct crew {
 	int quit;
 	_Atomic size_t next; /* the next item of the block */
 	size_t items, panels, m;
+	int seeding;         /* the items are seed_part's, not run_part's */
 	struct part *parts; /* one per thread; the last is the reading thread's */
 	pthread_t *tids;
 };
@@ -166,7 +192,10 @@ static void run_items(struct crew *c, struct part *p)
 		size_t q0 = 16 * c->panels * it, q1 = q0 + 16 * c->panels;
 		p->q0 = q0;
 		p->q1 = q1 < c->m ? q1 : c->m;
-		run_part(p);
+		if (c->seeding)
+			seed_part(p);
+		else
+			run_part(p);
 	}
 }
 
@@ -309,6 +338,18 @@ static void apply_events(struct state *st, const struct wnw_batch *b, uint64_t s
 		ev->nout = 0;
 		memset(ev->ins, 0, b->n * sizeof *ev->ins);
 	}
+}
+
+/* Rows of the first block: enough, when K is small next to them, that seeding from it spares the lists
+ * most of their early churn (a list filled in stream order takes in about K ln(rows / K) candidates
+ * beyond its K over the first rows, each to be pushed out again), at most 16384 (16 MB at d = 256). */
+static size_t first_rows(const struct state *st, size_t bs)
+{
+	if (st->o.block)
+		return bs;
+	size_t want = (size_t)st->o.k * 8;
+	want = want < 16384 ? want : 16384;
+	return want > bs ? want : bs;
 }
 
 /* One block of the pool: its records, vectors and reserved slots. */
@@ -483,7 +524,7 @@ static void search(struct state *st, struct wnw_reader *r)
 	if (dim != st->q.d)
 		wnw_die(cmd, WNW_EXIT_DATA, "%s: %s has dimension %u but the queries' has %zu", name, st->o.field,
 			dim, st->q.d);
-	size_t bs = block_rows(st), panels = (st->m + 15) / 16;
+	size_t bs = block_rows(st), bs0 = first_rows(st, bs), panels = (st->m + 15) / 16;
 	size_t nt = (size_t)cmd->threads - 1; /* searching threads besides this one */
 	size_t np = nt + 1;
 	/* About four items per searching thread and block, of at least one panel. */
@@ -495,23 +536,34 @@ static void search(struct state *st, struct wnw_reader *r)
 	for (int i = 0; i < 2; i++) {
 		wnw_vecs_init(&blk[i].x, dim);
 		wnw_batch_init(&blk[i].b);
-		if (wnw_vecs_reserve(&blk[i].x, bs) != 0)
+		if (wnw_vecs_reserve(&blk[i].x, bs0) != 0)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-		blk[i].slot = wnw_xmalloc(cmd, bs * sizeof *blk[i].slot);
+		blk[i].slot = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].slot);
 	}
 	for (size_t p = 0; p < np; p++) {
 		parts[p].st = st;
 		parts[p].limit = limit;
 		/* Scratch of the BLAS screen, used only without the fused kernel (untouched pages otherwise). */
-		parts[p].g = wnw_xmalloc(cmd, (16 * per * bs + 1) * sizeof(float));
+		parts[p].g = wnw_xmalloc(cmd, (16 * per * bs0 + 1) * sizeof(float));
+		parts[p].seed = wnw_xmalloc(cmd, 16 * bs0 * sizeof(float));
 		for (int e = 0; e < 2; e++)
-			parts[p].ev[e].ins = wnw_xcalloc(cmd, bs, sizeof(uint32_t));
+			parts[p].ev[e].ins = wnw_xcalloc(cmd, bs0, sizeof(uint32_t));
 	}
 	c.parts = parts;
 	struct vecsrc src = {.schema = wnw_reader_schema(r), .fv = fv};
 	wnw_vecs_init(&src.one, dim);
 	struct member_arg *args = crew_begin(cmd, &c, nt);
-	size_t n = read_block(st, r, fid, fv, bs, &blk[0]);
+	size_t n = read_block(st, r, fid, fv, bs0, &blk[0]);
+	if (n > st->o.k) {
+		/* Seeding: the first block is searched once without the lists, to limit each list from the
+		 * start by the K-th smallest upper bound among the block's candidates. */
+		aim_parts(parts, np, &blk[0], 0);
+		c.seeding = 1;
+		crew_start(&c, nt);
+		run_items(&c, &parts[nt]);
+		crew_wait(&c);
+		c.seeding = 0;
+	}
 	if (n > 0) {
 		/* blk[cur] is being searched while blk[1 - cur] holds the next block, already read. */
 		int cur = 0;
@@ -543,6 +595,7 @@ static void search(struct state *st, struct wnw_reader *r)
 			 name, st->o.k, (unsigned long long)st->seq);
 	for (size_t p = 0; p < np; p++) {
 		free(parts[p].g);
+		free(parts[p].seed);
 		for (int e = 0; e < 2; e++) {
 			free(parts[p].ev[e].ins);
 			free(parts[p].ev[e].out);

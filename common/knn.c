@@ -797,6 +797,16 @@ static uint32_t keep_bounded(struct wnw_topk *t)
 	return keep;
 }
 
+static int resize(struct wnw_topk *t, uint32_t cap)
+{
+	struct wnw_hit *h = realloc(t->h, ((size_t)cap + 1) * sizeof *h);
+	if (!h)
+		return -1;
+	t->h = h;
+	t->cap = cap;
+	return 0;
+}
+
 int wnw_topk_trim(struct wnw_topk *t)
 {
 	t->ndrop = 0;
@@ -808,29 +818,22 @@ int wnw_topk_trim(struct wnw_topk *t)
 	t->ndrop = t->n - keep;
 	t->n = keep;
 	t->crowded = t->n - t->k > (t->cap - t->k) / 2;
-	if (t->crowded && t->cap <= UINT32_MAX / 2) {
-		struct wnw_hit *h = realloc(t->h, ((size_t)2 * t->cap + 1) * sizeof *h);
-		if (!h)
-			return -1;
-		t->h = h;
-		t->cap *= 2;
-	}
+	if (t->crowded && t->cap <= UINT32_MAX / 2)
+		return resize(t, 2 * t->cap);
 	return 0;
 }
 
 static int add(struct wnw_topk *t, const struct wnw_hit *c)
 {
-	if (t->cap > t->base && !t->crowded && t->n < t->base) { /* settled: the buffer shrinks back */
-		struct wnw_hit *h = realloc(t->h, ((size_t)t->base + 1) * sizeof *h);
-		if (h) {
-			t->h = h;
-			t->cap = t->base;
-		}
-	}
+	if (t->cap > t->base && !t->crowded && t->n < t->base) /* settled: the buffer shrinks back */
+		resize(t, t->base);
 	if (t->k == 0 || (double)c->lo > t->limit ||
 	    (t->exact_kth && c->dist >= 0 && !wnw_hit_less(c, &t->kth)))
 		return 0;
 	t->ndrop = 0;
+	/* No room only after a crowded buffer could not grow: give up rather than lose a hit. */
+	if (t->n >= t->cap && (t->cap > UINT32_MAX / 2 || resize(t, 2 * t->cap) != 0))
+		return -1;
 	t->h[t->n++] = *c;
 	t->nbound += c->dist < 0;
 	if (t->n < t->cap)

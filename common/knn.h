@@ -123,7 +123,7 @@ void wnw_topk_free(struct wnw_topk *t);
 void wnw_topk_reset(struct wnw_topk *t);
 /* Offers c, whose distance is exact: returns 0 when it cannot rank, 1 when added, 2 when added and the
  * buffer was then trimmed: the t->ndrop hits dropped are at t->h[t->n ...], valid until the next call
- * on t; -1 when the buffer could not grow (out of memory; c was added, nothing is lost). */
+ * on t; -1 when a crowded buffer could not grow (out of memory: the list is no longer whole). */
 int wnw_topk_offer(struct wnw_topk *t, const struct wnw_hit *c);
 /* Offers c (its dist ignored) whose exact squared distance lies in [lo, hi]; returns as wnw_topk_offer. */
 int wnw_topk_offer_bounds(struct wnw_topk *t, const struct wnw_hit *c, double lo, double hi);

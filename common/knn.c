@@ -641,7 +641,7 @@ static void join_blas(const struct join *j, float *g)
 		double *lim = &j->limit[i - j->q0];
 		float t = screen_t(*lim, qa);
 		for (size_t k = 0; (k = next(gi, xn, j->c, t, k, nx)) < nx; k++) {
-			if (j->bfn) {
+			if (!j->fn) { /* a join with bounds */
 				/* the same two roundings as next() */
 				float cx = j->c * xn[k], v = cx - 2.0f * gi[k];
 				t = screen_t(offer_pair(j, i, j->x0 + k, v), qa);

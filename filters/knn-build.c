@@ -347,8 +347,7 @@ static size_t first_rows(const struct state *st, size_t bs)
 {
 	if (st->o.block)
 		return bs;
-	size_t want = (size_t)st->o.k * 8;
-	want = want < 16384 ? want : 16384;
+	size_t want = st->o.k < 16384 / 8 ? (size_t)st->o.k * 8 : 16384;
 	return want > bs ? want : bs;
 }
 

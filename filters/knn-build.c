@@ -365,7 +365,7 @@ struct vecsrc {
 	const struct block *blk;
 	const struct wnw_schema *schema;
 	int fv;
-	struct wnw_vecs one; /* a stored vector, as floats */
+	float *v; /* a stored vector, as floats */
 };
 
 /* The vector of the record in slot s (ref its position in the input). */
@@ -377,10 +377,8 @@ static const float *slot_vec(struct state *st, struct vecsrc *src, uint32_t s, u
 	struct wnw_rec rec = {.schema = src->schema, .number = ref + 1};
 	if (wnw_store_get(st->store, st->mem[s].handle, &rec, &e) != 0)
 		wnw_die_err(st->cmd, &e);
-	wnw_vecs_clear(&src->one);
-	if (wnw_vecs_add_raw(&src->one, wnw_get_vec_raw(&rec, src->fv), 0) != -1)
-		wnw_die(st->cmd, WNW_EXIT_SYSTEM, "out of memory");
-	return src->one.v;
+	wnw_get_vec(&rec, src->fv, src->v);
+	return src->v;
 }
 
 /* The exact squared distance of query j to the hit h of its list. */
@@ -393,12 +391,7 @@ static double hit_d2(struct state *st, struct vecsrc *src, size_t j, const struc
  * no list grows by more than a block. Dropped hits are events of the block just searched. */
 static void settle_crowded(struct state *st, struct vecsrc *src, struct events *ev)
 {
-	size_t j = 0;
-	while (j < st->m && !st->top[j].crowded)
-		j++;
-	if (j == st->m)
-		return;
-	for (; j < st->m; j++) {
+	for (size_t j = 0; j < st->m; j++) {
 		struct wnw_topk *t = &st->top[j];
 		if (!t->crowded)
 			continue;
@@ -471,7 +464,6 @@ static size_t block_rows(const struct state *st)
 	size_t b = ((size_t)1 << 20) / st->m;
 	return b < 256 ? 256 : b > 4096 ? 4096 : b;
 }
-
 
 /* Reads up to bs records into blk; returns how many. */
 static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv, size_t bs, struct block *blk)
@@ -549,8 +541,7 @@ static void search(struct state *st, struct wnw_reader *r)
 			parts[p].ev[e].ins = wnw_xcalloc(cmd, bs0, sizeof(uint32_t));
 	}
 	c.parts = parts;
-	struct vecsrc src = {.schema = wnw_reader_schema(r), .fv = fv};
-	wnw_vecs_init(&src.one, dim);
+	struct vecsrc src = {.schema = wnw_reader_schema(r), .fv = fv, .v = wnw_xmalloc(cmd, (dim + 1) * sizeof(float))};
 	struct member_arg *args = crew_begin(cmd, &c, nt);
 	size_t n = read_block(st, r, fid, fv, bs0, &blk[0]);
 	if (n > st->o.k) {
@@ -587,7 +578,7 @@ static void search(struct state *st, struct wnw_reader *r)
 		}
 	}
 	crew_end(&c, nt, args);
-	wnw_vecs_free(&src.one);
+	free(src.v);
 	wnw_progress_done(cmd, r);
 	if (st->seq < st->o.k)
 		wnw_warn(cmd, "%s: k %u is larger than the pool (%llu records): every query keeps all of them",
@@ -711,8 +702,9 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	struct wnw_edit ed;
 	struct wnw_err e;
 	size_t d = st->q.d;
-	struct vecsrc src = {.schema = in, .fv = st->o.merge ? -1 : wnw_xfield(cmd, r, st->o.field, WNW_VEC, NULL)};
-	wnw_vecs_init(&src.one, d);
+	struct vecsrc src = {.schema = in,
+			     .fv = st->o.merge ? -1 : wnw_xfield(cmd, r, st->o.field, WNW_VEC, NULL),
+			     .v = wnw_xmalloc(cmd, (d + 1) * sizeof(float))};
 	for (size_t j = 0; j < st->m; j++) {
 		struct finish_ctx fc = {st, &src, j};
 		if (wnw_topk_finish(&st->top[j], finish_d2, &fc) != 0)
@@ -756,7 +748,6 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	if (wnw_schema_copy(&out, in, &e) != 0 || wnw_edit_init(&ed, in, &out, "nbr", WNW_NBR, 0, &e) != 0)
 		wnw_die_err(cmd, &e);
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
-	float *v = wnw_xmalloc(cmd, (d ? d : 1) * sizeof *v);
 	for (size_t i = 0; i < n; i++) {
 		const struct member *m = &st->mem[live[i]];
 		struct wnw_rec rec = {.schema = in, .number = m->seq + 1};
@@ -765,12 +756,12 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 		if (wnw_store_get(st->store, m->handle, &rec, &e) != 0)
 			wnw_die_err(cmd, &e);
 		struct wnw_nbr *p = nb + start[live[i]];
-		for (uint32_t k = 0; k < m->refs; k++) {
+		for (uint32_t k = 0, have = 0; k < m->refs; k++) {
 			if (p[k].dist >= 0)
 				continue;
-			if (k == 0 || p[k - 1].dist >= 0) /* the first inexact one: read the vector */
-				wnw_get_vec(&rec, src.fv, v);
-			p[k].dist = (float)sqrt(wnw_knn_dist2(st->q.v + nbq[start[live[i]] + k] * d, v, d));
+			if (!have++)
+				wnw_get_vec(&rec, src.fv, src.v);
+			p[k].dist = (float)sqrt(wnw_knn_dist2(st->q.v + nbq[start[live[i]] + k] * d, src.v, d));
 		}
 		wnw_edit_begin(w, &rec, &ed);
 		wnw_w_nbr(w, nb + start[live[i]], m->refs);
@@ -783,8 +774,7 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	free(live);
 	free(nb);
 	free(nbq);
-	free(v);
-	wnw_vecs_free(&src.one);
+	free(src.v);
 	free(fill);
 	free(qord);
 }

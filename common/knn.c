@@ -712,45 +712,57 @@ static void hit_swap(struct wnw_hit *a, struct wnw_hit *b)
 }
 
 static int hi_less(const struct wnw_hit *a, const struct wnw_hit *b) { return a->hi < b->hi; }
-
-/* Reorders h[0, n) so that h[k - 1] is the k-th smallest under less, with the smaller ones before it and
- * the larger after it (quickselect, median-of-three pivots). Inlined for each order, which a call
- * through the pointer would slow. */
-static inline __attribute__((always_inline)) void select_k(struct wnw_hit *h, uint32_t n, uint32_t k,
-							    int (*less)(const struct wnw_hit *, const struct wnw_hit *))
+static int float_less(const float *a, const float *b) { return *a < *b; }
+static void float_swap(float *a, float *b)
 {
-	uint32_t lo = 0, hi = n - 1, want = k - 1;
-	while (hi > lo) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (less(&h[mid], &h[lo]))
-			hit_swap(&h[mid], &h[lo]);
-		if (less(&h[hi], &h[lo]))
-			hit_swap(&h[hi], &h[lo]);
-		if (less(&h[hi], &h[mid]))
-			hit_swap(&h[hi], &h[mid]);
-		struct wnw_hit pivot = h[mid];
-		uint32_t i = lo, j = hi;
-		while (i <= j) {
-			while (less(&h[i], &pivot))
-				i++;
-			while (less(&pivot, &h[j]))
-				j--;
-			if (i <= j) {
-				hit_swap(&h[i], &h[j]);
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (want <= j)
-			hi = j;
-		else if (want >= i)
-			lo = i;
-		else
-			return;
-	}
+	float t = *a;
+	*a = *b;
+	*b = t;
 }
+
+/* NAME(a, n, k) reorders a[0, n) so that a[k - 1] is the k-th smallest under LESS, with the smaller ones
+ * before it and the larger after it (quickselect, median-of-three pivots; under a total order the result
+ * is unique as a set). One body for each element type and order, each compiled with its comparison
+ * inlined. */
+#define DEFINE_SELECT(NAME, T, LESS, SWAP)                                                          \
+	static void NAME(T *a, size_t n, size_t k)                                                  \
+	{                                                                                           \
+		size_t lo = 0, hi = n - 1, want = k - 1;                                            \
+		while (hi > lo) {                                                                   \
+			size_t mid = lo + (hi - lo) / 2;                                            \
+			if (LESS(&a[mid], &a[lo]))                                                  \
+				SWAP(&a[mid], &a[lo]);                                              \
+			if (LESS(&a[hi], &a[lo]))                                                   \
+				SWAP(&a[hi], &a[lo]);                                               \
+			if (LESS(&a[hi], &a[mid]))                                                  \
+				SWAP(&a[hi], &a[mid]);                                              \
+			T pivot = a[mid];                                                           \
+			size_t i = lo, j = hi;                                                      \
+			while (i <= j) {                                                            \
+				while (LESS(&a[i], &pivot))                                         \
+					i++;                                                        \
+				while (LESS(&pivot, &a[j]))                                         \
+					j--;                                                        \
+				if (i <= j) {                                                       \
+					SWAP(&a[i], &a[j]);                                         \
+					i++;                                                        \
+					if (j == 0)                                                 \
+						break;                                              \
+					j--;                                                        \
+				}                                                                   \
+			}                                                                           \
+			if (want <= j)                                                              \
+				hi = j;                                                             \
+			else if (want >= i)                                                         \
+				lo = i;                                                             \
+			else                                                                        \
+				return;                                                             \
+		}                                                                                   \
+	}
+
+DEFINE_SELECT(select_rank, struct wnw_hit, wnw_hit_less, hit_swap)
+DEFINE_SELECT(select_hi, struct wnw_hit, hi_less, hit_swap)
+DEFINE_SELECT(select_float, float, float_less, float_swap)
 
 /* The largest squared distance whose rounded root can equal that of u: an exact d2 above it has a float
  * distance above every distance of a squared value <= u (the double root and its rounding to float move
@@ -769,7 +781,7 @@ static float f_up(double v) { return v < (double)FLT_MIN ? FLT_MIN : (float)(v *
 static void keep_exact(struct wnw_topk *t, uint32_t n)
 {
 	if (n > t->k)
-		select_k(t->h, n, t->k, wnw_hit_less);
+		select_rank(t->h, n, t->k);
 	t->kth = t->h[t->k - 1];
 	t->exact_kth = 1;
 	t->limit = class_limit((double)t->kth.dist * t->kth.dist);
@@ -779,7 +791,7 @@ static void keep_exact(struct wnw_topk *t, uint32_t n)
 static uint32_t keep_bounded(struct wnw_topk *t)
 {
 	struct wnw_hit *h = t->h;
-	select_k(h, t->n, t->k, hi_less);
+	select_hi(h, t->n, t->k);
 	double lim = class_limit(h[t->k - 1].hi);
 	uint32_t keep = t->k, nb = 0;
 	for (uint32_t i = 0; i < t->k; i++)
@@ -869,44 +881,12 @@ void wnw_topk_exact(struct wnw_topk *t, uint32_t i, double d2)
 	h->hi = f_up(d2);
 }
 
-/* The k-th smallest of v[0, n) (1 <= k <= n), v reordered: quickselect with median-of-three pivots. */
-static float kth_smallest(float *v, size_t n, size_t k)
-{
-	size_t lo = 0, hi = n - 1, want = k - 1;
-	while (hi > lo) {
-		size_t mid = lo + (hi - lo) / 2;
-		float a = v[lo], b = v[mid], c = v[hi];
-		float pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (pivot < v[j])
-				j--;
-			if (i <= j) {
-				float x = v[i];
-				v[i++] = v[j];
-				v[j] = x;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (want <= j)
-			hi = j;
-		else if (want >= i)
-			lo = i;
-		else
-			break;
-	}
-	return v[want];
-}
-
 void wnw_topk_seed(struct wnw_topk *t, float *hi, size_t n)
 {
 	if (t->k == 0 || n <= t->k)
 		return;
-	double lim = class_limit(kth_smallest(hi, n, t->k));
+	select_float(hi, n, t->k);
+	double lim = class_limit(hi[t->k - 1]);
 	t->limit = lim < t->limit ? lim : t->limit;
 }
 
@@ -948,7 +928,7 @@ int wnw_topk_finish(struct wnw_topk *t, double (*d2)(void *ctx, const struct wnw
 	for (uint32_t i = p; i < t->n; i++)
 		if (h[i].dist < 0)
 			wnw_topk_exact(t, i, d2(ctx, &h[i]));
-	select_k(h + p, t->n - p, t->k - p, wnw_hit_less);
+	select_rank(h + p, t->n - p, t->k - p);
 	t->ndrop = n0 - t->k;
 	t->n = t->k;
 	return 0;

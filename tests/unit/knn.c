@@ -354,6 +354,18 @@ static int hit_order(const void *a, const void *b)
 	return x->ref < y->ref ? -1 : x->ref > y->ref;
 }
 
+/* A sorted list holds the first K of all[0, n) once those are sorted by rank. */
+static int same_as_sorted(const struct wnw_topk *t, struct wnw_hit *all, uint32_t n)
+{
+	qsort(all, n, sizeof *all, hit_order);
+	if (t->n != (n < t->k ? n : t->k))
+		return 0;
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->h[i].ref != all[i].ref)
+			return 0;
+	return 1;
+}
+
 static void check_topk(void)
 {
 	struct wnw_topk t;
@@ -389,11 +401,7 @@ static void check_topk(void)
 			wnw_topk_offer(&t, &all[i]);
 		}
 		wnw_topk_sort(&t);
-		qsort(all, n, sizeof *all, hit_order);
-		if (t.n != (n < k ? n : k))
-			same = 0;
-		for (uint32_t i = 0; i < t.n && same; i++)
-			same = t.h[i].ref == all[i].ref;
+		same = same && same_as_sorted(&t, all, n);
 		wnw_topk_free(&t);
 		free(all);
 	}
@@ -449,11 +457,7 @@ static void check_topk_bounds(void)
 			if (t.h[j].dist < 0)
 				wnw_topk_exact(&t, j, d2[t.h[j].ref]);
 		wnw_topk_sort(&t);
-		qsort(all, n, sizeof *all, hit_order);
-		if (t.n != (n < k ? n : k))
-			same = 0;
-		for (uint32_t i = 0; i < t.n && same; i++)
-			same = t.h[i].ref == all[i].ref;
+		same = same && same_as_sorted(&t, all, n);
 		wnw_topk_free(&t);
 		free(all);
 		free(d2);

@@ -75,7 +75,6 @@ typedef double (*wnw_knn_bvisit)(void *ctx, size_t qi, size_t xj, double lo, dou
 void wnw_knn_join_bounds(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
 			 size_t x1, double *limit, float *g, wnw_knn_bvisit fn, void *ctx);
 
-
 /* One neighbour in a top-K list. ref is the caller's handle for the candidate (the last key of the rank);
  * tag is 32 more bits for the caller that take no part in the rank. A hit offered with bounds only has
  * dist < 0 until wnw_topk_exact gives its distance; lo and hi always bound its exact squared distance. */
@@ -129,14 +128,13 @@ int wnw_topk_offer(struct wnw_topk *t, const struct wnw_hit *c);
 int wnw_topk_offer_bounds(struct wnw_topk *t, const struct wnw_hit *c, double lo, double hi);
 /* Makes the distance of hit i exact, from its exact squared distance d2 (wnw_knn_dist2). */
 void wnw_topk_exact(struct wnw_topk *t, uint32_t i, double d2);
-/* Trims now (dropped hits as after wnw_topk_offer); clears crowded when every hit is exact. -1 when out
- * of memory. */
+/* Trims now (dropped hits as after wnw_topk_offer), setting crowded anew. -1 when out of memory. */
 int wnw_topk_trim(struct wnw_topk *t);
 /* Limits the list from the start by the upper bounds hi[0, n) of n candidates that will all be offered to
  * it (hi is reordered): with n > K, a candidate whose distance exceeds the K-th smallest cannot rank. */
 void wnw_topk_seed(struct wnw_topk *t, float *hi, size_t n);
-/* The largest exact squared distance a candidate may have and still rank: +inf until the first trim,
- * then a bound just above the square of the K-th distance, or of sqrt(U), then (float rounding
+/* The largest exact squared distance a candidate may have and still rank: +inf until the first trim
+ * or seed, then a bound just above the square of the K-th distance, or of sqrt(U), then (float rounding
  * included). */
 double wnw_topk_limit(const struct wnw_topk *t);
 /* Trims to the K best (dropped hits as after wnw_topk_offer) and sorts them in rank order. Every hit

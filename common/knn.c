@@ -205,7 +205,6 @@ static double offer_pair(const struct join *j, size_t i, size_t xj, float v)
 	return *lim;
 }
 
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
@@ -456,7 +455,7 @@ __attribute__((target("avx2"))) static size_t collect(const struct join *j, size
 			size_t i = p * PANEL + r;
 			if (i < j->q0 || i >= j->q1 || v[c * PANEL + r] > t[i - pc * PANEL])
 				continue;
-			if (j->bfn) {
+			if (!j->fn) { /* a join with bounds */
 				double lim = offer_pair(j, i, x0 + c, v[c * PANEL + r]);
 				t[i - pc * PANEL] = screen_t(lim, j->c * j->q->n2[i]);
 				continue;
@@ -495,7 +494,7 @@ __attribute__((target("avx2,fma"))) static void join_fused(const struct join *j)
 	size_t np = 0;
 	for (size_t pc = p0; pc < p1; pc += chunk) {
 		size_t pe = pc + chunk < p1 ? pc + chunk : p1, rows = (pe - pc) * PANEL;
-		/* Rows of the chunk outside [q0, q1) never pass: visit_tile skips them too. */
+		/* Rows of the chunk outside [q0, q1) never pass: collect skips them too. */
 		for (size_t i = pc * PANEL; i < pe * PANEL; i++)
 			t[i - pc * PANEL] = i >= j->q0 && i < j->q1 ? screen_t(j->limit[i - j->q0], j->c * q->n2[i])
 								      : -INFINITY;

@@ -111,6 +111,12 @@ static int nonfinite_plain(const float *a, size_t d)
 	return bad != 0;
 }
 
+/* The fixed tree in which the eight lanes of a squared norm are added. */
+static float lanes_sum(const float *acc)
+{
+	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 /* Lane l of acc sums the elements i = l mod 8; the lanes are added in a fixed tree. */
 static float norm2_plain(const float *a, size_t d)
 {
@@ -121,7 +127,24 @@ static float norm2_plain(const float *a, size_t d)
 			acc[l] += a[i + l] * a[i + l];
 	for (; i < d; i++)
 		acc[i & 7] += a[i] * a[i];
-	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+	return lanes_sum(acc);
+}
+
+/* Copies the components of a record's vector (d little-endian floats at raw) into row[0, i). */
+static void copy_le(float *row, const uint8_t *raw, size_t i, size_t d)
+{
+	for (; i < d; i++) {
+		uint32_t u = wnw_le32(raw + 4 * i);
+		memcpy(row + i, &u, 4);
+	}
+}
+
+/* Copies the vector at raw into row and returns its squared norm as norm2 computes it, or NaN when
+ * some component is not finite (a sum of squares of finite floats is never NaN). */
+static float load_plain(float *row, const uint8_t *raw, size_t d)
+{
+	copy_le(row, raw, 0, d);
+	return nonfinite_plain(row, d) ? NAN : norm2_plain(row, d);
 }
 
 static double dist2_plain(const float *a, const float *b, size_t d)
@@ -166,7 +189,7 @@ struct join {
 /* cppcheck does not see calls through kernels()->...: hence the suppressions. */
 struct kernels {
 	// cppcheck-suppress unusedStructMember
-	int (*nonfinite)(const float *, size_t);
+	float (*load)(float *, const uint8_t *, size_t);
 	// cppcheck-suppress unusedStructMember
 	float (*norm2)(const float *, size_t);
 	// cppcheck-suppress unusedStructMember
@@ -176,7 +199,7 @@ struct kernels {
 	void (*fused)(const struct join *);
 };
 
-static const struct kernels plain_kernels = {nonfinite_plain, norm2_plain, dist2_plain, next_plain, NULL};
+static const struct kernels plain_kernels = {load_plain, norm2_plain, dist2_plain, next_plain, NULL};
 
 /* The screening threshold of a query with limit lim and qa = c |q|^2: a pair may matter when its lower
  * bound c (|q|^2 + |x|^2) - 2 q.x is <= lim, that is when c |x|^2 - 2 q.x is not above the result. The
@@ -210,16 +233,27 @@ static double offer_pair(const struct join *j, size_t i, size_t xj, float v)
 
 /* The AVX2 forms. norm2 and dist2, whose results are kept, add in the same lanes and order as the plain
  * forms and without fused multiply-adds, so both give the same bits. */
-__attribute__((target("avx2"))) static int nonfinite_avx2(const float *a, size_t d)
+/* load in one pass: the copy, the check of the exponent bits and the squares, in norm2_avx2's order. */
+__attribute__((target("avx2"))) static float load_avx2(float *row, const uint8_t *raw, size_t d)
 {
 	const __m256i e = _mm256_set1_epi32(0x7f800000);
 	__m256i any = _mm256_setzero_si256();
+	__m256 s = _mm256_setzero_ps();
 	size_t i = 0;
 	for (; i + 8 <= d; i += 8) {
-		__m256i u = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(a + i)), e);
-		any = _mm256_or_si256(any, _mm256_cmpeq_epi32(u, e));
+		__m256 v = _mm256_loadu_ps((const float *)(const void *)(raw + 4 * i));
+		_mm256_storeu_ps(row + i, v);
+		any = _mm256_or_si256(any, _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(v), e), e));
+		s = _mm256_add_ps(s, _mm256_mul_ps(v, v));
 	}
-	return !_mm256_testz_si256(any, any) || nonfinite_plain(a + i, d - i);
+	copy_le(row, raw, i, d);
+	if (!_mm256_testz_si256(any, any) || nonfinite_plain(row + i, d - i))
+		return NAN;
+	float acc[8];
+	_mm256_storeu_ps(acc, s);
+	for (; i < d; i++)
+		acc[i & 7] += row[i] * row[i];
+	return lanes_sum(acc);
 }
 
 __attribute__((target("avx2"))) static float norm2_avx2(const float *a, size_t d)
@@ -234,7 +268,7 @@ __attribute__((target("avx2"))) static float norm2_avx2(const float *a, size_t d
 	_mm256_storeu_ps(acc, s);
 	for (; i < d; i++)
 		acc[i & 7] += a[i] * a[i];
-	return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+	return lanes_sum(acc);
 }
 
 /* The scalar tail of the AVX2 dist2 from component i on, and the fixed tree over the eight lanes. */
@@ -324,10 +358,10 @@ __attribute__((target("avx2"))) static size_t next_avx2(const float *g, const fl
 #define CHUNK_MAX 64
 
 /* The tile of panel a by the candidates at xr[0..5], with cxn[c] = c |x_c|^2: v[c * 16 + r] = cxn[c] -
- * 2 q_r.x_c, the dot products accumulated in float over k in order with fused multiply-adds. Returns
- * nonzero when some v[c * 16 + r] is not above t[r] (or is NaN). */
+ * 2 q_r.x_c, the dot products accumulated in float over k in order with fused multiply-adds. Bit r of
+ * mk[c] is set when v[c * 16 + r] is not above t[r] (or is NaN); returns nonzero when some bit is. */
 __attribute__((target("avx2,fma"))) static int tile(const float *a, const float *const *xr, size_t d,
-						    const float *cxn, const float *t, float *v)
+						    const float *cxn, const float *t, float *v, uint32_t *mk)
 {
 	const float *b0 = xr[0], *b1 = xr[1], *b2 = xr[2], *b3 = xr[3], *b4 = xr[4], *b5 = xr[5];
 	__m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
@@ -342,7 +376,6 @@ __attribute__((target("avx2,fma"))) static int tile(const float *a, const float 
 #undef STEP
 	}
 	const __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8), two = _mm256_set1_ps(2.0f);
-	__m256 any = _mm256_setzero_ps();
 	/* 2 q.x is exact, so the fused c |x|^2 - 2 q.x rounds once, as the separate operations would. */
 #define SCREEN(i)                                                                                        \
 	{                                                                                                \
@@ -350,19 +383,20 @@ __attribute__((target("avx2,fma"))) static int tile(const float *a, const float 
 		__m256 v0 = _mm256_fnmadd_ps(two, s##i##0, xc), v1 = _mm256_fnmadd_ps(two, s##i##1, xc); \
 		_mm256_storeu_ps(v + PANEL * (i), v0);                                                    \
 		_mm256_storeu_ps(v + PANEL * (i) + 8, v1);                                                \
-		any = _mm256_or_ps(any, _mm256_or_ps(_mm256_cmp_ps(v0, t0, _CMP_NGT_UQ),                  \
-						     _mm256_cmp_ps(v1, t1, _CMP_NGT_UQ)));               \
+		mk[i] = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v0, t0, _CMP_NGT_UQ)) |                 \
+			(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v1, t1, _CMP_NGT_UQ)) << 8;            \
 	}
 	SCREEN(0) SCREEN(1) SCREEN(2) SCREEN(3) SCREEN(4) SCREEN(5)
 #undef SCREEN
-	return _mm256_movemask_ps(any);
+	return (mk[0] | mk[1] | mk[2] | mk[3] | mk[4] | mk[5]) != 0;
 }
 
 /* The half tile: lanes [h, h + 8) of panel a only (h = 0 or 8), for a panel whose rows in the join all
  * lie in that half, as the last panel of a query count that is not a multiple of 16 often does. Same
  * results as tile() for those lanes; the other half of v is left alone. */
 __attribute__((target("avx2,fma"))) static int tile_half(const float *a, size_t h, const float *const *xr,
-							 size_t d, const float *cxn, const float *t, float *v)
+							 size_t d, const float *cxn, const float *t, float *v,
+							 uint32_t *mk)
 {
 	const float *b0 = xr[0], *b1 = xr[1], *b2 = xr[2], *b3 = xr[3], *b4 = xr[4], *b5 = xr[5];
 	__m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
@@ -373,16 +407,15 @@ __attribute__((target("avx2,fma"))) static int tile_half(const float *a, size_t 
 #undef STEP
 	}
 	const __m256 t0 = _mm256_loadu_ps(t + h), two = _mm256_set1_ps(2.0f);
-	__m256 any = _mm256_setzero_ps();
-#define SCREEN(i)                                                                           \
-	{                                                                                   \
-		__m256 v0 = _mm256_fnmadd_ps(two, s##i, _mm256_set1_ps(cxn[i]));             \
-		_mm256_storeu_ps(v + PANEL * (i) + h, v0);                                   \
-		any = _mm256_or_ps(any, _mm256_cmp_ps(v0, t0, _CMP_NGT_UQ));                 \
+#define SCREEN(i)                                                                                  \
+	{                                                                                          \
+		__m256 v0 = _mm256_fnmadd_ps(two, s##i, _mm256_set1_ps(cxn[i]));                    \
+		_mm256_storeu_ps(v + PANEL * (i) + h, v0);                                          \
+		mk[i] = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v0, t0, _CMP_NGT_UQ)) << h;       \
 	}
 	SCREEN(0) SCREEN(1) SCREEN(2) SCREEN(3) SCREEN(4) SCREEN(5)
 #undef SCREEN
-	return _mm256_movemask_ps(any);
+	return (mk[0] | mk[1] | mk[2] | mk[3] | mk[4] | mk[5]) != 0;
 }
 
 /* A pair that passed the screen: query i - pc * PANEL of chunk pc, candidate x0 + j, screening value v
@@ -443,16 +476,16 @@ __attribute__((target("avx2"))) static size_t flush(const struct join *j, size_t
 	return 0;
 }
 
-/* Appends the pairs of one tile (panel p, candidates x0 + c for c < nc, values v) that pass the screen,
- * by candidate then query, flushing when full; returns the new count. A join with bounds offers each
- * pair at once instead. */
+/* Appends the pairs of one tile (panel p, candidates x0 + c for c < nc, values v, screen masks mk) that
+ * pass the screen, by candidate then query, flushing when full; returns the new count. A join with
+ * bounds offers each pair at once instead. */
 __attribute__((target("avx2"))) static size_t collect(const struct join *j, size_t pc, size_t rows, size_t p,
-						      size_t x0, size_t nc, const float *v, float *t,
-						      struct pend *pd, size_t n)
+						      size_t x0, size_t nc, const float *v, const uint32_t *mk,
+						      float *t, struct pend *pd, size_t n)
 {
 	for (size_t c = 0; c < nc; c++)
-		for (size_t r = 0; r < PANEL; r++) {
-			size_t i = p * PANEL + r;
+		for (uint32_t bits = mk[c]; bits; bits &= bits - 1) {
+			size_t r = (size_t)__builtin_ctz(bits), i = p * PANEL + r;
 			if (i < j->q0 || i >= j->q1 || v[c * PANEL + r] > t[i - pc * PANEL])
 				continue;
 			if (!j->fn) { /* a join with bounds */
@@ -471,15 +504,15 @@ __attribute__((target("avx2"))) static size_t collect(const struct join *j, size
  * [q0, q1). */
 __attribute__((target("avx2,fma"))) static int panel_screen(const struct join *j, size_t p,
 							    const float *const *xr, const float *cxn,
-							    const float *t, float *v)
+							    const float *t, float *v, uint32_t *mk)
 {
 	size_t d = j->q->d, r0 = p * PANEL;
 	const float *a = j->q->pk + p * d * PANEL;
 	if (j->q1 <= r0 + PANEL / 2)
-		return tile_half(a, 0, xr, d, cxn, t, v);
+		return tile_half(a, 0, xr, d, cxn, t, v, mk);
 	if (j->q0 >= r0 + PANEL / 2)
-		return tile_half(a, PANEL / 2, xr, d, cxn, t, v);
-	return tile(a, xr, d, cxn, t, v);
+		return tile_half(a, PANEL / 2, xr, d, cxn, t, v, mk);
+	return tile(a, xr, d, cxn, t, v, mk);
 }
 
 __attribute__((target("avx2,fma"))) static void join_fused(const struct join *j)
@@ -489,6 +522,7 @@ __attribute__((target("avx2,fma"))) static void join_fused(const struct join *j)
 	size_t chunk = CHUNK_BYTES / (PANEL * sizeof(float) * (d ? d : 1));
 	chunk = chunk < 1 ? 1 : chunk > CHUNK_MAX ? CHUNK_MAX : chunk;
 	float t[CHUNK_MAX * PANEL], v[GROUP * PANEL], cxn[GROUP];
+	uint32_t mk[GROUP];
 	const float *xr[GROUP];
 	struct pend pd[PENDING];
 	size_t np = 0;
@@ -514,16 +548,16 @@ __attribute__((target("avx2,fma"))) static void join_fused(const struct join *j)
 					_mm_prefetch(nx + o, _MM_HINT_T0);
 			}
 			for (size_t p = pc; p < pe; p++)
-				if (panel_screen(j, p, xr, cxn, t + (p - pc) * PANEL, v))
-					np = collect(j, pc, rows, p, x0, nc, v, t, pd, np);
+				if (panel_screen(j, p, xr, cxn, t + (p - pc) * PANEL, v, mk))
+					np = collect(j, pc, rows, p, x0, nc, v, mk, t, pd, np);
 		}
 		if (np)
 			np = flush(j, pc, rows, t, pd, np);
 	}
 }
 
-static const struct kernels avx2_kernels = {nonfinite_avx2, norm2_avx2, dist2_avx2, next_avx2, NULL};
-static const struct kernels fma_kernels = {nonfinite_avx2, norm2_avx2, dist2_avx2, next_avx2, join_fused};
+static const struct kernels avx2_kernels = {load_avx2, norm2_avx2, dist2_avx2, next_avx2, NULL};
+static const struct kernels fma_kernels = {load_avx2, norm2_avx2, dist2_avx2, next_avx2, join_fused};
 
 static const struct kernels *kernels(void)
 {
@@ -553,22 +587,14 @@ long wnw_vecs_add_raw(struct wnw_vecs *s, const uint8_t *raw, uint64_t id)
 	if (wnw_vecs_reserve(s, s->rows + 1) != 0)
 		return -2;
 	float *row = s->v + s->rows * s->d;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(row, raw, s->d * 4);
-#else
-	for (size_t i = 0; i < s->d; i++) {
-		uint32_t u = wnw_le32(raw + 4 * i);
-		memcpy(row + i, &u, 4);
-	}
-#endif
-	if (kernels()->nonfinite(row, s->d)) {
+	float n2 = kernels()->load(row, raw, s->d);
+	if (isnan(n2))
 		for (size_t i = 0; i < s->d; i++)
 			if (!isfinite(row[i]))
 				return (long)i;
-	}
-	s->n2[s->rows] = wnw_knn_norm2(row, s->d);
-	if (!isfinite(s->n2[s->rows]))
+	if (!isfinite(n2))
 		return (long)s->d;
+	s->n2[s->rows] = n2;
 	s->id[s->rows] = id;
 	s->rows++;
 	s->pkrows = 0;

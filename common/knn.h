@@ -169,11 +169,17 @@ int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, int niter, struct wnw_v
 	       struct wnw_err *e);
 
 /* Records kept in memory up to a budget of bytes, then spilled to an unlinked temporary file in
- * $TMPDIR (or /tmp). Handles are dense indices in order of addition. */
+ * $TMPDIR (or /tmp), or referred to in their source file. Handles are dense indices in order of
+ * addition. */
 struct wnw_store;
 struct wnw_store *wnw_store_new(uint64_t budget, struct wnw_err *e);
 /* Copies rec (its bytes and field offsets); returns its handle or -1 with e set. */
 int64_t wnw_store_add(struct wnw_store *s, const struct wnw_rec *rec, struct wnw_err *e);
+/* Records of a plain file need not be copied: after wnw_store_source (fd and schema stay valid while s is
+ * used), wnw_store_add_ref keeps the place of a record's len bytes at off in that file, and
+ * wnw_store_get reads them again from it (through a window, fast when read in file order). */
+int wnw_store_source(struct wnw_store *s, int fd, const struct wnw_schema *schema, struct wnw_err *e);
+int64_t wnw_store_add_ref(struct wnw_store *s, uint64_t off, uint32_t len, struct wnw_err *e);
 /* Frees a record that will not be read again. */
 int wnw_store_drop(struct wnw_store *s, uint64_t h, struct wnw_err *e);
 /* Makes rec the record of handle h (schema set by the caller); valid until the next call on s. */

@@ -1,5 +1,6 @@
-/* knnstore.c: records kept in memory up to a budget, spilled to an unlinked temporary file beyond it
- * (see knn.h). Every record ever added costs 16 bytes of index whether it lives or not. */
+/* knnstore.c: records kept in memory up to a budget, spilled to an unlinked temporary file beyond it, or
+ * only referred to in the input file they came from (see knn.h). Every record ever added costs 16 bytes
+ * of index whether it lives or not. */
 #include "knn.h"
 
 #include <errno.h>
@@ -12,10 +13,13 @@
 #define DEAD 0x40000000u
 #define LEN_MASK 0x3fffffffu
 #define SPARE_BYTES ((size_t)64 << 20) /* at most this much in freed buffers kept for reuse */
+#define IN_SOURCE UINT32_MAX             /* nfields of a record referred to in the source file */
+#define WINDOW ((size_t)1 << 20)         /* bytes of the source file read at once when reading in order */
+#define GAP ((uint64_t)8 << 10)
 
 struct slot {
-	uint64_t where; /* pointer to the bytes in memory, or offset in the file */
-	uint32_t len;   /* bytes: offsets then data; flags IN_FILE and DEAD */
+	uint64_t where; /* pointer to the bytes in memory, or offset in the file or in the source file */
+	uint32_t len;   /* bytes: offsets then data (a source's record: its data only); flags IN_FILE and DEAD */
 	uint32_t nfields;
 };
 
@@ -33,7 +37,21 @@ struct wnw_store {
 	uint8_t **spare;
 	size_t nspare, capspare;
 	uint32_t spare_len;
+	/* The source file: its records are read again from it, through a window of its bytes. */
+	int src;
+	const struct wnw_schema *schema;
+	uint32_t *off;
+	uint8_t *win;
+	size_t wincap;
+	uint64_t wat, wlen; /* win holds the source's bytes [wat, wat + wlen) */
+	uint64_t last;      /* the end of the record read last */
 };
+
+/* A record held in memory (not spilled, not dropped, not a reference to the source). */
+static int in_memory(const struct slot *sl)
+{
+	return !(sl->len & (IN_FILE | DEAD)) && sl->nfields != IN_SOURCE;
+}
 
 struct wnw_store *wnw_store_new(uint64_t budget, struct wnw_err *e)
 {
@@ -43,7 +61,7 @@ struct wnw_store *wnw_store_new(uint64_t budget, struct wnw_err *e)
 		return NULL;
 	}
 	s->budget = budget;
-	s->fd = -1;
+	s->fd = s->src = -1;
 	return s;
 }
 
@@ -101,20 +119,29 @@ static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off, struct wn
 	return 0;
 }
 
-static int read_all(int fd, uint8_t *p, size_t n, uint64_t off, struct wnw_err *e)
+/* Reads up to n bytes at off, fewer only at the end of the file; returns how many, or -1. */
+static ssize_t read_upto(int fd, uint8_t *p, size_t n, uint64_t off, const char *what, struct wnw_err *e)
 {
-	while (n > 0) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, p + got, n - got, (off_t)(off + got));
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return wnw_errf(e, WNW_EXIT_SYSTEM, "cannot read the temporary file: %s",
-					r < 0 ? strerror(errno) : "short file");
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
+		if (r < 0)
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "cannot read %s: %s", what, strerror(errno));
+		if (r == 0)
+			break;
+		got += (size_t)r;
 	}
-	return 0;
+	return (ssize_t)got;
+}
+
+static int read_all(int fd, uint8_t *p, size_t n, uint64_t off, struct wnw_err *e)
+{
+	ssize_t got = read_upto(fd, p, n, off, "the temporary file", e);
+	if (got >= 0 && (size_t)got < n)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "cannot read the temporary file: short file");
+	return got < 0 ? -1 : 0;
 }
 
 /* Rewrites the live records of the file into a new file, dropping the space of dead ones. */
@@ -127,7 +154,7 @@ static int compact(struct wnw_store *s, struct wnw_err *e)
 	for (uint64_t h = 0; h < s->n; h++) {
 		struct slot *sl = &s->s[h];
 		if ((sl->len & (IN_FILE | DEAD)) != IN_FILE)
-			continue;
+			continue; /* a source's record never has IN_FILE */
 		uint32_t len = sl->len & LEN_MASK;
 		if (len > s->bufcap) {
 			uint8_t *b = realloc(s->buf, len);
@@ -160,7 +187,7 @@ static int spill(struct wnw_store *s, struct wnw_err *e)
 		return -1;
 	for (uint64_t h = 0; h < s->n; h++) {
 		struct slot *sl = &s->s[h];
-		if (sl->len & (IN_FILE | DEAD))
+		if (!in_memory(sl))
 			continue;
 		uint32_t len = sl->len & LEN_MASK;
 		uint8_t *p = (uint8_t *)(uintptr_t)sl->where;
@@ -179,6 +206,19 @@ static int spill(struct wnw_store *s, struct wnw_err *e)
 	return 0;
 }
 
+static int grow(struct wnw_store *s, struct wnw_err *e)
+{
+	if (s->n < s->cap)
+		return 0;
+	uint64_t cap = s->cap ? 2 * s->cap : 1024;
+	struct slot *ns = realloc(s->s, cap * sizeof *ns);
+	if (!ns)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	s->s = ns;
+	s->cap = cap;
+	return 0;
+}
+
 int64_t wnw_store_add(struct wnw_store *s, const struct wnw_rec *rec, struct wnw_err *e)
 {
 	uint32_t nf = rec->schema->nfields;
@@ -186,14 +226,8 @@ int64_t wnw_store_add(struct wnw_store *s, const struct wnw_rec *rec, struct wnw
 	if (hdr + rec->len > LEN_MASK)
 		return wnw_errf(e, WNW_EXIT_DATA, "record too large to keep");
 	uint32_t len = (uint32_t)(hdr + rec->len);
-	if (s->n == s->cap) {
-		uint64_t cap = s->cap ? 2 * s->cap : 1024;
-		struct slot *ns = realloc(s->s, cap * sizeof *ns);
-		if (!ns)
-			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-		s->s = ns;
-		s->cap = cap;
-	}
+	if (grow(s, e) != 0)
+		return -1;
 	uint8_t *p = buf_alloc(s, len);
 	if (!p)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
@@ -206,12 +240,36 @@ int64_t wnw_store_add(struct wnw_store *s, const struct wnw_rec *rec, struct wnw
 	return (int64_t)(s->n - 1);
 }
 
+int wnw_store_source(struct wnw_store *s, int fd, const struct wnw_schema *schema, struct wnw_err *e)
+{
+	free(s->off);
+	if (!(s->off = malloc(((size_t)schema->nfields + 1) * sizeof *s->off)))
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	s->src = fd;
+	s->schema = schema;
+	return 0;
+}
+
+int64_t wnw_store_add_ref(struct wnw_store *s, uint64_t off, uint32_t len, struct wnw_err *e)
+{
+	if (len > LEN_MASK)
+		return wnw_errf(e, WNW_EXIT_DATA, "record too large to keep");
+	if (grow(s, e) != 0)
+		return -1;
+	s->s[s->n++] = (struct slot){off, len, IN_SOURCE};
+	return (int64_t)(s->n - 1);
+}
+
 int wnw_store_drop(struct wnw_store *s, uint64_t h, struct wnw_err *e)
 {
 	struct slot *sl = &s->s[h];
 	uint32_t len = sl->len & LEN_MASK;
 	if (sl->len & DEAD)
 		return 0;
+	if (sl->nfields == IN_SOURCE) {
+		sl->len |= DEAD;
+		return 0;
+	}
 	if (sl->len & IN_FILE) {
 		s->flive -= len;
 		s->fdead += len;
@@ -225,6 +283,45 @@ int wnw_store_drop(struct wnw_store *s, uint64_t h, struct wnw_err *e)
 	return 0;
 }
 
+/* Brings the source's bytes [off, off + len) into the window. Reading a record costs a system call
+ * (about a microsecond here) and copying the bytes between records about 0.1 ns each, so a record less
+ * than GAP bytes past the last one brings a window's worth of the file, any other only itself. */
+static int window(struct wnw_store *s, uint64_t off, uint32_t len, struct wnw_err *e)
+{
+	if (off < s->wat || off + len > s->wat + s->wlen) {
+		size_t want = off >= s->last && off - s->last < GAP && len < WINDOW ? WINDOW : len;
+		if (want > s->wincap) {
+			uint8_t *b = realloc(s->win, want);
+			if (!b)
+				return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+			s->win = b;
+			s->wincap = want;
+		}
+		ssize_t got = read_upto(s->src, s->win, want, off, "the input again", e);
+		if (got < 0)
+			return -1;
+		s->wat = off;
+		s->wlen = (uint64_t)got;
+		if ((size_t)got < len)
+			return wnw_errf(e, WNW_EXIT_DATA, "the input file shrank while being read");
+	}
+	s->last = off + len;
+	return 0;
+}
+
+static int get_source(struct wnw_store *s, uint64_t off, uint32_t len, struct wnw_rec *rec, struct wnw_err *e)
+{
+	if (window(s, off, len, e) != 0)
+		return -1;
+	const uint8_t *p = s->win + (off - s->wat);
+	if (wnw_schema_index(s->schema, p, len, s->off) != 0)
+		return wnw_errf(e, WNW_EXIT_DATA, "the input file changed while being read");
+	rec->off = s->off;
+	rec->data = p;
+	rec->len = len;
+	return 0;
+}
+
 int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct wnw_err *e)
 {
 	struct slot *sl = &s->s[h];
@@ -232,6 +329,8 @@ int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct w
 	const uint8_t *p;
 	if (sl->len & DEAD)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: reading a dropped record");
+	if (sl->nfields == IN_SOURCE)
+		return get_source(s, sl->where, len, rec, e);
 	if (sl->len & IN_FILE) {
 		if (len > s->bufcap) {
 			uint8_t *b = realloc(s->buf, len);
@@ -256,7 +355,7 @@ int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct w
 void wnw_store_prefetch(const struct wnw_store *s, uint64_t h)
 {
 	const struct slot *sl = &s->s[h];
-	if (sl->len & (IN_FILE | DEAD))
+	if (!in_memory(sl))
 		return;
 	const char *p = (const char *)(uintptr_t)sl->where;
 	for (uint32_t o = 0; o < (sl->len & LEN_MASK); o += 64)
@@ -272,7 +371,7 @@ void wnw_store_free(struct wnw_store *s)
 	if (!s)
 		return;
 	for (uint64_t h = 0; h < s->n; h++)
-		if (!(s->s[h].len & (IN_FILE | DEAD)))
+		if (in_memory(&s->s[h]))
 			free((void *)(uintptr_t)s->s[h].where);
 	for (size_t i = 0; i < s->nspare; i++)
 		free(s->spare[i]);
@@ -281,5 +380,7 @@ void wnw_store_free(struct wnw_store *s)
 		close(s->fd);
 	free(s->s);
 	free(s->buf);
+	free(s->win);
+	free(s->off);
 	free(s);
 }

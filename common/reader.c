@@ -29,6 +29,7 @@ struct wnw_reader {
 	int zframe_open; /* the last frame has not ended */
 	uint64_t consumed, total; /* source bytes read, source size (0 unknown) */
 	uint64_t remaining_known; /* plain regular file: bytes of the file not yet read into buf */
+	uint64_t start;           /* plain regular file: its offset when the reader began */
 	int plain_file;
 	struct wnw_schema schema;
 	uint32_t *off;
@@ -217,6 +218,7 @@ struct wnw_reader *wnw_reader_fdopen(int fd, const char *name, struct wnw_err *e
 		r->total = (uint64_t)st.st_size;
 		r->remaining_known = at >= 0 && at <= st.st_size ? (uint64_t)(st.st_size - at) : 0;
 		r->plain_file = at >= 0;
+		r->start = at >= 0 ? (uint64_t)at : 0;
 	}
 	int got = ensure(r, 4, e);
 	if (got < 0)
@@ -287,41 +289,14 @@ void wnw_reader_position(const struct wnw_reader *r, uint64_t *done, uint64_t *t
 /* Computes the offset of every field and checks that the fields exactly fill the record. */
 static int index_fields(struct wnw_reader *r, const uint8_t *d, uint32_t len, struct wnw_err *e)
 {
-	uint64_t at = 0;
-
-	for (uint32_t i = 0; i < r->schema.nfields; i++) {
-		const struct wnw_field *f = &r->schema.fields[i];
-		uint64_t size;
-		r->off[i] = (uint32_t)(at <= len ? at : len);
-		switch (f->type) {
-		case WNW_U64:
-		case WNW_F64:
-			size = 8;
-			break;
-		case WNW_F32:
-			size = 4;
-			break;
-		case WNW_VEC:
-			size = 4ull * f->dim;
-			break;
-		default: /* bytes and nbr: a u32 count first */
-			if (at + 4 > len)
-				goto overrun;
-			size = 4 + (uint64_t)wnw_le32(d + at) * (f->type == WNW_NBR ? WNW_NBR_SIZE : 1);
-			break;
-		}
-		if (at + size > len)
-			goto overrun;
-		at += size;
-		continue;
-overrun:
+	long bad = wnw_schema_index(&r->schema, d, len, r->off);
+	if (bad > 0)
 		return wnw_errf(e, WNW_EXIT_DATA, "%s: record %llu: field '%s' runs past the end of the record",
-				r->name, (unsigned long long)r->count + 1, f->name);
-	}
-	if (at != len)
+				r->name, (unsigned long long)r->count + 1, r->schema.fields[bad - 1].name);
+	if (bad < 0)
 		return wnw_errf(e, WNW_EXIT_DATA, "%s: record %llu: %llu stray bytes after the last field",
-				r->name, (unsigned long long)r->count + 1, (unsigned long long)(len - at));
-	r->off[r->schema.nfields] = len;
+				r->name, (unsigned long long)r->count + 1,
+				(unsigned long long)(len - r->off[r->schema.nfields]));
 	return 0;
 }
 
@@ -421,6 +396,14 @@ int wnw_reader_next(struct wnw_reader *r, struct wnw_rec *rec, struct wnw_err *e
 		rec->off = r->off;
 		return 1;
 	}
+}
+
+int wnw_reader_fd(const struct wnw_reader *r) { return r->plain_file ? r->fd : -1; }
+
+uint64_t wnw_reader_offset(const struct wnw_reader *r, const struct wnw_rec *rec)
+{
+	/* buf[0, end) holds the file's bytes just before start + consumed */
+	return r->start + r->consumed - (uint64_t)(r->end - (size_t)(rec->data - r->buf));
 }
 
 void wnw_reader_close(struct wnw_reader *r)

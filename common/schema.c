@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format.h"
 #include "winnow.h"
 
 int wnw_errf(struct wnw_err *e, int status, const char *fmt, ...)
@@ -184,6 +185,39 @@ int wnw_schema_remove(struct wnw_schema *s, const char *name)
 	memmove(&s->fields[i], &s->fields[i + 1], (s->nfields - (uint32_t)i - 1) * sizeof *s->fields);
 	s->nfields--;
 	return 0;
+}
+
+long wnw_schema_index(const struct wnw_schema *s, const uint8_t *d, uint32_t len, uint32_t *off)
+{
+	uint64_t at = 0;
+
+	for (uint32_t i = 0; i < s->nfields; i++) {
+		const struct wnw_field *f = &s->fields[i];
+		uint64_t size;
+		off[i] = (uint32_t)(at <= len ? at : len);
+		switch (f->type) {
+		case WNW_U64:
+		case WNW_F64:
+			size = 8;
+			break;
+		case WNW_F32:
+			size = 4;
+			break;
+		case WNW_VEC:
+			size = 4ull * f->dim;
+			break;
+		default: /* bytes and nbr: a u32 count first */
+			if (at + 4 > len)
+				return (long)i + 1;
+			size = 4 + (uint64_t)wnw_le32(d + at) * (f->type == WNW_NBR ? WNW_NBR_SIZE : 1);
+			break;
+		}
+		if (at + size > len)
+			return (long)i + 1;
+		at += size;
+	}
+	off[s->nfields] = (uint32_t)at;
+	return at == len ? 0 : -1;
 }
 
 int wnw_schema_same_fields(const struct wnw_schema *a, const struct wnw_schema *b)

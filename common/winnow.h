@@ -79,6 +79,9 @@ int wnw_schema_same_fields(const struct wnw_schema *a, const struct wnw_schema *
 /* Appends a provenance entry; time is UTC now, or SOURCE_DATE_EPOCH when set. */
 int wnw_schema_add_prov(struct wnw_schema *s, const char *program, int argc, char *const *argv,
 			struct wnw_err *e);
+/* Fills off[0..nfields] with the offsets of the fields of a record's len bytes d. Returns 0; i + 1 when
+ * field i runs past the end; -1 when bytes are left after the last field (off[nfields] is where). */
+long wnw_schema_index(const struct wnw_schema *s, const uint8_t *d, uint32_t len, uint32_t *off);
 /* Writes "name:type,name:type,..." into buf (for messages). */
 void wnw_schema_describe(const struct wnw_schema *s, char *buf, size_t len);
 
@@ -162,6 +165,11 @@ uint64_t wnw_reader_count(const struct wnw_reader *r);
 /* Bytes consumed from the file (compressed bytes for zstd input) and its size, 0 if unknown. */
 void wnw_reader_position(const struct wnw_reader *r, uint64_t *done, uint64_t *total);
 void wnw_reader_close(struct wnw_reader *r);
+/* When the input is a plain (uncompressed) regular file: its descriptor, from which a record's bytes can
+ * be read again with pread at wnw_reader_offset while the reader is open; otherwise -1. */
+int wnw_reader_fd(const struct wnw_reader *r);
+/* The file offset of rec->data, rec the last record read (meaningful only when wnw_reader_fd is not -1). */
+uint64_t wnw_reader_offset(const struct wnw_reader *r, const struct wnw_rec *rec);
 
 /* Writer: builds each record field by field in schema order, then frames it. */
 struct wnw_writer;

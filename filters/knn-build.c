@@ -72,6 +72,7 @@ struct state {
 	uint32_t *free;         /* free slots, a stack */
 	size_t nfree;
 	struct wnw_store *store;
+	int in_place;            /* the store refers to the records in the input file */
 	uint64_t seq;            /* input records seen */
 };
 
@@ -290,15 +291,17 @@ static uint32_t take_slot(struct state *st)
 	return (uint32_t)st->nmem++;
 }
 
-static void fill_slot(struct state *st, uint32_t slot, const struct wnw_rec *rec, uint64_t seq, uint64_t id,
-		      uint32_t refs)
+/* Gives slot its record (or frees it when no list took it): rec, or with rec NULL the len bytes at off
+ * of the input file. */
+static void fill_slot(struct state *st, uint32_t slot, const struct wnw_rec *rec, uint64_t off, uint32_t len,
+		      uint64_t seq, uint64_t id, uint32_t refs)
 {
 	struct wnw_err e;
 	if (!refs) {
 		st->free[st->nfree++] = slot;
 		return;
 	}
-	int64_t h = wnw_store_add(st->store, rec, &e);
+	int64_t h = rec ? wnw_store_add(st->store, rec, &e) : wnw_store_add_ref(st->store, off, len, &e);
 	if (h < 0)
 		wnw_die_err(st->cmd, &e);
 	st->mem[slot] = (struct member){seq, id, (uint64_t)h, refs};
@@ -316,18 +319,30 @@ static void drop_ref(struct state *st, uint32_t slot)
 	}
 }
 
+/* One block of the pool: its vectors and reserved slots, and its records: copies of them, or when the
+ * input is a plain file only where they lie in it, to be read again if they join the union. */
+struct block {
+	struct wnw_batch b;
+	uint64_t *at; /* the records' offsets in the input file */
+	uint32_t *len;
+	struct wnw_vecs x;
+	uint32_t *slot;
+	uint64_t seq0;
+};
+
 /* After a block: rows that entered some list join the union, then hits pushed out lose a reference
  * (in that order, so a row that entered and left during the block is counted right). The events are
  * those of the block's parity par; a hit pushed out of a list during a later block only reports it then,
  * so reference counts never fall below the number of lists that hold a record. */
-static void apply_events(struct state *st, const struct wnw_batch *b, uint64_t seq0, const uint64_t *ids,
-			 const uint32_t *slot, struct part *parts, size_t np, int par)
+static void apply_events(struct state *st, const struct block *b, struct part *parts, size_t np, int par)
 {
-	for (size_t j = 0; j < b->n; j++) {
+	size_t n = b->x.rows;
+	for (size_t j = 0; j < n; j++) {
 		uint32_t refs = 0;
 		for (size_t p = 0; p < np; p++)
 			refs += parts[p].ev[par].ins[j];
-		fill_slot(st, slot[j], &b->recs[j], seq0 + j, ids[j], refs);
+		fill_slot(st, b->slot[j], st->in_place ? NULL : &b->b.recs[j], st->in_place ? b->at[j] : 0,
+			  st->in_place ? b->len[j] : 0, b->seq0 + j, b->x.id[j], refs);
 	}
 	for (size_t p = 0; p < np; p++) {
 		struct events *ev = &parts[p].ev[par];
@@ -336,7 +351,7 @@ static void apply_events(struct state *st, const struct wnw_batch *b, uint64_t s
 		for (size_t i = 0; i < ev->nout; i++)
 			drop_ref(st, ev->out[i]);
 		ev->nout = 0;
-		memset(ev->ins, 0, b->n * sizeof *ev->ins);
+		memset(ev->ins, 0, n * sizeof *ev->ins);
 	}
 }
 
@@ -351,13 +366,6 @@ static size_t first_rows(const struct state *st, size_t bs)
 	return want > bs ? want : bs;
 }
 
-/* One block of the pool: its records, vectors and reserved slots. */
-struct block {
-	struct wnw_batch b;
-	struct wnw_vecs x;
-	uint32_t *slot;
-	uint64_t seq0;
-};
 
 /* Where the vectors of hits are read: rows of the block just searched (not yet stored) from the block,
  * the others from the store (fv: the vector field). */
@@ -473,7 +481,7 @@ static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv
 	wnw_batch_clear(&blk->b);
 	wnw_vecs_clear(&blk->x);
 	blk->seq0 = st->seq;
-	while (blk->b.n < bs && wnw_xnext(cmd, r, &rec)) {
+	while (blk->x.rows < bs && wnw_xnext(cmd, r, &rec)) {
 		long bad = wnw_vecs_add_raw(&blk->x, wnw_get_vec_raw(&rec, fv), wnw_get_u64(&rec, fid));
 		if (bad == (long)blk->x.d)
 			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float",
@@ -481,13 +489,19 @@ static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv
 		if (bad >= 0)
 			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
 				wnw_reader_name(r), (unsigned long long)rec.number, bad, st->o.field);
-		if (bad == -2 || wnw_batch_add(&blk->b, &rec) != 0)
+		if (bad == -2)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		if (st->in_place) {
+			blk->at[blk->x.rows - 1] = wnw_reader_offset(r, &rec);
+			blk->len[blk->x.rows - 1] = rec.len;
+		} else if (wnw_batch_add(&blk->b, &rec) != 0) {
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		}
 		st->seq++;
 	}
-	for (size_t j = 0; j < blk->b.n; j++)
+	for (size_t j = 0; j < blk->x.rows; j++)
 		blk->slot[j] = take_slot(st);
-	return blk->b.n;
+	return blk->x.rows;
 }
 
 /* Points every part at block b, whose events go to parity par. */
@@ -515,11 +529,19 @@ static void search(struct state *st, struct wnw_reader *r)
 	if (dim != st->q.d)
 		wnw_die(cmd, WNW_EXIT_DATA, "%s: %s has dimension %u but the queries' has %zu", name, st->o.field,
 			dim, st->q.d);
+	struct wnw_err err;
+	if (wnw_reader_fd(r) >= 0) {
+		if (wnw_store_source(st->store, wnw_reader_fd(r), wnw_reader_schema(r), &err) != 0)
+			wnw_die_err(cmd, &err);
+		st->in_place = 1;
+	}
 	size_t bs = block_rows(st), bs0 = first_rows(st, bs), panels = (st->m + 15) / 16;
 	size_t nt = (size_t)cmd->threads - 1; /* searching threads besides this one */
 	size_t np = nt + 1;
-	/* About four items per searching thread and block, of at least one panel. */
-	size_t per = panels / (4 * np) > 0 ? panels / (4 * np) : 1;
+	/* One thread takes all the queries as one item, so the block streams through the cache once per
+	 * chunk of panels (see knn.c) rather than once per item; more threads share about four items each,
+	 * of at least one panel. */
+	size_t per = np == 1 ? panels : panels / (4 * np) > 0 ? panels / (4 * np) : 1;
 	struct crew c = {.panels = per, .items = (panels + per - 1) / per, .m = st->m};
 	struct part *parts = wnw_xcalloc(cmd, np, sizeof *parts);
 	double *limit = wnw_xmalloc(cmd, st->m * sizeof *limit);
@@ -530,6 +552,8 @@ static void search(struct state *st, struct wnw_reader *r)
 		if (wnw_vecs_reserve(&blk[i].x, bs0) != 0)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 		blk[i].slot = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].slot);
+		blk[i].at = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].at);
+		blk[i].len = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].len);
 	}
 	for (size_t p = 0; p < np; p++) {
 		parts[p].st = st;
@@ -569,8 +593,7 @@ static void search(struct state *st, struct wnw_reader *r)
 				aim_parts(parts, np, &blk[1 - cur], 1 - cur);
 				crew_start(&c, nt);
 			}
-			struct block *b = &blk[cur];
-			apply_events(st, &b->b, b->seq0, b->x.id, b->slot, parts, np, cur);
+			apply_events(st, &blk[cur], parts, np, cur);
 			if (n == 0)
 				break;
 			cur = 1 - cur;
@@ -595,6 +618,8 @@ static void search(struct state *st, struct wnw_reader *r)
 	free(limit);
 	for (int i = 0; i < 2; i++) {
 		wnw_batch_free(&blk[i].b);
+		free(blk[i].at);
+		free(blk[i].len);
 		wnw_vecs_free(&blk[i].x);
 		free(blk[i].slot);
 	}
@@ -656,7 +681,7 @@ static void merge(struct state *st, struct wnw_reader *r)
 			struct wnw_hit h = {.dist = nb.dist, .tag = slot, .id = id, .ref = st->seq};
 			record(&ev, t, wnw_topk_offer(t, &h), &ins);
 		}
-		fill_slot(st, slot, &rec, st->seq, id, ins);
+		fill_slot(st, slot, &rec, 0, 0, st->seq, id, ins);
 		if (ev.oom)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 		for (size_t i = 0; i < ev.nout; i++)
@@ -705,6 +730,7 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	struct vecsrc src = {.schema = in,
 			     .fv = st->o.merge ? -1 : wnw_xfield(cmd, r, st->o.field, WNW_VEC, NULL),
 			     .v = wnw_xmalloc(cmd, (d + 1) * sizeof(float))};
+	int fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL);
 	for (size_t j = 0; j < st->m; j++) {
 		struct finish_ctx fc = {st, &src, j};
 		if (wnw_topk_finish(&st->top[j], finish_d2, &fc) != 0)
@@ -754,7 +780,11 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 		if (i + 2 < n) /* records lie anywhere in memory: fetch ahead of their turn */
 			wnw_store_prefetch(st->store, st->mem[live[i + 2]].handle);
 		if (wnw_store_get(st->store, m->handle, &rec, &e) != 0)
-			wnw_die_err(cmd, &e);
+			wnw_die(cmd, e.status, "%s: record %llu: %s", wnw_reader_name(r), (unsigned long long)rec.number,
+				e.msg);
+		if (st->in_place && wnw_get_u64(&rec, fid) != m->id)
+			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the input file changed while being read",
+				wnw_reader_name(r), (unsigned long long)rec.number);
 		struct wnw_nbr *p = nb + start[live[i]];
 		for (uint32_t k = 0, have = 0; k < m->refs; k++) {
 			if (p[k].dist >= 0)

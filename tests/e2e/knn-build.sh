@@ -39,7 +39,14 @@ same "exact duplicates (ids 5, 100, 1999) tie to the smaller ids" \
 
 knn-build -q q.wnw -k 30 -j 3 --block 7 <pool.wnw | unpack --tsv id,nbr >j3.tsv
 same_file "-j 3 with blocks of 7 writes the same records" j3.tsv u.tsv
-knn-build -q q.wnw -k 30 -S 2k pool.wnw | unpack --tsv id,nbr >spill.tsv
+# From a file the union's records are read again from it at the end; from a pipe or zstd they are
+# copied as they come, and spilled beyond -S.
+cat pool.wnw | knn-build -q q.wnw -k 30 | unpack --tsv id,nbr >pipe.tsv
+same_file "a pool from a pipe (records copied) writes the same records as from a file" pipe.tsv u.tsv
+zstd -q -c pool.wnw >pool.wnw.zst
+knn-build -q q.wnw -k 30 pool.wnw.zst | unpack --tsv id,nbr >zst.tsv
+same_file "a zstd pool writes the same records" zst.tsv u.tsv
+cat pool.wnw | knn-build -q q.wnw -k 30 -S 2k | unpack --tsv id,nbr >spill.tsv
 same_file "spilling with -S 2k writes the same records" spill.tsv u.tsv
 knn-build -q q.wnw -k 30 -j 2 <pool.wnw >u2.wnw
 knn-build -q q.wnw -k 30 <pool.wnw >u1.wnw

@@ -22,9 +22,14 @@ pack --vectors q.npy >q.wnw
 knn-build -q q.wnw -k 60 <pool.wnw >u.wnw
 unpack --tsv id,nbr u.wnw >u.tsv
 same "2300 copies and near-copies: lists equal brute force" "$(python3 "$TOP/tests/e2e/knn_brute.py" 60 u.tsv)" same
+# From a file, records are read again from it; from a pipe they are copied, and with -S 1 spilled.
 for opts in "--block 64" "--block 64 -S 1" "-j 2 --block 50 -S 1" "-j 3 --block 7"; do
 	# shellcheck disable=SC2086
 	knn-build -q q.wnw -k 60 $opts <pool.wnw >o.wnw
 	unpack --tsv id,nbr o.wnw >o.tsv
 	same_file "$opts: the same records" o.tsv u.tsv
+	# shellcheck disable=SC2086
+	cat pool.wnw | knn-build -q q.wnw -k 60 $opts >o.wnw
+	unpack --tsv id,nbr o.wnw >o.tsv
+	same_file "$opts, from a pipe: the same records" o.tsv u.tsv
 done

@@ -323,7 +323,7 @@ static void drop_ref(struct state *st, uint32_t slot)
  * input is a plain file only where they lie in it, to be read again if they join the union. */
 struct block {
 	struct wnw_batch b;
-	uint64_t *at; /* the records' offsets in the input file */
+	uint64_t *at; /* the records' offsets in the input file (0 when copied) */
 	uint32_t *len;
 	struct wnw_vecs x;
 	uint32_t *slot;
@@ -341,8 +341,8 @@ static void apply_events(struct state *st, const struct block *b, struct part *p
 		uint32_t refs = 0;
 		for (size_t p = 0; p < np; p++)
 			refs += parts[p].ev[par].ins[j];
-		fill_slot(st, b->slot[j], st->in_place ? NULL : &b->b.recs[j], st->in_place ? b->at[j] : 0,
-			  st->in_place ? b->len[j] : 0, b->seq0 + j, b->x.id[j], refs);
+		fill_slot(st, b->slot[j], st->in_place ? NULL : &b->b.recs[j], b->at[j], b->len[j], b->seq0 + j,
+			  b->x.id[j], refs);
 	}
 	for (size_t p = 0; p < np; p++) {
 		struct events *ev = &parts[p].ev[par];
@@ -365,7 +365,6 @@ static size_t first_rows(const struct state *st, size_t bs)
 	size_t want = st->o.k < 16384 / 8 ? (size_t)st->o.k * 8 : 16384;
 	return want > bs ? want : bs;
 }
-
 
 /* Where the vectors of hits are read: rows of the block just searched (not yet stored) from the block,
  * the others from the store (fv: the vector field). */
@@ -491,12 +490,10 @@ static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv
 				wnw_reader_name(r), (unsigned long long)rec.number, bad, st->o.field);
 		if (bad == -2)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-		if (st->in_place) {
-			blk->at[blk->x.rows - 1] = wnw_reader_offset(r, &rec);
-			blk->len[blk->x.rows - 1] = rec.len;
-		} else if (wnw_batch_add(&blk->b, &rec) != 0) {
+		blk->at[blk->x.rows - 1] = st->in_place ? wnw_reader_offset(r, &rec) : 0;
+		blk->len[blk->x.rows - 1] = rec.len;
+		if (!st->in_place && wnw_batch_add(&blk->b, &rec) != 0)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-		}
 		st->seq++;
 	}
 	for (size_t j = 0; j < blk->x.rows; j++)

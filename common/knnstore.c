@@ -119,6 +119,19 @@ static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off, struct wn
 	return 0;
 }
 
+/* Makes *buf hold at least want bytes (its contents need not be kept). */
+static int reserve(uint8_t **buf, size_t *cap, size_t want, struct wnw_err *e)
+{
+	if (want <= *cap)
+		return 0;
+	uint8_t *b = realloc(*buf, want);
+	if (!b)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	*buf = b;
+	*cap = want;
+	return 0;
+}
+
 /* Reads up to n bytes at off, fewer only at the end of the file; returns how many, or -1. */
 static ssize_t read_upto(int fd, uint8_t *p, size_t n, uint64_t off, const char *what, struct wnw_err *e)
 {
@@ -156,16 +169,8 @@ static int compact(struct wnw_store *s, struct wnw_err *e)
 		if ((sl->len & (IN_FILE | DEAD)) != IN_FILE)
 			continue; /* a source's record never has IN_FILE */
 		uint32_t len = sl->len & LEN_MASK;
-		if (len > s->bufcap) {
-			uint8_t *b = realloc(s->buf, len);
-			if (!b) {
-				close(fd);
-				return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-			}
-			s->buf = b;
-			s->bufcap = len;
-		}
-		if (read_all(s->fd, s->buf, len, sl->where, e) != 0 || write_all(fd, s->buf, len, end, e) != 0) {
+		if (reserve(&s->buf, &s->bufcap, len, e) != 0 || read_all(s->fd, s->buf, len, sl->where, e) != 0 ||
+		    write_all(fd, s->buf, len, end, e) != 0) {
 			close(fd);
 			return -1;
 		}
@@ -290,13 +295,9 @@ static int window(struct wnw_store *s, uint64_t off, uint32_t len, struct wnw_er
 {
 	if (off < s->wat || off + len > s->wat + s->wlen) {
 		size_t want = off >= s->last && off - s->last < GAP && len < WINDOW ? WINDOW : len;
-		if (want > s->wincap) {
-			uint8_t *b = realloc(s->win, want);
-			if (!b)
-				return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-			s->win = b;
-			s->wincap = want;
-		}
+		s->wlen = 0; /* until the read succeeds */
+		if (reserve(&s->win, &s->wincap, want, e) != 0)
+			return -1;
 		ssize_t got = read_upto(s->src, s->win, want, off, "the input again", e);
 		if (got < 0)
 			return -1;
@@ -332,14 +333,7 @@ int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct w
 	if (sl->nfields == IN_SOURCE)
 		return get_source(s, sl->where, len, rec, e);
 	if (sl->len & IN_FILE) {
-		if (len > s->bufcap) {
-			uint8_t *b = realloc(s->buf, len);
-			if (!b)
-				return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-			s->buf = b;
-			s->bufcap = len;
-		}
-		if (read_all(s->fd, s->buf, len, sl->where, e) != 0)
+		if (reserve(&s->buf, &s->bufcap, len, e) != 0 || read_all(s->fd, s->buf, len, sl->where, e) != 0)
 			return -1;
 		p = s->buf;
 	} else {

@@ -534,8 +534,8 @@ static void check_store_source(void)
 	int fd = mkstemp(path);
 	unlink(path);
 	enum { N = 400 };
-	uint64_t at[N], h[N], pos = 0;
-	uint32_t len[N];
+	uint64_t at[N] = {0}, h[N] = {0}, pos = 0;
+	uint32_t len[N] = {0};
 	struct wnw_store *st = wnw_store_new(300, &e); /* records added by copy spill */
 	int ok = fd >= 0 && st != NULL && wnw_store_source(st, fd, &s, &e) == 0;
 	for (uint32_t i = 0; i < N && ok; i++) {

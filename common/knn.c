@@ -130,7 +130,7 @@ static float norm2_plain(const float *a, size_t d)
 	return lanes_sum(acc);
 }
 
-/* Copies the components of a record's vector (d little-endian floats at raw) into row[0, i). */
+/* Copies components [i, d) of a record's vector (little-endian floats at raw) into row. */
 static void copy_le(float *row, const uint8_t *raw, size_t i, size_t d)
 {
 	for (; i < d; i++) {
@@ -231,9 +231,9 @@ static double offer_pair(const struct join *j, size_t i, size_t xj, float v)
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-/* The AVX2 forms. norm2 and dist2, whose results are kept, add in the same lanes and order as the plain
- * forms and without fused multiply-adds, so both give the same bits. */
-/* load in one pass: the copy, the check of the exponent bits and the squares, in norm2_avx2's order. */
+/* The AVX2 forms. load, norm2 and dist2, whose results are kept, add in the same lanes and order as the
+ * plain forms and without fused multiply-adds, so both give the same bits; load does the copy, the check
+ * of the exponent bits and the squares in one pass. */
 __attribute__((target("avx2"))) static float load_avx2(float *row, const uint8_t *raw, size_t d)
 {
 	const __m256i e = _mm256_set1_epi32(0x7f800000);

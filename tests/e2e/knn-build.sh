@@ -43,6 +43,10 @@ same_file "-j 3 with blocks of 7 writes the same records" j3.tsv u.tsv
 # copied as they come, and spilled beyond -S.
 cat pool.wnw | knn-build -q q.wnw -k 30 | unpack --tsv id,nbr >pipe.tsv
 same_file "a pool from a pipe (records copied) writes the same records as from a file" pipe.tsv u.tsv
+printf 'skip' >off.wnw
+cat pool.wnw >>off.wnw
+{ head -c 4 >/dev/null && knn-build -q q.wnw -k 30 | unpack --tsv id,nbr >off.tsv; } <off.wnw
+same_file "a pool file on standard input read from an offset: records read again from the right places" off.tsv u.tsv
 zstd -q -c pool.wnw >pool.wnw.zst
 knn-build -q q.wnw -k 30 pool.wnw.zst | unpack --tsv id,nbr >zst.tsv
 same_file "a zstd pool writes the same records" zst.tsv u.tsv

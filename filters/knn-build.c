@@ -538,7 +538,8 @@ static void search(struct state *st, struct wnw_reader *r)
 	/* One thread takes all the queries as one item, so the block streams through the cache once per
 	 * chunk of panels (see knn.c) rather than once per item; more threads share about four items each,
 	 * of at least one panel. */
-	size_t per = np == 1 ? panels : panels / (4 * np) > 0 ? panels / (4 * np) : 1;
+	size_t per = np == 1 ? panels : panels / (4 * np);
+	per = per > 0 ? per : 1;
 	struct crew c = {.panels = per, .items = (panels + per - 1) / per, .m = st->m};
 	struct part *parts = wnw_xcalloc(cmd, np, sizeof *parts);
 	double *limit = wnw_xmalloc(cmd, st->m * sizeof *limit);

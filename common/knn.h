@@ -184,6 +184,10 @@ int64_t wnw_store_add_ref(struct wnw_store *s, uint64_t off, uint32_t len, struc
 int wnw_store_drop(struct wnw_store *s, uint64_t h, struct wnw_err *e);
 /* Makes rec the record of handle h (schema set by the caller); valid until the next call on s. */
 int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct wnw_err *e);
+/* wnw_store_get of a record whose u64 field fid held id: one read again from the source file must still
+ * hold it, or the file changed under the reader (an error, status WNW_EXIT_DATA). */
+int wnw_store_get_checked(struct wnw_store *s, uint64_t h, int fid, uint64_t id, struct wnw_rec *rec,
+			  struct wnw_err *e);
 /* Hints that record h will be read soon: its bytes, when in memory, are fetched into the cache. */
 void wnw_store_prefetch(const struct wnw_store *s, uint64_t h);
 uint64_t wnw_store_count(const struct wnw_store *s);

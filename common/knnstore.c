@@ -346,6 +346,16 @@ int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct w
 	return 0;
 }
 
+int wnw_store_get_checked(struct wnw_store *s, uint64_t h, int fid, uint64_t id, struct wnw_rec *rec,
+			  struct wnw_err *e)
+{
+	if (wnw_store_get(s, h, rec, e) != 0)
+		return -1;
+	if (s->s[h].nfields == IN_SOURCE && wnw_get_u64(rec, fid) != id)
+		return wnw_errf(e, WNW_EXIT_DATA, "the input file changed while being read");
+	return 0;
+}
+
 void wnw_store_prefetch(const struct wnw_store *s, uint64_t h)
 {
 	const struct slot *sl = &s->s[h];

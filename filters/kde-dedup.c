@@ -62,7 +62,6 @@ struct input {
 	struct wnw_vecs x;
 	struct wnw_store *store; /* copies of the records, or their places in a plain input file */
 	int fv;
-	int in_place;
 };
 
 struct kde_ctx {
@@ -131,14 +130,14 @@ static void read_all(struct wnw_cmd *cmd, const struct opts *o, struct input *in
 	wnw_vecs_init(&in->x, dim);
 	if (!(in->store = wnw_store_new(o->budget, &e)))
 		wnw_die_err(cmd, &e);
-	in->in_place = wnw_reader_fd(in->r) >= 0;
-	if (in->in_place && wnw_store_source(in->store, wnw_reader_fd(in->r), wnw_reader_schema(in->r), &e) != 0)
+	int in_place = wnw_reader_fd(in->r) >= 0;
+	if (in_place && wnw_store_source(in->store, wnw_reader_fd(in->r), wnw_reader_schema(in->r), &e) != 0)
 		wnw_die_err(cmd, &e);
 	while (wnw_xnext(cmd, in->r, &rec)) {
 		long bad = wnw_vecs_add_raw(&in->x, wnw_get_vec_raw(&rec, in->fv), wnw_get_u64(&rec, fid));
 		if (bad != -1)
 			die_vec(cmd, name, &rec, bad, dim, o->field);
-		if ((in->in_place ? wnw_store_add_ref(in->store, wnw_reader_offset(in->r, &rec), rec.len, &e)
+		if ((in_place ? wnw_store_add_ref(in->store, wnw_reader_offset(in->r, &rec), rec.len, &e)
 				  : wnw_store_add(in->store, &rec, &e)) < 0)
 			wnw_die_err(cmd, &e);
 	}
@@ -172,11 +171,8 @@ static void write_records(struct wnw_cmd *cmd, struct input *in, const uint8_t *
 		struct wnw_rec rec = {.schema = s, .number = i + 1};
 		if (drop && drop[i])
 			continue;
-		if (wnw_store_get(in->store, i, &rec, &e) != 0)
+		if (wnw_store_get_checked(in->store, i, fid, in->x.id[i], &rec, &e) != 0)
 			wnw_die(cmd, e.status, "%s: record %zu: %s", wnw_reader_name(in->r), i + 1, e.msg);
-		if (in->in_place && wnw_get_u64(&rec, fid) != in->x.id[i])
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %zu: the input file changed while being read",
-				wnw_reader_name(in->r), i + 1);
 		if (kde) {
 			wnw_edit_begin(w, &rec, &ed);
 			wnw_w_f32(w, kde[i]);

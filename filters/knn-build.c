@@ -367,23 +367,32 @@ static size_t first_rows(const struct state *st, size_t bs)
 }
 
 /* Where the vectors of hits are read: rows of the block just searched (not yet stored) from the block,
- * the others from the store (fv: the vector field). */
+ * the others from the store (of the input r; fid, fv: the id and vector fields). */
 struct vecsrc {
 	const struct block *blk;
-	const struct wnw_schema *schema;
-	int fv;
+	const struct wnw_reader *r;
+	int fid, fv;
 	float *v; /* a stored vector, as floats */
 };
+
+/* Makes rec the stored record of member m, or dies naming the input and record. */
+static void get_member(struct state *st, const struct wnw_reader *r, int fid, const struct member *m,
+		       struct wnw_rec *rec)
+{
+	struct wnw_err e;
+	*rec = (struct wnw_rec){.schema = wnw_reader_schema(r), .number = m->seq + 1};
+	if (wnw_store_get_checked(st->store, m->handle, fid, m->id, rec, &e) != 0)
+		wnw_die(st->cmd, e.status, "%s: record %llu: %s", wnw_reader_name(r), (unsigned long long)rec->number,
+			e.msg);
+}
 
 /* The vector of the record in slot s (ref its position in the input). */
 static const float *slot_vec(struct state *st, struct vecsrc *src, uint32_t s, uint64_t ref)
 {
-	struct wnw_err e;
 	if (src->blk && ref >= src->blk->seq0)
 		return src->blk->x.v + (ref - src->blk->seq0) * st->q.d;
-	struct wnw_rec rec = {.schema = src->schema, .number = ref + 1};
-	if (wnw_store_get(st->store, st->mem[s].handle, &rec, &e) != 0)
-		wnw_die_err(st->cmd, &e);
+	struct wnw_rec rec;
+	get_member(st, src->r, src->fid, &st->mem[s], &rec);
 	wnw_get_vec(&rec, src->fv, src->v);
 	return src->v;
 }
@@ -563,7 +572,7 @@ static void search(struct state *st, struct wnw_reader *r)
 			parts[p].ev[e].ins = wnw_xcalloc(cmd, bs0, sizeof(uint32_t));
 	}
 	c.parts = parts;
-	struct vecsrc src = {.schema = wnw_reader_schema(r), .fv = fv, .v = wnw_xmalloc(cmd, (dim + 1) * sizeof(float))};
+	struct vecsrc src = {.r = r, .fid = fid, .fv = fv, .v = wnw_xmalloc(cmd, (dim + 1) * sizeof(float))};
 	struct member_arg *args = crew_begin(cmd, &c, nt);
 	size_t n = read_block(st, r, fid, fv, bs0, &blk[0]);
 	if (n > st->o.k) {
@@ -725,10 +734,10 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	struct wnw_edit ed;
 	struct wnw_err e;
 	size_t d = st->q.d;
-	struct vecsrc src = {.schema = in,
+	struct vecsrc src = {.r = r,
+			     .fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL),
 			     .fv = st->o.merge ? -1 : wnw_xfield(cmd, r, st->o.field, WNW_VEC, NULL),
 			     .v = wnw_xmalloc(cmd, (d + 1) * sizeof(float))};
-	int fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL);
 	for (size_t j = 0; j < st->m; j++) {
 		struct finish_ctx fc = {st, &src, j};
 		if (wnw_topk_finish(&st->top[j], finish_d2, &fc) != 0)
@@ -774,15 +783,10 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
 	for (size_t i = 0; i < n; i++) {
 		const struct member *m = &st->mem[live[i]];
-		struct wnw_rec rec = {.schema = in, .number = m->seq + 1};
+		struct wnw_rec rec;
 		if (i + 2 < n) /* records lie anywhere in memory: fetch ahead of their turn */
 			wnw_store_prefetch(st->store, st->mem[live[i + 2]].handle);
-		if (wnw_store_get(st->store, m->handle, &rec, &e) != 0)
-			wnw_die(cmd, e.status, "%s: record %llu: %s", wnw_reader_name(r), (unsigned long long)rec.number,
-				e.msg);
-		if (st->in_place && wnw_get_u64(&rec, fid) != m->id)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the input file changed while being read",
-				wnw_reader_name(r), (unsigned long long)rec.number);
+		get_member(st, r, src.fid, m, &rec);
 		struct wnw_nbr *p = nb + start[live[i]];
 		for (uint32_t k = 0, have = 0; k < m->refs; k++) {
 			if (p[k].dist >= 0)

@@ -88,5 +88,12 @@ fails 1 "duplicate candidate id 5" "a candidate id twice in the union is an erro
 fails 2 "-k K is required" "-k is required" knn-build -q q.wnw pool.wnw
 fails 2 "no -q" "--merge with -q is a usage error" knn-build --merge -q q.wnw -k 3 pool.wnw
 fails 2 "not a whole number" "-k 0 is a usage error" knn-build -q q.wnw -k 0 pool.wnw
+# The union written over the pool it is read from, through a descriptor that does not truncate: each
+# output record is bigger than its input (23 (query, distance) pairs), so the output overtakes the
+# records still to be read again (past the first 1 MB window) and they are found changed.
+python3 -c "import numpy as np; np.save('big.npy', np.random.default_rng(3).standard_normal((20000, 16)).astype(np.float32))"
+pack --vectors big.npy >big.wnw
+fails 1 "stdin: record [0-9]+: the input file changed while being read" "a pool file changed under the run is an error" \
+	sh -c 'knn-build -q q.wnw -k 20000 <big.wnw 1<>big.wnw'
 head -c 3000 pool.wnw >cut.wnw
 status 1 "a truncated pool is an error" knn-build -q q.wnw -k 3 cut.wnw

@@ -559,6 +559,13 @@ static void check_store_source(void)
 	for (uint32_t i = N - 1; i < N && ok; i--) /* backwards: single records */
 		ok = i % 5 == 0 || source_same(st, h[i], i, &s);
 	CHECK(ok, "store: records referred to in their file read back the same, beside copied and spilled ones");
+	struct wnw_rec got = {.schema = &s};
+	ok = wnw_store_get_checked(st, h[4], 0, 4u * 1000003u, &got, &e) == 0 &&
+	     wnw_store_get_checked(st, h[3], 0, 1, &got, &e) == 0; /* a copy is not checked */
+	CHECK(ok, "store: a checked record holding its id reads back");
+	ok = wnw_store_get_checked(st, h[4], 0, 5u * 1000003u, &got, &e) != 0 && e.status == WNW_EXIT_DATA &&
+	     strstr(e.msg, "changed");
+	CHECK(ok, "store: a record read again from its file with another id is an error");
 	struct wnw_rec rec = {.schema = &s};
 	uint32_t big = 4000; /* the text of record 1 now runs past its end (read again: 2 is read between) */
 	ok = pwrite(fd, &big, 4, (off_t)(at[1] + 8)) == 4 && source_same(st, h[2], 2, &s) &&

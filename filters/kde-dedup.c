@@ -37,7 +37,8 @@ static const struct wnw_spec spec = {
 		"      --exact-max N     largest input searched exactly (default 20000); beyond it an inverted file\n"
 		"      --nlist N         cells of the inverted file (default: square root of the record count)\n"
 		"      --nprobe N        cells searched per cell (default 12)\n"
-		"  -S, --buffer-size SIZE  memory for records before they spill to $TMPDIR (default 1G)\n"
+		"  -S, --buffer-size SIZE  memory for records copied from a pipe or zstd before they spill to\n"
+		"                        $TMPDIR (default 1G; a plain file's are read again from it)\n"
 		"      --field NAME      the vector field (default vec)\n",
 	.shortopts = "k:S:",
 	.longopts = longopts,

@@ -27,7 +27,8 @@ static const struct wnw_spec spec = {
 	.help = "  -q, --queries FILE    the query stream (fields id and vec), held in memory\n"
 		"  -k, --neighbours K    neighbours kept per query\n"
 		"      --merge           merge knn-build outputs of shards of one pool (read from the input)\n"
-		"  -S, --buffer-size SIZE  memory for kept records before they spill to $TMPDIR (default 1G)\n"
+		"  -S, --buffer-size SIZE  memory for kept records copied from a pipe or zstd before they spill\n"
+		"                        to $TMPDIR (default 1G; a plain file's are read again from it)\n"
 		"      --field NAME      the vector field (default vec)\n"
 		"      --block N         pool records per block (default: chosen from the query count)\n",
 	.shortopts = "q:k:S:",

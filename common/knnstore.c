@@ -23,6 +23,19 @@ struct slot {
 	uint32_t nfields;
 };
 
+/* The buffers a record is read into: a spilled record, or a window of the source file and the fields of
+ * a record in it. */
+struct wnw_store_view {
+	uint8_t *buf;
+	size_t bufcap;
+	uint32_t *off;
+	size_t offcap;
+	uint8_t *win;
+	size_t wincap;
+	uint64_t wat, wlen; /* win holds the source's bytes [wat, wat + wlen) */
+	uint64_t last;      /* the end of the record read last */
+};
+
 struct wnw_store {
 	struct slot *s;
 	uint64_t n, cap;
@@ -30,7 +43,8 @@ struct wnw_store {
 	uint64_t flive, fdead;     /* bytes in the file, live and dropped */
 	uint64_t fend, spilled;    /* end of the file, bytes ever written */
 	int fd;
-	uint8_t *buf;              /* what wnw_store_get returns for records in the file */
+	struct wnw_store_view v;  /* wnw_store_get's */
+	uint8_t *buf;              /* for compacting the file */
 	size_t bufcap;
 	/* Freed buffers of one size kept for reuse: records of a stream mostly share a size, and a
 	 * search admits and evicts millions of them. */
@@ -40,11 +54,6 @@ struct wnw_store {
 	/* The source file: its records are read again from it, through a window of its bytes. */
 	int src;
 	const struct wnw_schema *schema;
-	uint32_t *off;
-	uint8_t *win;
-	size_t wincap;
-	uint64_t wat, wlen; /* win holds the source's bytes [wat, wat + wlen) */
-	uint64_t last;      /* the end of the record read last */
 };
 
 /* A record held in memory (not spilled, not dropped, not a reference to the source). */
@@ -245,14 +254,10 @@ int64_t wnw_store_add(struct wnw_store *s, const struct wnw_rec *rec, struct wnw
 	return (int64_t)(s->n - 1);
 }
 
-int wnw_store_source(struct wnw_store *s, int fd, const struct wnw_schema *schema, struct wnw_err *e)
+void wnw_store_source(struct wnw_store *s, int fd, const struct wnw_schema *schema)
 {
-	free(s->off);
-	if (!(s->off = malloc(((size_t)schema->nfields + 1) * sizeof *s->off)))
-		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	s->src = fd;
 	s->schema = schema;
-	return 0;
 }
 
 int64_t wnw_store_add_ref(struct wnw_store *s, uint64_t off, uint32_t len, struct wnw_err *e)
@@ -288,54 +293,58 @@ int wnw_store_drop(struct wnw_store *s, uint64_t h, struct wnw_err *e)
 	return 0;
 }
 
-/* Brings the source's bytes [off, off + len) into the window. Reading a record costs a system call
+/* Brings the source's bytes [off, off + len) into v's window. Reading a record costs a system call
  * (about a microsecond here) and copying the bytes between records about 0.1 ns each, so a record less
  * than GAP bytes past the last one brings a window's worth of the file, any other only itself. */
-static int window(struct wnw_store *s, uint64_t off, uint32_t len, struct wnw_err *e)
+static int window(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len,
+		  struct wnw_err *e)
 {
-	if (off < s->wat || off + len > s->wat + s->wlen) {
-		size_t want = off >= s->last && off - s->last < GAP && len < WINDOW ? WINDOW : len;
-		s->wlen = 0; /* until the read succeeds */
-		if (reserve(&s->win, &s->wincap, want, e) != 0)
+	if (off < v->wat || off + len > v->wat + v->wlen) {
+		size_t want = off >= v->last && off - v->last < GAP && len < WINDOW ? WINDOW : len;
+		v->wlen = 0; /* until the read succeeds */
+		if (reserve(&v->win, &v->wincap, want, e) != 0)
 			return -1;
-		ssize_t got = read_upto(s->src, s->win, want, off, "the input again", e);
+		ssize_t got = read_upto(s->src, v->win, want, off, "the input again", e);
 		if (got < 0)
 			return -1;
-		s->wat = off;
-		s->wlen = (uint64_t)got;
+		v->wat = off;
+		v->wlen = (uint64_t)got;
 		if ((size_t)got < len)
 			return wnw_errf(e, WNW_EXIT_DATA, "the input file shrank while being read");
 	}
-	s->last = off + len;
+	v->last = off + len;
 	return 0;
 }
 
-static int get_source(struct wnw_store *s, uint64_t off, uint32_t len, struct wnw_rec *rec, struct wnw_err *e)
+static int get_source(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len,
+		      struct wnw_rec *rec, struct wnw_err *e)
 {
-	if (window(s, off, len, e) != 0)
+	size_t want = ((size_t)s->schema->nfields + 1) * sizeof *v->off;
+	if (window(s, v, off, len, e) != 0 || reserve((uint8_t **)&v->off, &v->offcap, want, e) != 0)
 		return -1;
-	const uint8_t *p = s->win + (off - s->wat);
-	if (wnw_schema_index(s->schema, p, len, s->off) != 0)
+	const uint8_t *p = v->win + (off - v->wat);
+	if (wnw_schema_index(s->schema, p, len, v->off) != 0)
 		return wnw_errf(e, WNW_EXIT_DATA, "the input file changed while being read");
-	rec->off = s->off;
+	rec->off = v->off;
 	rec->data = p;
 	rec->len = len;
 	return 0;
 }
 
-int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct wnw_err *e)
+static int get(const struct wnw_store *s, struct wnw_store_view *v, uint64_t h, struct wnw_rec *rec,
+	       struct wnw_err *e)
 {
-	struct slot *sl = &s->s[h];
+	const struct slot *sl = &s->s[h];
 	uint32_t len = sl->len & LEN_MASK;
 	const uint8_t *p;
 	if (sl->len & DEAD)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: reading a dropped record");
 	if (sl->nfields == IN_SOURCE)
-		return get_source(s, sl->where, len, rec, e);
+		return get_source(s, v, sl->where, len, rec, e);
 	if (sl->len & IN_FILE) {
-		if (reserve(&s->buf, &s->bufcap, len, e) != 0 || read_all(s->fd, s->buf, len, sl->where, e) != 0)
+		if (reserve(&v->buf, &v->bufcap, len, e) != 0 || read_all(s->fd, v->buf, len, sl->where, e) != 0)
 			return -1;
-		p = s->buf;
+		p = v->buf;
 	} else {
 		p = (const uint8_t *)(uintptr_t)sl->where;
 	}
@@ -346,14 +355,47 @@ int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct w
 	return 0;
 }
 
-int wnw_store_get_checked(struct wnw_store *s, uint64_t h, int fid, uint64_t id, struct wnw_rec *rec,
-			  struct wnw_err *e)
+int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct wnw_err *e)
 {
-	if (wnw_store_get(s, h, rec, e) != 0)
+	return get(s, &s->v, h, rec, e);
+}
+
+int wnw_store_view_get(const struct wnw_store *s, struct wnw_store_view *v, uint64_t h, int fid, uint64_t id,
+		       struct wnw_rec *rec, struct wnw_err *e)
+{
+	if (get(s, v, h, rec, e) != 0)
 		return -1;
 	if (s->s[h].nfields == IN_SOURCE && wnw_get_u64(rec, fid) != id)
 		return wnw_errf(e, WNW_EXIT_DATA, "the input file changed while being read");
 	return 0;
+}
+
+int wnw_store_get_checked(struct wnw_store *s, uint64_t h, int fid, uint64_t id, struct wnw_rec *rec,
+			  struct wnw_err *e)
+{
+	return wnw_store_view_get(s, &s->v, h, fid, id, rec, e);
+}
+
+struct wnw_store_view *wnw_store_view_new(struct wnw_err *e)
+{
+	struct wnw_store_view *v = calloc(1, sizeof *v);
+	if (!v)
+		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	return v;
+}
+
+static void view_clear(struct wnw_store_view *v)
+{
+	free(v->buf);
+	free(v->off);
+	free(v->win);
+}
+
+void wnw_store_view_free(struct wnw_store_view *v)
+{
+	if (v)
+		view_clear(v);
+	free(v);
 }
 
 void wnw_store_prefetch(const struct wnw_store *s, uint64_t h)
@@ -367,6 +409,8 @@ void wnw_store_prefetch(const struct wnw_store *s, uint64_t h)
 }
 
 uint64_t wnw_store_count(const struct wnw_store *s) { return s->n; }
+
+size_t wnw_store_size(const struct wnw_store *s, uint64_t h) { return s->s[h].len & LEN_MASK; }
 
 uint64_t wnw_store_spilled(const struct wnw_store *s) { return s->spilled; }
 
@@ -384,7 +428,6 @@ void wnw_store_free(struct wnw_store *s)
 		close(s->fd);
 	free(s->s);
 	free(s->buf);
-	free(s->win);
-	free(s->off);
+	view_clear(&s->v);
 	free(s);
 }

@@ -5,7 +5,8 @@
 
 #include "par.h"
 
-/* Items go out in chunks of this many so that threads rarely meet on the counter. */
+/* Items go out in chunks of up to this many so that threads rarely meet on the counter; fewer when the
+ * batch is small, so that every thread gets a share. */
 #define GRAIN 16
 
 struct wnw_pool {
@@ -30,8 +31,9 @@ static void run_items(struct wnw_pool *p, int id)
 {
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		size_t from = p->next;
-		size_t to = from + GRAIN < p->items ? from + GRAIN : p->items;
+		size_t from = p->next, grain = p->items / (4 * (size_t)p->n);
+		grain = grain < 1 ? 1 : grain > GRAIN ? GRAIN : grain;
+		size_t to = from + grain < p->items ? from + grain : p->items;
 		p->next = to;
 		pthread_mutex_unlock(&p->mu);
 		if (from >= to)

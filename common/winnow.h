@@ -193,6 +193,12 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e);
 int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e);
 /* Drops the output: removes the temporary file, if any. Frees w. Safe on NULL. */
 void wnw_writer_abort(struct wnw_writer *w);
+/* A writer that keeps its records in memory, so that threads can build records at once, each in its
+ * own; wnw_writer_put then writes them in order into a stream of the same schema. Freed by
+ * wnw_writer_abort. */
+struct wnw_writer *wnw_writer_mem(const struct wnw_schema *s, struct wnw_err *e);
+/* Appends the records of the memory writer from to w's output, and empties from. */
+int wnw_writer_put(struct wnw_writer *w, struct wnw_writer *from, struct wnw_err *e);
 
 /* A one-field edit of a record: the output schema is the input's with field `name` set (replaced in
  * place or appended). wnw_edit_begin copies the fields before it, the caller writes the new value,

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "crc.h"
 #include "format.h"
 #include "sink.h"
@@ -23,6 +25,7 @@ struct wnw_writer {
 	uint32_t crc;     /* of the records before crc_at */
 	size_t crc_at;    /* records in buf[crc_at, rec) are not yet in crc: it is folded in spans */
 	int failed;       /* an allocation failed while building the record */
+	int mem;          /* records stay in buf until wnw_writer_put (no sink) */
 };
 
 /* Brings the CRC up to the record being built: once per flush instead of once per record. */
@@ -32,15 +35,21 @@ static void crc_fold(struct wnw_writer *w)
 	w->crc_at = w->rec;
 }
 
+/* Forgets the records before the one being built (sent or put). */
+static void drop_done(struct wnw_writer *w)
+{
+	memmove(w->buf, w->buf + w->rec, w->used - w->rec);
+	w->used -= w->rec;
+	w->rec = w->crc_at = 0;
+}
+
 /* Sends everything before the record being built. */
 static int flush(struct wnw_writer *w, struct wnw_err *e)
 {
 	crc_fold(w);
-	if (wnw_sink_write(&w->sink, w->buf, w->rec, 0, e) < 0)
+	if (w->rec > 0 && wnw_sink_write(&w->sink, w->buf, w->rec, 0, e) < 0)
 		return -1;
-	memmove(w->buf, w->buf + w->rec, w->used - w->rec);
-	w->used -= w->rec;
-	w->rec = w->crc_at = 0;
+	drop_done(w);
 	return 0;
 }
 
@@ -266,7 +275,9 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
 	w->count++;
 	w->cur = 0;
 	w->rec = w->used;
-	if (w->used >= FLUSH_AT && flush(w, e) < 0)
+	if (w->mem && w->rec - w->crc_at >= FLUSH_AT)
+		crc_fold(w); /* by the thread that built the records, while they are in its cache */
+	else if (!w->mem && w->used >= FLUSH_AT && flush(w, e) < 0)
 		return -1;
 	if (reserve(w, 4) == NULL)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
@@ -312,8 +323,44 @@ void wnw_writer_abort(struct wnw_writer *w)
 {
 	if (w == NULL)
 		return;
-	wnw_sink_abort(&w->sink);
+	if (!w->mem)
+		wnw_sink_abort(&w->sink);
 	writer_free(w);
+}
+
+struct wnw_writer *wnw_writer_mem(const struct wnw_schema *s, struct wnw_err *e)
+{
+	struct wnw_writer *w = calloc(1, sizeof *w);
+	if (w == NULL || (w->buf = malloc(2 * FLUSH_AT)) == NULL) {
+		free(w);
+		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+		return NULL;
+	}
+	w->mem = 1;
+	w->cap = 2 * FLUSH_AT;
+	if (wnw_schema_copy(&w->schema, s, e) < 0) {
+		writer_free(w);
+		return NULL;
+	}
+	reserve(w, 4);
+	return w;
+}
+
+int wnw_writer_put(struct wnw_writer *w, struct wnw_writer *from, struct wnw_err *e)
+{
+	if (w->mem || !from->mem || w->cur != 0 || from->cur != 0 || w->schema.nfields != from->schema.nfields)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: records put into the wrong writer");
+	if (flush(w, e) < 0)
+		return -1;
+	crc_fold(from);
+	if (from->rec > 0 && wnw_sink_write(&w->sink, from->buf, from->rec, 0, e) < 0)
+		return -1;
+	w->crc = (uint32_t)crc32_combine(w->crc, from->crc, (z_off_t)from->rec);
+	w->count += from->count;
+	from->crc = 0;
+	from->count = 0;
+	drop_done(from);
+	return 0;
 }
 
 int wnw_edit_init(struct wnw_edit *ed, const struct wnw_schema *in, struct wnw_schema *out,

@@ -132,8 +132,8 @@ static void read_all(struct wnw_cmd *cmd, const struct opts *o, struct input *in
 	if (!(in->store = wnw_store_new(o->budget, &e)))
 		wnw_die_err(cmd, &e);
 	int in_place = wnw_reader_fd(in->r) >= 0;
-	if (in_place && wnw_store_source(in->store, wnw_reader_fd(in->r), wnw_reader_schema(in->r), &e) != 0)
-		wnw_die_err(cmd, &e);
+	if (in_place)
+		wnw_store_source(in->store, wnw_reader_fd(in->r), wnw_reader_schema(in->r));
 	while (wnw_xnext(cmd, in->r, &rec)) {
 		long bad = wnw_vecs_add_raw(&in->x, wnw_get_vec_raw(&rec, in->fv), wnw_get_u64(&rec, fid));
 		if (bad != -1)

@@ -162,38 +162,66 @@ static void seed_part(struct part *p)
 	}
 }
 
-/* The searching threads, started once. A block is searched as items of `panels` query panels of 16 (the
- * packing of the queries), which the threads take in turn as they come free, so that a thread slowed by
- * other work on the machine does not hold the others back. Each query is in one item, so its
- * candidates are still offered in order, and the lists do not depend on who searched what. */
+/* The searching threads, started once. A block is searched as items of query panels of 16 (the packing
+ * of the queries), which the threads take in turn as they come free, so that a thread slowed by other
+ * work on the machine does not hold the others back. Each query is in one item, so its candidates are
+ * still offered in order, and the lists do not depend on who searched what. */
 struct crew {
 	pthread_mutex_t mu;
 	pthread_cond_t go, done;
-	unsigned gen; /* blocks handed out */
-	size_t busy;  /* threads still searching the last one */
+	_Atomic unsigned gen; /* blocks handed out */
+	_Atomic size_t busy;  /* threads still searching the last one */
 	int quit;
 	_Atomic size_t next; /* the next item of the block */
-	size_t items, panels, m;
+	size_t panels, maxp, share, m; /* panels of the queries; take_item's largest item and divisor */
 	int seeding;         /* the items are seed_part's, not run_part's */
 	struct part *parts; /* one per thread; the last is the reading thread's */
 	pthread_t *tids;
 };
+
+/* A thread that runs out of work spins this many pauses (about 0.1 ms) before it sleeps: waking a
+ * sleeping thread costs more than a block's tail here. */
+#define SPINS 4096
+
+static void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
 
 struct member_arg {
 	struct crew *c;
 	size_t p;
 };
 
+/* Takes the next item of the current block, panels [*a, *b): a share of the panels left that shrinks as
+ * they run out (at most maxp, at least two), so that the threads finish a block close together. */
+static int take_item(struct crew *c, size_t *a, size_t *b)
+{
+	size_t at = atomic_load_explicit(&c->next, memory_order_relaxed);
+	for (;;) {
+		if (at >= c->panels)
+			return 0;
+		size_t left = c->panels - at, take = left / c->share;
+		take = take > c->maxp ? c->maxp : take < 2 ? 2 : take;
+		take = take < left ? take : left;
+		if (atomic_compare_exchange_weak_explicit(&c->next, &at, at + take, memory_order_relaxed,
+							  memory_order_relaxed)) {
+			*a = at;
+			*b = at + take;
+			return 1;
+		}
+	}
+}
+
 /* Searches items of the current block until none is left. */
 static void run_items(struct crew *c, struct part *p)
 {
-	for (;;) {
-		size_t it = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
-		if (it >= c->items)
-			return;
-		size_t q0 = 16 * c->panels * it, q1 = q0 + 16 * c->panels;
-		p->q0 = q0;
-		p->q1 = q1 < c->m ? q1 : c->m;
+	size_t a, b;
+	while (take_item(c, &a, &b)) {
+		p->q0 = 16 * a;
+		p->q1 = 16 * b < c->m ? 16 * b : c->m;
 		if (c->seeding)
 			seed_part(p);
 		else
@@ -207,6 +235,8 @@ static void *crew_thread(void *arg)
 	struct crew *c = a->c;
 	unsigned seen = 0;
 	for (;;) {
+		for (int i = 0; i < SPINS && atomic_load(&c->gen) == seen; i++)
+			spin_pause();
 		pthread_mutex_lock(&c->mu);
 		while (!c->quit && c->gen == seen)
 			pthread_cond_wait(&c->go, &c->mu);
@@ -270,6 +300,8 @@ static void crew_start(struct crew *c, size_t threads)
 /* Waits until every thread has searched the block handed out last. */
 static void crew_wait(struct crew *c)
 {
+	for (int i = 0; i < SPINS && atomic_load(&c->busy) > 0; i++)
+		spin_pause();
 	pthread_mutex_lock(&c->mu);
 	while (c->busy > 0)
 		pthread_cond_wait(&c->done, &c->mu);
@@ -536,21 +568,17 @@ static void search(struct state *st, struct wnw_reader *r)
 	if (dim != st->q.d)
 		wnw_die(cmd, WNW_EXIT_DATA, "%s: %s has dimension %u but the queries' has %zu", name, st->o.field,
 			dim, st->q.d);
-	struct wnw_err err;
 	if (wnw_reader_fd(r) >= 0) {
-		if (wnw_store_source(st->store, wnw_reader_fd(r), wnw_reader_schema(r), &err) != 0)
-			wnw_die_err(cmd, &err);
+		wnw_store_source(st->store, wnw_reader_fd(r), wnw_reader_schema(r));
 		st->in_place = 1;
 	}
 	size_t bs = block_rows(st), bs0 = first_rows(st, bs), panels = (st->m + 15) / 16;
 	size_t nt = (size_t)cmd->threads - 1; /* searching threads besides this one */
 	size_t np = nt + 1;
 	/* One thread takes all the queries as one item, so the block streams through the cache once per
-	 * chunk of panels (see knn.c) rather than once per item; more threads share about four items each,
-	 * of at least one panel. */
-	size_t per = np == 1 ? panels : panels / (4 * np);
-	per = per > 0 ? per : 1;
-	struct crew c = {.panels = per, .items = (panels + per - 1) / per, .m = st->m};
+	 * chunk of panels (see knn.c) rather than once per item; more threads take shrinking items. */
+	size_t maxp = np == 1 ? panels : (panels + 2 * np - 1) / (2 * np);
+	struct crew c = {.panels = panels, .maxp = maxp, .share = np == 1 ? 1 : 2 * np, .m = st->m};
 	struct part *parts = wnw_xcalloc(cmd, np, sizeof *parts);
 	double *limit = wnw_xmalloc(cmd, st->m * sizeof *limit);
 	struct block blk[2];
@@ -567,7 +595,7 @@ static void search(struct state *st, struct wnw_reader *r)
 		parts[p].st = st;
 		parts[p].limit = limit;
 		/* Scratch of the BLAS screen, used only without the fused kernel (untouched pages otherwise). */
-		parts[p].g = wnw_xmalloc(cmd, (16 * per * bs0 + 1) * sizeof(float));
+		parts[p].g = wnw_xmalloc(cmd, (16 * (maxp > 2 ? maxp : 2) * bs0 + 1) * sizeof(float));
 		parts[p].seed = wnw_xmalloc(cmd, 16 * bs0 * sizeof(float));
 		for (int e = 0; e < 2; e++)
 			parts[p].ev[e].ins = wnw_xcalloc(cmd, bs0, sizeof(uint32_t));
@@ -707,10 +735,38 @@ static void merge(struct state *st, struct wnw_reader *r)
 	free(ev.out);
 }
 
-static int cmp_slot(const void *a, const void *b, void *ctx)
+/* Orders live[0..n) by ascending candidate id: a stable radix sort, a byte at a time from the lowest,
+ * skipping bytes that every id shares. */
+static void sort_by_id(struct state *st, uint32_t *live, size_t n)
 {
-	const struct member *m = ctx, *x = &m[*(const uint32_t *)a], *y = &m[*(const uint32_t *)b];
-	return x->id < y->id ? -1 : x->id > y->id ? 1 : x->seq < y->seq ? -1 : x->seq > y->seq;
+	struct keyed {
+		uint64_t id;
+		uint32_t slot;
+	} *a = wnw_xmalloc(st->cmd, (n ? n : 1) * sizeof *a), *b = wnw_xmalloc(st->cmd, (n ? n : 1) * sizeof *b);
+	uint64_t and = UINT64_MAX, or = 0;
+	for (size_t i = 0; i < n; i++) {
+		a[i] = (struct keyed){st->mem[live[i]].id, live[i]};
+		and &= a[i].id;
+		or |= a[i].id;
+	}
+	for (int sh = 0; sh < 64; sh += 8) {
+		if ((((and ^ or) >> sh) & 0xff) == 0)
+			continue;
+		size_t at[257] = {0};
+		for (size_t i = 0; i < n; i++)
+			at[((a[i].id >> sh) & 0xff) + 1]++;
+		for (int v = 0; v < 256; v++)
+			at[v + 1] += at[v];
+		for (size_t i = 0; i < n; i++)
+			b[at[(a[i].id >> sh) & 0xff]++] = a[i];
+		struct keyed *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		live[i] = a[i].slot;
+	free(a);
+	free(b);
 }
 
 struct finish_ctx {
@@ -725,39 +781,45 @@ static double finish_d2(void *ctx, const struct wnw_hit *h)
 	return hit_d2(c->st, c->src, c->j, h);
 }
 
-/* Writes the union in ascending candidate id, each record with nbr = its (query id, distance) pairs in
- * ascending query id. The distances not yet exact are computed here, from each record as it is written. */
-static void write_union(struct state *st, const struct wnw_reader *r)
+/* Sorts every list by exact distance and cuts it to K. */
+static void finish_lists(struct state *st, struct vecsrc *src)
 {
-	struct wnw_cmd *cmd = st->cmd;
-	const struct wnw_schema *in = wnw_reader_schema(r);
-	struct wnw_schema out;
-	struct wnw_edit ed;
-	struct wnw_err e;
-	size_t d = st->q.d;
-	struct vecsrc src = {.r = r,
-			     .fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL),
-			     .fv = st->o.merge ? -1 : wnw_xfield(cmd, r, st->o.field, WNW_VEC, NULL),
-			     .v = wnw_xmalloc(cmd, (d + 1) * sizeof(float))};
 	for (size_t j = 0; j < st->m; j++) {
-		struct finish_ctx fc = {st, &src, j};
+		struct finish_ctx fc = {st, src, j};
 		if (wnw_topk_finish(&st->top[j], finish_d2, &fc) != 0)
-			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+			wnw_die(st->cmd, WNW_EXIT_SYSTEM, "out of memory");
 		for (uint32_t k = 0; k < st->top[j].ndrop; k++)
 			drop_ref(st, st->top[j].h[st->top[j].n + k].tag);
 	}
-	/* Lists by slot: offsets from the reference counts (free slots have none). */
-	size_t ns = st->nmem, n = 0;
-	size_t *start = wnw_xmalloc(cmd, (ns + 1) * sizeof *start);
-	uint32_t *live = wnw_xmalloc(cmd, (ns ? ns : 1) * sizeof *live);
-	start[0] = 0;
-	for (size_t i = 0; i < ns; i++) {
-		start[i + 1] = start[i] + st->mem[i].refs;
+}
+
+/* The union's records and their pairs: live[0..n) the slots in writing order; slot s has the pairs
+ * nb[start[s] .. start[s] + refs), in ascending query id, from the lists nbq[...] (a negative
+ * distance is not yet exact). */
+struct pairs {
+	uint32_t *live;
+	size_t n;
+	size_t *start;
+	struct wnw_nbr *nb;
+	uint32_t *nbq;
+};
+
+static void gather_pairs(struct state *st, struct pairs *pr)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	size_t ns = st->nmem;
+	pr->n = 0;
+	pr->start = wnw_xmalloc(cmd, (ns + 1) * sizeof *pr->start);
+	pr->live = wnw_xmalloc(cmd, (ns ? ns : 1) * sizeof *pr->live);
+	pr->start[0] = 0;
+	for (size_t i = 0; i < ns; i++) { /* offsets from the reference counts (free slots have none) */
+		pr->start[i + 1] = pr->start[i] + st->mem[i].refs;
 		if (st->mem[i].refs)
-			live[n++] = (uint32_t)i;
+			pr->live[pr->n++] = (uint32_t)i;
 	}
-	struct wnw_nbr *nb = wnw_xmalloc(cmd, (start[ns] ? start[ns] : 1) * sizeof *nb);
-	uint32_t *nbq = wnw_xmalloc(cmd, (start[ns] ? start[ns] : 1) * sizeof *nbq); /* list of each pair */
+	size_t np = pr->start[ns] ? pr->start[ns] : 1;
+	pr->nb = wnw_xmalloc(cmd, np * sizeof *pr->nb);
+	pr->nbq = wnw_xmalloc(cmd, np * sizeof *pr->nbq);
 	size_t *fill = wnw_xcalloc(cmd, ns ? ns : 1, sizeof *fill);
 	size_t *qord = wnw_xmalloc(cmd, st->m * sizeof *qord);
 	for (size_t j = 0; j < st->m; j++)
@@ -767,49 +829,171 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 		size_t j = qord[jj];
 		for (uint32_t k = 0; k < st->top[j].n; k++) {
 			const struct wnw_hit *h = &st->top[j].h[k];
-			nbq[start[h->tag] + fill[h->tag]] = (uint32_t)j;
-			nb[start[h->tag] + fill[h->tag]++] = (struct wnw_nbr){st->qid[j], h->dist};
+			size_t at = pr->start[h->tag] + fill[h->tag]++;
+			pr->nbq[at] = (uint32_t)j;
+			pr->nb[at] = (struct wnw_nbr){st->qid[j], h->dist};
 		}
 	}
-	qsort_r(live, n, sizeof *live, cmp_slot, st->mem);
-	for (size_t i = 1; i < n; i++) {
-		const struct member *a = &st->mem[live[i - 1]], *b = &st->mem[live[i]];
+	free(fill);
+	free(qord);
+}
+
+/* The records are written in chunks of about CHUNK_BYTES, which the threads build at once, each into a
+ * memory writer, ROUND chunks per thread at a time; then they go out in order. */
+#define CHUNK_BYTES ((size_t)1 << 20)
+#define ROUND 2
+
+struct chunk {
+	size_t k0, k1; /* records [k0, k1) of the writing order */
+	struct wnw_writer *w;
+	struct wnw_err e;
+	int bad;
+};
+
+struct builder {
+	struct wnw_store_view *view;
+	float *v;
+};
+
+struct writing {
+	struct state *st;
+	const struct wnw_reader *r;
+	const struct wnw_edit *ed;
+	int fid, fv;
+	struct pairs *pr;
+	struct chunk *ck;      /* the chunks of a round */
+	struct builder *bld;   /* one per thread */
+};
+
+/* Completes the distances of member m's pairs p (lists q) that are not yet exact, from its record. */
+static void exact_pairs(const struct state *st, const struct wnw_rec *rec, int fv, const struct member *m,
+			struct wnw_nbr *p, const uint32_t *q, float *v)
+{
+	size_t d = st->q.d;
+	for (uint32_t k = 0, have = 0; k < m->refs; k++) {
+		if (p[k].dist >= 0)
+			continue;
+		if (!have++)
+			wnw_get_vec(rec, fv, v);
+		p[k].dist = (float)sqrt(wnw_knn_dist2(st->q.v + q[k] * d, v, d));
+	}
+}
+
+/* Builds chunk i of the round (a thread of the pool's). */
+static void build_chunk(void *ctx, size_t i, int thread)
+{
+	struct writing *wr = ctx;
+	const struct state *st = wr->st;
+	struct chunk *c = &wr->ck[i];
+	struct builder *b = &wr->bld[thread];
+	const uint32_t *live = wr->pr->live;
+	for (size_t k = c->k0; k < c->k1; k++) {
+		const struct member *m = &st->mem[live[k]];
+		struct wnw_rec rec = {.schema = wnw_reader_schema(wr->r), .number = m->seq + 1};
+		struct wnw_err e;
+		if (k + 2 < c->k1) /* records lie anywhere in memory: fetch ahead of their turn */
+			wnw_store_prefetch(st->store, st->mem[live[k + 2]].handle);
+		if (wnw_store_view_get(st->store, b->view, m->handle, wr->fid, m->id, &rec, &e) != 0) {
+			wnw_errf(&c->e, e.status, "%s: record %llu: %s", wnw_reader_name(wr->r),
+				 (unsigned long long)rec.number, e.msg);
+			c->bad = 1;
+			return;
+		}
+		size_t at = wr->pr->start[live[k]];
+		exact_pairs(st, &rec, wr->fv, m, wr->pr->nb + at, wr->pr->nbq + at, b->v);
+		wnw_edit_begin(c->w, &rec, wr->ed);
+		wnw_w_nbr(c->w, wr->pr->nb + at, m->refs);
+		if (wnw_edit_end(c->w, &rec, wr->ed, &c->e) != 0) {
+			c->bad = 1;
+			return;
+		}
+	}
+}
+
+/* Writes the records in the order of pr->live to w, built by the threads in chunks. */
+static void write_records(struct state *st, struct writing *wr, struct wnw_writer *w, const struct wnw_schema *out)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	struct wnw_err e;
+	size_t nt = (size_t)cmd->threads, nc = nt * ROUND, n = wr->pr->n;
+	struct wnw_pool *pool = wnw_pool_new((int)nt);
+	if (!pool)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start threads");
+	wr->bld = wnw_xcalloc(cmd, nt, sizeof *wr->bld);
+	for (size_t t = 0; t < nt; t++) {
+		if (!(wr->bld[t].view = wnw_store_view_new(&e)))
+			wnw_die_err(cmd, &e);
+		wr->bld[t].v = wnw_xmalloc(cmd, (st->q.d + 1) * sizeof(float));
+	}
+	wr->ck = wnw_xcalloc(cmd, nc, sizeof *wr->ck);
+	for (size_t i = 0; i < nc; i++)
+		if (!(wr->ck[i].w = wnw_writer_mem(out, &e)))
+			wnw_die_err(cmd, &e);
+	for (size_t k = 0; k < n;) {
+		size_t c = 0;
+		for (; c < nc && k < n; c++) { /* the next round's chunks */
+			size_t bytes = 0;
+			wr->ck[c].k0 = k;
+			while (k < n && bytes < CHUNK_BYTES) {
+				const struct member *m = &st->mem[wr->pr->live[k++]];
+				bytes += wnw_store_size(st->store, m->handle) + (size_t)m->refs * sizeof *wr->pr->nb;
+			}
+			wr->ck[c].k1 = k;
+		}
+		wnw_pool_run(pool, c, build_chunk, wr);
+		for (size_t i = 0; i < c; i++)
+			if (wr->ck[i].bad)
+				wnw_die_err(cmd, &wr->ck[i].e);
+			else if (wnw_writer_put(w, wr->ck[i].w, &e) != 0)
+				wnw_die_err(cmd, &e);
+	}
+	for (size_t i = 0; i < nc; i++)
+		wnw_writer_abort(wr->ck[i].w);
+	for (size_t t = 0; t < nt; t++) {
+		wnw_store_view_free(wr->bld[t].view);
+		free(wr->bld[t].v);
+	}
+	free(wr->ck);
+	free(wr->bld);
+	wnw_pool_free(pool);
+}
+
+/* Writes the union in ascending candidate id, each record with nbr = its (query id, distance) pairs in
+ * ascending query id. The distances not yet exact are computed here, from each record as it is written. */
+static void write_union(struct state *st, const struct wnw_reader *r)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	const struct wnw_schema *in = wnw_reader_schema(r);
+	struct wnw_schema out;
+	struct wnw_edit ed;
+	struct wnw_err e;
+	struct vecsrc src = {.r = r,
+			     .fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL),
+			     .fv = st->o.merge ? -1 : wnw_xfield(cmd, r, st->o.field, WNW_VEC, NULL),
+			     .v = wnw_xmalloc(cmd, (st->q.d + 1) * sizeof(float))};
+	finish_lists(st, &src);
+	free(src.v);
+	struct pairs pr;
+	gather_pairs(st, &pr);
+	sort_by_id(st, pr.live, pr.n);
+	for (size_t i = 1; i < pr.n; i++) {
+		const struct member *a = &st->mem[pr.live[i - 1]], *b = &st->mem[pr.live[i]];
 		if (a->id == b->id)
 			wnw_die(cmd, WNW_EXIT_DATA, "%s: records %llu and %llu: duplicate candidate id %llu",
-				wnw_reader_name(r), (unsigned long long)a->seq + 1, (unsigned long long)b->seq + 1,
-				(unsigned long long)a->id);
+				wnw_reader_name(r), (unsigned long long)(a->seq < b->seq ? a->seq : b->seq) + 1,
+				(unsigned long long)(a->seq < b->seq ? b->seq : a->seq) + 1, (unsigned long long)a->id);
 	}
 	if (wnw_schema_copy(&out, in, &e) != 0 || wnw_edit_init(&ed, in, &out, "nbr", WNW_NBR, 0, &e) != 0)
 		wnw_die_err(cmd, &e);
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
-	for (size_t i = 0; i < n; i++) {
-		const struct member *m = &st->mem[live[i]];
-		struct wnw_rec rec;
-		if (i + 2 < n) /* records lie anywhere in memory: fetch ahead of their turn */
-			wnw_store_prefetch(st->store, st->mem[live[i + 2]].handle);
-		get_member(st, r, src.fid, m, &rec);
-		struct wnw_nbr *p = nb + start[live[i]];
-		for (uint32_t k = 0, have = 0; k < m->refs; k++) {
-			if (p[k].dist >= 0)
-				continue;
-			if (!have++)
-				wnw_get_vec(&rec, src.fv, src.v);
-			p[k].dist = (float)sqrt(wnw_knn_dist2(st->q.v + nbq[start[live[i]] + k] * d, src.v, d));
-		}
-		wnw_edit_begin(w, &rec, &ed);
-		wnw_w_nbr(w, nb + start[live[i]], m->refs);
-		if (wnw_edit_end(w, &rec, &ed, &e) != 0)
-			wnw_die_err(cmd, &e);
-	}
+	struct writing wr = {.st = st, .r = r, .ed = &ed, .fid = src.fid, .fv = src.fv, .pr = &pr};
+	write_records(st, &wr, w, &out);
 	wnw_xclose(cmd, w);
 	wnw_schema_free(&out);
-	free(start);
-	free(live);
-	free(nb);
-	free(nbq);
-	free(src.v);
-	free(fill);
-	free(qord);
+	free(pr.start);
+	free(pr.live);
+	free(pr.nb);
+	free(pr.nbq);
 }
 
 int main(int argc, char **argv)

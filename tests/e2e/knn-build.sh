@@ -55,6 +55,19 @@ same_file "spilling with -S 2k writes the same records" spill.tsv u.tsv
 knn-build -q q.wnw -k 30 -j 2 <pool.wnw >u2.wnw
 knn-build -q q.wnw -k 30 <pool.wnw >u1.wnw
 same_file "same bytes with -j 2 and -j 1 (provenance included)" u2.wnw u1.wnw
+# A union of about 7 MB is written in chunks of about 1 MB, built two per thread at a time: several
+# rounds, records read again from the file, copied from a pipe, or spilled and read from the temporary file.
+python3 -c "import numpy as np; np.save('big.npy', np.random.default_rng(3).standard_normal((20000, 16)).astype(np.float32))"
+pack --vectors big.npy >big.wnw
+knn-build -q q.wnw -k 20000 big.wnw >b1.wnw
+same "a union of 20000 records with 23 pairs each" "$(unpack --tsv id,nbr b1.wnw | awk -F'\t' 'NR>1 && split($2,a,",")==23' | wc -l)" 20000
+for j in 2 3; do
+	knn-build -q q.wnw -k 20000 -j $j big.wnw >bj.wnw
+	same_file "-j $j: the same bytes for a union written in many chunks" bj.wnw b1.wnw
+done
+unpack --tsv id,nbr b1.wnw >b1.tsv
+cat big.wnw | knn-build -q q.wnw -k 20000 -j 2 -S 100k | unpack --tsv id,nbr >bs.tsv
+same_file "-j 2 from a pipe with -S 100k (chunks read from the temporary file) writes the same records" bs.tsv b1.tsv
 
 shard -n 3 'part%d.wnw' pool.wnw
 for i in 0 1 2; do knn-build -q q.wnw -k 30 <part$i.wnw >out$i.wnw; done
@@ -91,8 +104,6 @@ fails 2 "not a whole number" "-k 0 is a usage error" knn-build -q q.wnw -k 0 poo
 # The union written over the pool it is read from, through a descriptor that does not truncate: each
 # output record is bigger than its input (23 (query, distance) pairs), so the output overtakes the
 # records still to be read again (past the first 1 MB window) and they are found changed.
-python3 -c "import numpy as np; np.save('big.npy', np.random.default_rng(3).standard_normal((20000, 16)).astype(np.float32))"
-pack --vectors big.npy >big.wnw
 fails 1 "stdin: record [0-9]+: the input file changed while being read" "a pool file changed under the run is an error" \
 	sh -c 'knn-build -q q.wnw -k 20000 <big.wnw 1<>big.wnw'
 head -c 3000 pool.wnw >cut.wnw

@@ -1,6 +1,7 @@
 /* Unit tests of the neighbour engine (common/knn.c, knnself.c, knnstore.c) against a brute force written
  * plainly here: every distance by a direct double loop, every list by sorting all candidates. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,15 +515,46 @@ static void source_record(uint32_t i, uint8_t *d, uint32_t *len)
 	*len = 12 + n;
 }
 
-static int source_same(struct wnw_store *st, uint64_t h, uint32_t i, const struct wnw_schema *s)
+/* Record i read back through view v (NULL: the store's own) is the one written. */
+static int source_same_in(struct wnw_store *st, struct wnw_store_view *v, uint64_t h, uint32_t i,
+			  const struct wnw_schema *s)
 {
 	struct wnw_err e;
 	struct wnw_rec rec = {.schema = s};
 	uint8_t d[64];
 	uint32_t len;
 	source_record(i, d, &len);
-	return wnw_store_get(st, h, &rec, &e) == 0 && rec.len == len && rec.off[1] == 8 && rec.off[2] == len &&
-	       memcmp(rec.data, d, len) == 0;
+	int got = v ? wnw_store_view_get(st, v, h, 0, (uint64_t)i * 1000003u, &rec, &e) : wnw_store_get(st, h, &rec, &e);
+	return got == 0 && rec.len == len && rec.off[1] == 8 && rec.off[2] == len && memcmp(rec.data, d, len) == 0;
+}
+
+static int source_same(struct wnw_store *st, uint64_t h, uint32_t i, const struct wnw_schema *s)
+{
+	return source_same_in(st, NULL, h, i, s);
+}
+
+/* A thread reading every live record of the store through its own view, from record first on. */
+struct view_reader {
+	struct wnw_store *st;
+	const struct wnw_schema *s;
+	const uint64_t *h;
+	uint32_t n, first;
+	int ok;
+};
+
+static void *read_through_view(void *arg)
+{
+	struct view_reader *vr = arg;
+	struct wnw_err e;
+	struct wnw_store_view *v = wnw_store_view_new(&e);
+	vr->ok = v != NULL;
+	for (int pass = 0; pass < 20 && vr->ok; pass++)
+		for (uint32_t k = 0; k < vr->n && vr->ok; k++) {
+			uint32_t i = (vr->first + k) % vr->n;
+			vr->ok = i % 5 == 0 || source_same_in(vr->st, v, vr->h[i], i, vr->s);
+		}
+	wnw_store_view_free(v);
+	return NULL;
 }
 
 static void check_store_source(void)
@@ -537,7 +569,9 @@ static void check_store_source(void)
 	uint64_t at[N] = {0}, h[N] = {0}, pos = 0;
 	uint32_t len[N] = {0};
 	struct wnw_store *st = wnw_store_new(300, &e); /* records added by copy spill */
-	int ok = fd >= 0 && st != NULL && wnw_store_source(st, fd, &s, &e) == 0;
+	int ok = fd >= 0 && st != NULL;
+	if (ok)
+		wnw_store_source(st, fd, &s);
 	for (uint32_t i = 0; i < N && ok; i++) {
 		uint8_t d[64];
 		pos += 1 + (uint64_t)(i * 7919u) % 20000u;
@@ -559,6 +593,14 @@ static void check_store_source(void)
 	for (uint32_t i = N - 1; i < N && ok; i--) /* backwards: single records */
 		ok = i % 5 == 0 || source_same(st, h[i], i, &s);
 	CHECK(ok, "store: records referred to in their file read back the same, beside copied and spilled ones");
+	struct view_reader vr[2] = {{st, &s, h, N, 0, 0}, {st, &s, h, N, N / 2, 0}};
+	pthread_t tid[2];
+	int started = 0;
+	for (int t = 0; t < 2; t++)
+		started += pthread_create(&tid[t], NULL, read_through_view, &vr[t]) == 0;
+	for (int t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	CHECK(started == 2 && vr[0].ok && vr[1].ok, "store: two threads read it at once, each through a view");
 	struct wnw_rec got = {.schema = &s};
 	ok = wnw_store_get_checked(st, h[4], 0, 4u * 1000003u, &got, &e) == 0 &&
 	     wnw_store_get_checked(st, h[3], 0, 1, &got, &e) == 0; /* a copy is not checked */

@@ -35,7 +35,26 @@ static void make_schema(struct wnw_schema *s)
 	wnw_schema_add_prov(s, "unit", 2, argv, &e);
 }
 
-/* Writes n records: id i, f i/2, d i/3, text "rec i", vec (i, -i, 0.5), i neighbours. */
+/* Writes record i: id i, f i/2, d i/3, text "rec i", vec (i, -i, 0.5), i % 8 neighbours. */
+static int write_record(struct wnw_writer *w, uint64_t i)
+{
+	struct wnw_err e;
+	char t[32];
+	float v[3] = {(float)i, -(float)i, 0.5f};
+	struct wnw_nbr nb[8];
+	for (uint32_t k = 0; k < i % 8; k++)
+		nb[k] = (struct wnw_nbr){i * 10 + k, (float)k / 4};
+	snprintf(t, sizeof t, "rec %llu", (unsigned long long)i);
+	wnw_w_u64(w, i);
+	wnw_w_f32(w, (float)i / 2);
+	wnw_w_f64(w, (double)i / 3);
+	wnw_w_bytes(w, t, strlen(t));
+	wnw_w_vec(w, v);
+	wnw_w_nbr(w, nb, (uint32_t)(i % 8));
+	return wnw_w_end(w, &e);
+}
+
+/* Writes records 0 .. n - 1. */
 static int write_file(const char *p, uint64_t n, int zlevel)
 {
 	struct wnw_schema s;
@@ -45,22 +64,9 @@ static int write_file(const char *p, uint64_t n, int zlevel)
 	wnw_schema_free(&s);
 	if (w == NULL)
 		return -1;
-	for (uint64_t i = 0; i < n; i++) {
-		char t[32];
-		float v[3] = {(float)i, -(float)i, 0.5f};
-		struct wnw_nbr nb[8];
-		for (uint32_t k = 0; k < i % 8; k++)
-			nb[k] = (struct wnw_nbr){i * 10 + k, (float)k / 4};
-		snprintf(t, sizeof t, "rec %llu", (unsigned long long)i);
-		wnw_w_u64(w, i);
-		wnw_w_f32(w, (float)i / 2);
-		wnw_w_f64(w, (double)i / 3);
-		wnw_w_bytes(w, t, strlen(t));
-		wnw_w_vec(w, v);
-		wnw_w_nbr(w, nb, (uint32_t)(i % 8));
-		if (wnw_w_end(w, &e) < 0)
+	for (uint64_t i = 0; i < n; i++)
+		if (write_record(w, i) < 0)
 			return -1;
-	}
 	return wnw_writer_close(w, &e);
 }
 
@@ -260,6 +266,52 @@ static void test_edit_and_misuse(void)
 	wnw_schema_free(&s2);
 }
 
+/* The bytes of a stream after its header (which holds the time it was written). */
+static size_t body(const char *p, uint8_t **buf)
+{
+	size_t n = slurp(p, buf), at = n >= 16 ? 16 + 4 + (size_t)wnw_le32(*buf + 12) : n;
+	at = at < n ? at : n;
+	memmove(*buf, *buf + at, n - at);
+	return n - at;
+}
+
+/* Records built in memory writers (as threads do) and put in order equal the same records written. */
+static void test_memory_writers(void)
+{
+	struct wnw_schema s;
+	struct wnw_err e;
+	int vok;
+	enum { N = 30100 };
+	make_schema(&s);
+	struct wnw_writer *w = wnw_writer_open(path("put.wnw"), &s, 0, &e), *m[2];
+	m[0] = wnw_writer_mem(&s, &e);
+	m[1] = wnw_writer_mem(&s, &e);
+	wnw_schema_free(&s);
+	int ok = w && m[0] && m[1];
+	/* 0..9999 from m0; 10000 directly; 10001..24999 from m1 (over 1 MB, so its CRC is folded as it
+	 * grows); 25000..30099 from m0 again, emptied by the first put. */
+	for (uint64_t i = 0; ok && i < 10000; i++)
+		ok = write_record(m[0], i) == 0;
+	for (uint64_t i = 10001; ok && i < 25000; i++)
+		ok = write_record(m[1], i) == 0;
+	ok = ok && wnw_writer_put(w, m[0], &e) == 0 && write_record(w, 10000) == 0 &&
+	     wnw_writer_put(w, m[1], &e) == 0;
+	for (uint64_t i = 25000; ok && i < N; i++)
+		ok = write_record(m[0], i) == 0;
+	ok = ok && wnw_writer_put(w, m[0], &e) == 0 && wnw_writer_put(w, m[1], &e) == 0; /* m1 is empty */
+	CHECK(ok && wnw_writer_put(m[0], m[1], &e) != 0 && strstr(e.msg, "internal error"),
+	      "records are put only from a memory writer into a stream");
+	ok = ok && wnw_writer_close(w, &e) == 0 && write_file(path("direct.wnw"), N, 0) == 0;
+	CHECK(ok && read_check(path("put.wnw"), &e, &vok) == N && vok, "records put from memory writers read back");
+	uint8_t *a = NULL, *b = NULL;
+	size_t na = ok ? body(path("put.wnw"), &a) : 0, nb = ok ? body(path("direct.wnw"), &b) : 1;
+	CHECK(na == nb && memcmp(a, b, na) == 0, "they are the bytes of the same records written directly, trailer too");
+	free(a);
+	free(b);
+	wnw_writer_abort(m[0]);
+	wnw_writer_abort(m[1]);
+}
+
 static void test_types(void)
 {
 	uint8_t t;
@@ -281,6 +333,7 @@ int main(void)
 	test_corruption();
 	test_concat();
 	test_edit_and_misuse();
+	test_memory_writers();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -360,14 +360,28 @@ int wnw_store_get(struct wnw_store *s, uint64_t h, struct wnw_rec *rec, struct w
 	return get(s, &s->v, h, rec, e);
 }
 
+/* A record read again from the source file must still hold the id it had. */
+static int same_id(const struct wnw_rec *rec, int fid, uint64_t id, struct wnw_err *e)
+{
+	if (wnw_get_u64(rec, fid) != id)
+		return wnw_errf(e, WNW_EXIT_DATA, "the input file changed while being read");
+	return 0;
+}
+
 int wnw_store_view_get(const struct wnw_store *s, struct wnw_store_view *v, uint64_t h, int fid, uint64_t id,
 		       struct wnw_rec *rec, struct wnw_err *e)
 {
 	if (get(s, v, h, rec, e) != 0)
 		return -1;
-	if (s->s[h].nfields == IN_SOURCE && wnw_get_u64(rec, fid) != id)
-		return wnw_errf(e, WNW_EXIT_DATA, "the input file changed while being read");
-	return 0;
+	return s->s[h].nfields == IN_SOURCE ? same_id(rec, fid, id, e) : 0;
+}
+
+int wnw_store_view_source(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len, int fid,
+			  uint64_t id, struct wnw_rec *rec, struct wnw_err *e)
+{
+	if (get_source(s, v, off, len, rec, e) != 0)
+		return -1;
+	return same_id(rec, fid, id, e);
 }
 
 int wnw_store_get_checked(struct wnw_store *s, uint64_t h, int fid, uint64_t id, struct wnw_rec *rec,

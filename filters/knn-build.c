@@ -47,10 +47,11 @@ struct opts {
 /* A record of the union, kept while some query's list holds it. Hits carry its slot as their tag, so
  * a hit pushed out of a list finds its record at once; free slots are reused. */
 struct member {
-	uint64_t seq;    /* 0-based position in the input */
+	uint64_t seq; /* 0-based position in the input */
 	uint64_t id;
-	uint64_t handle; /* in the store */
-	uint32_t refs;   /* how many lists hold it; 0: free */
+	uint64_t at;  /* its handle in the store, or (in place) its offset in the input file */
+	uint32_t refs; /* how many lists hold it; 0: free */
+	uint32_t len;  /* in place: its bytes */
 };
 
 /* What one part of the queries did to the lists during a block. */
@@ -73,7 +74,8 @@ struct state {
 	uint32_t *free;         /* free slots, a stack */
 	size_t nfree;
 	struct wnw_store *store;
-	int in_place;            /* the store refers to the records in the input file */
+	struct wnw_store_view *view; /* this thread's, for reading the store */
+	int in_place;            /* records are read again from the input file, not kept in the store */
 	uint64_t seq;            /* input records seen */
 };
 
@@ -324,8 +326,8 @@ static uint32_t take_slot(struct state *st)
 	return (uint32_t)st->nmem++;
 }
 
-/* Gives slot its record (or frees it when no list took it): rec, or with rec NULL the len bytes at off
- * of the input file. */
+/* Gives slot its record (or frees it when no list took it): a copy of rec, or with rec NULL the len bytes
+ * at off of the input file. */
 static void fill_slot(struct state *st, uint32_t slot, const struct wnw_rec *rec, uint64_t off, uint32_t len,
 		      uint64_t seq, uint64_t id, uint32_t refs)
 {
@@ -334,10 +336,10 @@ static void fill_slot(struct state *st, uint32_t slot, const struct wnw_rec *rec
 		st->free[st->nfree++] = slot;
 		return;
 	}
-	int64_t h = rec ? wnw_store_add(st->store, rec, &e) : wnw_store_add_ref(st->store, off, len, &e);
+	int64_t h = rec ? wnw_store_add(st->store, rec, &e) : 0;
 	if (h < 0)
 		wnw_die_err(st->cmd, &e);
-	st->mem[slot] = (struct member){seq, id, (uint64_t)h, refs};
+	st->mem[slot] = (struct member){seq, id, rec ? (uint64_t)h : off, refs, len};
 }
 
 static void drop_ref(struct state *st, uint32_t slot)
@@ -346,7 +348,7 @@ static void drop_ref(struct state *st, uint32_t slot)
 	if (slot >= st->nmem || st->mem[slot].refs == 0)
 		wnw_die(st->cmd, WNW_EXIT_SYSTEM, "internal error: lost track of slot %u", slot);
 	if (--st->mem[slot].refs == 0) {
-		if (wnw_store_drop(st->store, st->mem[slot].handle, &e) != 0)
+		if (!st->in_place && wnw_store_drop(st->store, st->mem[slot].at, &e) != 0)
 			wnw_die_err(st->cmd, &e);
 		st->free[st->nfree++] = slot;
 	}
@@ -408,15 +410,33 @@ struct vecsrc {
 	float *v; /* a stored vector, as floats */
 };
 
-/* Makes rec the stored record of member m, or dies naming the input and record. */
+/* Makes rec the record of member m (of the input r, id field fid), read through view v; a record read
+ * again from the input file must still hold its id. */
+static int read_member(const struct state *st, struct wnw_store_view *v, const struct wnw_reader *r, int fid,
+		       const struct member *m, struct wnw_rec *rec, struct wnw_err *e)
+{
+	*rec = (struct wnw_rec){.schema = wnw_reader_schema(r), .number = m->seq + 1};
+	if (st->in_place)
+		return wnw_store_view_source(st->store, v, m->at, m->len, fid, m->id, rec, e);
+	return wnw_store_view_get(st->store, v, m->at, fid, m->id, rec, e);
+}
+
+/* The error of reading member m again, naming the input and record. */
+static void member_error(struct wnw_err *to, const struct wnw_reader *r, const struct member *m,
+			 const struct wnw_err *e)
+{
+	wnw_errf(to, e->status, "%s: record %llu: %s", wnw_reader_name(r), (unsigned long long)m->seq + 1, e->msg);
+}
+
+/* read_member through this thread's view, or dies. */
 static void get_member(struct state *st, const struct wnw_reader *r, int fid, const struct member *m,
 		       struct wnw_rec *rec)
 {
-	struct wnw_err e;
-	*rec = (struct wnw_rec){.schema = wnw_reader_schema(r), .number = m->seq + 1};
-	if (wnw_store_get_checked(st->store, m->handle, fid, m->id, rec, &e) != 0)
-		wnw_die(st->cmd, e.status, "%s: record %llu: %s", wnw_reader_name(r), (unsigned long long)rec->number,
-			e.msg);
+	struct wnw_err e, named;
+	if (read_member(st, st->view, r, fid, m, rec, &e) != 0) {
+		member_error(&named, r, m, &e);
+		wnw_die_err(st->cmd, &named);
+	}
 }
 
 /* The vector of the record in slot s (ref its position in the input). */
@@ -889,13 +909,12 @@ static void build_chunk(void *ctx, size_t i, int thread)
 	const uint32_t *live = wr->pr->live;
 	for (size_t k = c->k0; k < c->k1; k++) {
 		const struct member *m = &st->mem[live[k]];
-		struct wnw_rec rec = {.schema = wnw_reader_schema(wr->r), .number = m->seq + 1};
+		struct wnw_rec rec;
 		struct wnw_err e;
-		if (k + 2 < c->k1) /* records lie anywhere in memory: fetch ahead of their turn */
-			wnw_store_prefetch(st->store, st->mem[live[k + 2]].handle);
-		if (wnw_store_view_get(st->store, b->view, m->handle, wr->fid, m->id, &rec, &e) != 0) {
-			wnw_errf(&c->e, e.status, "%s: record %llu: %s", wnw_reader_name(wr->r),
-				 (unsigned long long)rec.number, e.msg);
+		if (!st->in_place && k + 2 < c->k1) /* records lie anywhere in memory: fetch ahead of their turn */
+			wnw_store_prefetch(st->store, st->mem[live[k + 2]].at);
+		if (read_member(st, b->view, wr->r, wr->fid, m, &rec, &e) != 0) {
+			member_error(&c->e, wr->r, m, &e);
 			c->bad = 1;
 			return;
 		}
@@ -936,7 +955,8 @@ static void write_records(struct state *st, struct writing *wr, struct wnw_write
 			wr->ck[c].k0 = k;
 			while (k < n && bytes < CHUNK_BYTES) {
 				const struct member *m = &st->mem[wr->pr->live[k++]];
-				bytes += wnw_store_size(st->store, m->handle) + (size_t)m->refs * sizeof *wr->pr->nb;
+				bytes += (st->in_place ? m->len : wnw_store_size(st->store, m->at)) +
+					 (size_t)m->refs * sizeof *wr->pr->nb;
 			}
 			wr->ck[c].k1 = k;
 		}
@@ -1034,7 +1054,7 @@ int main(int argc, char **argv)
 	if (!st.o.merge)
 		read_queries(&st, &dim);
 	struct wnw_reader *r = wnw_xopen(&cmd, wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL);
-	if ((st.store = wnw_store_new(st.o.budget, &e)) == NULL)
+	if ((st.store = wnw_store_new(st.o.budget, &e)) == NULL || (st.view = wnw_store_view_new(&e)) == NULL)
 		wnw_die_err(&cmd, &e);
 	if (st.o.merge)
 		merge(&st, r);
@@ -1042,6 +1062,7 @@ int main(int argc, char **argv)
 		search(&st, r);
 	write_union(&st, r);
 	wnw_reader_close(r);
+	wnw_store_view_free(st.view);
 	wnw_store_free(st.store);
 	for (size_t j = 0; j < st.m; j++)
 		wnw_topk_free(&st.top[j]);

@@ -319,8 +319,15 @@ static int window(const struct wnw_store *s, struct wnw_store_view *v, uint64_t 
 static int get_source(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len,
 		      struct wnw_rec *rec, struct wnw_err *e)
 {
-	size_t want = ((size_t)s->schema->nfields + 1) * sizeof *v->off;
-	if (window(s, v, off, len, e) != 0 || reserve((uint8_t **)&v->off, &v->offcap, want, e) != 0)
+	size_t nf = (size_t)s->schema->nfields + 1;
+	if (v->offcap < nf) {
+		uint32_t *o = realloc(v->off, nf * sizeof *o);
+		if (!o)
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+		v->off = o;
+		v->offcap = nf;
+	}
+	if (window(s, v, off, len, e) != 0)
 		return -1;
 	const uint8_t *p = v->win + (off - v->wat);
 	if (wnw_schema_index(s->schema, p, len, v->off) != 0)

@@ -14,8 +14,8 @@
 #define LEN_MASK 0x3fffffffu
 #define SPARE_BYTES ((size_t)64 << 20) /* at most this much in freed buffers kept for reuse */
 #define IN_SOURCE UINT32_MAX             /* nfields of a record referred to in the source file */
-#define WINDOW ((size_t)1 << 20)         /* bytes of the source file read at once when reading in order */
-#define GAP ((uint64_t)8 << 10)
+#define WINDOW ((size_t)WNW_STORE_SPAN)  /* bytes of the source file read at once when reading in order */
+#define GAP WNW_STORE_GAP
 
 struct slot {
 	uint64_t where; /* pointer to the bytes in memory, or offset in the file or in the source file */
@@ -293,14 +293,16 @@ int wnw_store_drop(struct wnw_store *s, uint64_t h, struct wnw_err *e)
 	return 0;
 }
 
-/* Brings the source's bytes [off, off + len) into v's window. Reading a record costs a system call
- * (about a microsecond here) and copying the bytes between records about 0.1 ns each, so a record less
- * than GAP bytes past the last one brings a window's worth of the file, any other only itself. */
-static int window(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len,
+/* Brings the source's bytes [off, off + len) into v's window, and with them those up to upto when it is
+ * not 0. Reading a record costs a system call (about a microsecond here) and copying the bytes
+ * between records about 0.1 ns each, so without upto a record less than GAP bytes past the last one
+ * brings a window's worth of the file, any other only itself. */
+static int window(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len, uint64_t upto,
 		  struct wnw_err *e)
 {
 	if (off < v->wat || off + len > v->wat + v->wlen) {
-		size_t want = off >= v->last && off - v->last < GAP && len < WINDOW ? WINDOW : len;
+		size_t want = upto ? (upto > off + len ? (size_t)(upto - off) : len)
+			      : off >= v->last && off - v->last < GAP && len < WINDOW ? WINDOW : len;
 		v->wlen = 0; /* until the read succeeds */
 		if (reserve(&v->win, &v->wincap, want, e) != 0)
 			return -1;
@@ -317,7 +319,7 @@ static int window(const struct wnw_store *s, struct wnw_store_view *v, uint64_t 
 }
 
 static int get_source(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len,
-		      struct wnw_rec *rec, struct wnw_err *e)
+		      uint64_t upto, struct wnw_rec *rec, struct wnw_err *e)
 {
 	size_t nf = (size_t)s->schema->nfields + 1;
 	if (v->offcap < nf) {
@@ -327,7 +329,7 @@ static int get_source(const struct wnw_store *s, struct wnw_store_view *v, uint6
 		v->off = o;
 		v->offcap = nf;
 	}
-	if (window(s, v, off, len, e) != 0)
+	if (window(s, v, off, len, upto, e) != 0)
 		return -1;
 	const uint8_t *p = v->win + (off - v->wat);
 	if (wnw_schema_index(s->schema, p, len, v->off) != 0)
@@ -347,7 +349,7 @@ static int get(const struct wnw_store *s, struct wnw_store_view *v, uint64_t h, 
 	if (sl->len & DEAD)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: reading a dropped record");
 	if (sl->nfields == IN_SOURCE)
-		return get_source(s, v, sl->where, len, rec, e);
+		return get_source(s, v, sl->where, len, 0, rec, e);
 	if (sl->len & IN_FILE) {
 		if (reserve(&v->buf, &v->bufcap, len, e) != 0 || read_all(s->fd, v->buf, len, sl->where, e) != 0)
 			return -1;
@@ -383,10 +385,10 @@ int wnw_store_view_get(const struct wnw_store *s, struct wnw_store_view *v, uint
 	return s->s[h].nfields == IN_SOURCE ? same_id(rec, fid, id, e) : 0;
 }
 
-int wnw_store_view_source(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len, int fid,
-			  uint64_t id, struct wnw_rec *rec, struct wnw_err *e)
+int wnw_store_view_source(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len,
+			  uint64_t upto, int fid, uint64_t id, struct wnw_rec *rec, struct wnw_err *e)
 {
-	if (get_source(s, v, off, len, rec, e) != 0)
+	if (get_source(s, v, off, len, upto, rec, e) != 0)
 		return -1;
 	return same_id(rec, fid, id, e);
 }

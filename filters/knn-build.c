@@ -411,13 +411,13 @@ struct vecsrc {
 };
 
 /* Makes rec the record of member m (of the input r, id field fid), read through view v; a record read
- * again from the input file must still hold its id. */
+ * again from the input file must still hold its id, and upto is wnw_store_view_source's. */
 static int read_member(const struct state *st, struct wnw_store_view *v, const struct wnw_reader *r, int fid,
-		       const struct member *m, struct wnw_rec *rec, struct wnw_err *e)
+		       const struct member *m, uint64_t upto, struct wnw_rec *rec, struct wnw_err *e)
 {
 	*rec = (struct wnw_rec){.schema = wnw_reader_schema(r), .number = m->seq + 1};
 	if (st->in_place)
-		return wnw_store_view_source(st->store, v, m->at, m->len, fid, m->id, rec, e);
+		return wnw_store_view_source(st->store, v, m->at, m->len, upto, fid, m->id, rec, e);
 	return wnw_store_view_get(st->store, v, m->at, fid, m->id, rec, e);
 }
 
@@ -433,7 +433,7 @@ static void get_member(struct state *st, const struct wnw_reader *r, int fid, co
 		       struct wnw_rec *rec)
 {
 	struct wnw_err e, named;
-	if (read_member(st, st->view, r, fid, m, rec, &e) != 0) {
+	if (read_member(st, st->view, r, fid, m, 0, rec, &e) != 0) {
 		member_error(&named, r, m, &e);
 		wnw_die_err(st->cmd, &named);
 	}
@@ -899,6 +899,23 @@ static void exact_pairs(const struct state *st, const struct wnw_rec *rec, int f
 	}
 }
 
+/* In place, the records from the k-th of the writing order on that are worth reading from the input file
+ * at once (in file order, gaps of at most WNW_STORE_GAP, within WNW_STORE_SPAN): sets *next to the
+ * first past them and returns where they end. */
+static uint64_t span(const struct state *st, const uint32_t *live, size_t k, size_t k1, size_t *next)
+{
+	const struct member *m = &st->mem[live[k]];
+	uint64_t end = m->at + m->len;
+	for (k++; k < k1; k++) {
+		const struct member *x = &st->mem[live[k]];
+		if (x->at < end || x->at - end > WNW_STORE_GAP || x->at + x->len - m->at > WNW_STORE_SPAN)
+			break;
+		end = x->at + x->len;
+	}
+	*next = k;
+	return end;
+}
+
 /* Builds chunk i of the round (a thread of the pool's). */
 static void build_chunk(void *ctx, size_t i, int thread)
 {
@@ -907,13 +924,16 @@ static void build_chunk(void *ctx, size_t i, int thread)
 	struct chunk *c = &wr->ck[i];
 	struct builder *b = &wr->bld[thread];
 	const uint32_t *live = wr->pr->live;
-	for (size_t k = c->k0; k < c->k1; k++) {
+	uint64_t upto = 0;
+	for (size_t k = c->k0, next = k; k < c->k1; k++) {
 		const struct member *m = &st->mem[live[k]];
 		struct wnw_rec rec;
 		struct wnw_err e;
+		if (st->in_place && k == next)
+			upto = span(st, live, k, c->k1, &next);
 		if (!st->in_place && k + 2 < c->k1) /* records lie anywhere in memory: fetch ahead of their turn */
 			wnw_store_prefetch(st->store, st->mem[live[k + 2]].at);
-		if (read_member(st, b->view, wr->r, wr->fid, m, &rec, &e) != 0) {
+		if (read_member(st, b->view, wr->r, wr->fid, m, upto, &rec, &e) != 0) {
 			member_error(&c->e, wr->r, m, &e);
 			c->bad = 1;
 			return;

@@ -601,6 +601,22 @@ static void check_store_source(void)
 	for (int t = 0; t < started; t++)
 		pthread_join(tid[t], NULL);
 	CHECK(started == 2 && vr[0].ok && vr[1].ok, "store: two threads read it at once, each through a view");
+	struct wnw_store_view *v = wnw_store_view_new(&e);
+	ok = v != NULL;
+	for (uint32_t i = 0; i < N && ok; i++) { /* alone, told too little, two at once, the last past the end */
+		uint32_t next = i + 1 < N ? i + 1 : i;
+		uint64_t upto = i % 3 == 0 ? at[i] + len[i] : i % 3 == 1 ? at[i] + 1 : at[next] + len[next];
+		if (i == N - 1)
+			upto = pos + 100000;
+		struct wnw_rec rec = {.schema = &s};
+		uint8_t d[64];
+		uint32_t n;
+		source_record(i, d, &n);
+		ok = wnw_store_view_source(st, v, at[i], len[i], upto, 0, (uint64_t)i * 1000003u, &rec, &e) == 0 &&
+		     rec.len == n && memcmp(rec.data, d, n) == 0;
+	}
+	CHECK(ok, "store: records read from the file by offset through a view, told how far to read");
+	wnw_store_view_free(v);
 	struct wnw_rec got = {.schema = &s};
 	ok = wnw_store_get_checked(st, h[4], 0, 4u * 1000003u, &got, &e) == 0 &&
 	     wnw_store_get_checked(st, h[3], 0, 1, &got, &e) == 0; /* a copy is not checked */

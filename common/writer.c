@@ -1,6 +1,7 @@
 /* writer.c: writes a winnow stream (winnow(5)) to stdout or to FILE by way of a temporary file that is
  * renamed only after the trailer is written, plain or zstd-compressed. Records are built in place in
- * the output buffer, field by field, so pass-through costs one copy. */
+ * the output buffer, field by field, so pass-through costs one copy; a memory writer only builds them,
+ * for a stream's writer to put in order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -200,10 +200,10 @@ int wnw_store_view_get(const struct wnw_store *s, struct wnw_store_view *v, uint
  * through upto (0: the view guesses). */
 int wnw_store_view_source(const struct wnw_store *s, struct wnw_store_view *v, uint64_t off, uint32_t len,
 			  uint64_t upto, int fid, uint64_t id, struct wnw_rec *rec, struct wnw_err *e);
+void wnw_store_view_free(struct wnw_store_view *v);
 /* Spans of the source file worth reading at once: records at most this far apart, at most this long. */
 #define WNW_STORE_GAP ((uint64_t)8 << 10)
 #define WNW_STORE_SPAN ((uint64_t)1 << 20)
-void wnw_store_view_free(struct wnw_store_view *v);
 /* Hints that record h will be read soon: its bytes, when in memory, are fetched into the cache. */
 void wnw_store_prefetch(const struct wnw_store *s, uint64_t h);
 uint64_t wnw_store_count(const struct wnw_store *s);

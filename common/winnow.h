@@ -194,8 +194,8 @@ int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e);
 /* Drops the output: removes the temporary file, if any. Frees w. Safe on NULL. */
 void wnw_writer_abort(struct wnw_writer *w);
 /* A writer that keeps its records in memory, so that threads can build records at once, each in its
- * own; wnw_writer_put then writes them in order into a stream of the same schema. Freed by
- * wnw_writer_abort. */
+ * own; wnw_writer_put then writes them in order into a stream of the same schema. Its errors do not
+ * number the record (the caller knows it). Freed by wnw_writer_abort. */
 struct wnw_writer *wnw_writer_mem(const struct wnw_schema *s, struct wnw_err *e);
 /* Appends the records of the memory writer from to w's output, and empties from. */
 int wnw_writer_put(struct wnw_writer *w, struct wnw_writer *from, struct wnw_err *e);

@@ -259,19 +259,29 @@ void wnw_w_copy(struct wnw_writer *w, const struct wnw_rec *rec, int from, int t
 		memcpy(p, rec->data + rec->off[from], n);
 }
 
+/* The error msg about the record being built, after kind: numbered in a stream; a memory writer does not
+ * know where its records will go, so its caller names them. */
+static int record_err(const struct wnw_writer *w, struct wnw_err *e, int status, const char *kind, const char *msg)
+{
+	if (w->mem)
+		return wnw_errf(e, status, "%s%s", kind, msg);
+	return wnw_errf(e, status, "%srecord %llu: %s", kind, (unsigned long long)w->count + 1, msg);
+}
+
 int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
 {
 	if (w->bug == NULL && w->cur != w->schema.nfields)
 		w->bug = "fewer fields written than the schema has";
 	if (w->bug != NULL)
-		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: record %llu: %s",
-				(unsigned long long)w->count + 1, w->bug);
+		return record_err(w, e, WNW_EXIT_SYSTEM, "internal error: ", w->bug);
 	if (w->failed)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	size_t len = w->used - w->rec - 4;
-	if (len > WNW_MAX_RECORD)
-		return wnw_errf(e, WNW_EXIT_DATA, "record %llu: %zu bytes, more than the limit of %u",
-				(unsigned long long)w->count + 1, len, WNW_MAX_RECORD);
+	if (len > WNW_MAX_RECORD) {
+		char msg[80];
+		snprintf(msg, sizeof msg, "%zu bytes, more than the limit of %u", len, WNW_MAX_RECORD);
+		return record_err(w, e, WNW_EXIT_DATA, "", msg);
+	}
 	le32(w->buf + w->rec, (uint32_t)len);
 	w->count++;
 	w->cur = 0;

@@ -942,7 +942,8 @@ static void build_chunk(void *ctx, size_t i, int thread)
 		exact_pairs(st, &rec, wr->fv, m, wr->pr->nb + at, wr->pr->nbq + at, b->v);
 		wnw_edit_begin(c->w, &rec, wr->ed);
 		wnw_w_nbr(c->w, wr->pr->nb + at, m->refs);
-		if (wnw_edit_end(c->w, &rec, wr->ed, &c->e) != 0) {
+		if (wnw_edit_end(c->w, &rec, wr->ed, &e) != 0) {
+			member_error(&c->e, wr->r, m, &e);
 			c->bad = 1;
 			return;
 		}

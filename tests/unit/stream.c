@@ -286,8 +286,14 @@ static void test_memory_writers(void)
 	struct wnw_writer *w = wnw_writer_open(path("put.wnw"), &s, 0, &e), *m[2];
 	m[0] = wnw_writer_mem(&s, &e);
 	m[1] = wnw_writer_mem(&s, &e);
+	struct wnw_writer *bad = wnw_writer_mem(&s, &e);
 	wnw_schema_free(&s);
 	int ok = w && m[0] && m[1];
+	if (bad)
+		wnw_w_f64(bad, 1.0);
+	CHECK(bad && wnw_w_end(bad, &e) < 0 && strcmp(e.msg, "internal error: a field written with the wrong type") == 0,
+	      "a memory writer's error leaves the record's number to its caller");
+	wnw_writer_abort(bad);
 	/* 0..9999 from m0; 10000 directly; 10001..24999 from m1 (over 1 MB, so its CRC is folded as it
 	 * grows); 25000..30099 from m0 again, emptied by the first put. */
 	for (uint64_t i = 0; ok && i < 10000; i++)
@@ -301,6 +307,7 @@ static void test_memory_writers(void)
 	ok = ok && wnw_writer_put(w, m[0], &e) == 0 && wnw_writer_put(w, m[1], &e) == 0; /* m1 is empty */
 	CHECK(ok && wnw_writer_put(m[0], m[1], &e) != 0 && strstr(e.msg, "internal error"),
 	      "records are put only from a memory writer into a stream");
+
 	ok = ok && wnw_writer_close(w, &e) == 0 && write_file(path("direct.wnw"), N, 0) == 0;
 	CHECK(ok && read_check(path("put.wnw"), &e, &vok) == N && vok, "records put from memory writers read back");
 	uint8_t *a = NULL, *b = NULL;

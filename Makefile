@@ -36,7 +36,7 @@ MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
 
 DEBS = gcc make zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libopenblas-dev libutf8proc-dev \
-	libxxhash-dev zstd mandoc clang python3 python3-numpy parallel gnuplot-nox
+	libxxhash-dev zstd mandoc cppcheck clang python3 python3-numpy parallel gnuplot-nox
 BENCH_DEBS = python3-faiss python3-sklearn hyperfine
 
 .PHONY: all deps bench-deps check unit e2e fuzz lint install demo clean bench
@@ -77,8 +77,11 @@ check: deps
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-30} tests/fuzz/run.sh $(FUZZ)
 
+# The manuals, and the C sources through cppcheck's checks that find bugs (not its style checks).
 lint:
 	mandoc -T lint -W warning $(MAN1) $(MAN5) $(MAN7)
+	cppcheck --quiet --inline-suppr --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+		-I common common filters tests/unit tests/fuzz bench
 
 demo: deps
 	@$(MAKE) --no-print-directory -j2 all

@@ -57,13 +57,14 @@ char **wnw_cmd_args(const struct wnw_cmd *cmd);
 /* Registers fn(arg) to run when the program dies (e.g. to remove a temporary file); NULL removes it. */
 void wnw_cmd_on_die(struct wnw_cmd *cmd, void (*fn)(void *), void *arg);
 
-/* Messages: "prog: ..." on stderr. */
+/* Messages: "prog: ..." on stderr. The dying ones say noreturn as an attribute, which cppcheck's
+ * whole-program checks understand (C11's _Noreturn they do not). */
 void wnw_warn(const struct wnw_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-_Noreturn void wnw_die(const struct wnw_cmd *cmd, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void wnw_die(const struct wnw_cmd *cmd, int status, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
 /* Dies with e's message and status (quietly with 0 for a closed downstream pipe). */
-_Noreturn void wnw_die_err(const struct wnw_cmd *cmd, const struct wnw_err *e);
-_Noreturn void wnw_usage(const struct wnw_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void wnw_die_err(const struct wnw_cmd *cmd, const struct wnw_err *e) __attribute__((noreturn));
+void wnw_usage(const struct wnw_cmd *cmd, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
 /* Number parsing for options: range-checked, dies with a usage error quoting the bad value. */
 uint64_t wnw_opt_u64(const struct wnw_cmd *cmd, const char *opt, const char *s, uint64_t min, uint64_t max);

@@ -348,10 +348,8 @@ static void pack_file(struct run *r, const char *path, uint64_t *finished)
 {
 	struct wnw_err e;
 	struct wnw_lines *l = wnw_lines_open(path, r->o->max_line, &e);
-	if (!l) {
+	if (!l)
 		wnw_die_err(r->cmd, &e);
-		return; /* not reached; for static analysers that do not see _Noreturn */
-	}
 	const char *name = wnw_lines_name(l), *line;
 	size_t len;
 	int rc, nthreads = wnw_pool_threads(r->pool);

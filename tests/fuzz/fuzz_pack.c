@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "jsonl.h"
 #include "lines.h"
+#include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,9 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wnw_jsonl_free(&j);
 		return 0;
 	}
-	int fd = memfd_create("fuzz_pack", 0);
-	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size) || lseek(fd, 0, SEEK_SET) != 0)
-		abort();
+	int fd = mem_file("fuzz_pack", data, size);
 	/* A small line limit makes the too-long path reachable. */
 	struct wnw_lines *l = wnw_lines_fdopen(fd, "fuzz", 4096, &e);
 	if (l) {

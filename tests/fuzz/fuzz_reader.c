@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "winnow.h"
+#include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,9 +58,7 @@ static double touch(const struct wnw_rec *rec)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int fd = memfd_create("fuzz_reader", 0);
-	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size) || lseek(fd, 0, SEEK_SET) != 0)
-		abort();
+	int fd = mem_file("fuzz_reader", data, size);
 	struct wnw_err e;
 	struct wnw_reader *r = wnw_reader_fdopen(fd, "fuzz", &e);
 	if (r) {

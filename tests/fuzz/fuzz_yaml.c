@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "yamlmap.h"
+#include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,11 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	int seqs = data[0] & 1;
 	data++, size--;
-	int fd = memfd_create("fuzz_yaml", 0);
-	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size))
-		abort();
+	int fd = mem_file("fuzz_yaml", data, size);
 	char path[64];
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	mem_path(fd, path, sizeof path);
 	struct wnw_err e;
 	size_t sum = 0;
 	(void)wnw_yaml_map(path, seqs, visit, &sum, &e);

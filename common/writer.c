@@ -91,25 +91,41 @@ static void le64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s, int zlevel,
-				   struct wnw_err *e)
+static void writer_free(struct wnw_writer *w)
+{
+	free(w->buf);
+	wnw_schema_free(&w->schema);
+	free(w);
+}
+
+/* A writer of schema s with an empty buffer and no sink yet. */
+static struct wnw_writer *writer_new(const struct wnw_schema *s, struct wnw_err *e)
 {
 	struct wnw_writer *w = calloc(1, sizeof *w);
-	uint8_t *hdr = NULL;
-	size_t hlen;
-
-	if (w == NULL) {
+	if (w == NULL || (w->buf = malloc(2 * FLUSH_AT)) == NULL) {
+		free(w);
 		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 		return NULL;
 	}
 	w->sink.fd = -1;
 	w->cap = 2 * FLUSH_AT;
-	w->crc = 0;
-	if ((w->buf = malloc(w->cap)) == NULL) {
-		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-		goto fail;
+	if (wnw_schema_copy(&w->schema, s, e) < 0) {
+		writer_free(w);
+		return NULL;
 	}
-	if (wnw_schema_copy(&w->schema, s, e) < 0 || wnw_header_encode(s, &hdr, &hlen, e) < 0)
+	return w;
+}
+
+struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s, int zlevel,
+				   struct wnw_err *e)
+{
+	struct wnw_writer *w = writer_new(s, e);
+	uint8_t *hdr = NULL;
+	size_t hlen;
+
+	if (w == NULL)
+		return NULL;
+	if (wnw_header_encode(s, &hdr, &hlen, e) < 0)
 		goto fail;
 	if (wnw_sink_open(&w->sink, path, zlevel, e) < 0)
 		goto fail;
@@ -295,13 +311,6 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
 	return 0;
 }
 
-static void writer_free(struct wnw_writer *w)
-{
-	free(w->buf);
-	wnw_schema_free(&w->schema);
-	free(w);
-}
-
 int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e)
 {
 	uint8_t t[WNW_TRAILER_SIZE];
@@ -341,19 +350,11 @@ void wnw_writer_abort(struct wnw_writer *w)
 
 struct wnw_writer *wnw_writer_mem(const struct wnw_schema *s, struct wnw_err *e)
 {
-	struct wnw_writer *w = calloc(1, sizeof *w);
-	if (w == NULL || (w->buf = malloc(2 * FLUSH_AT)) == NULL) {
-		free(w);
-		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	struct wnw_writer *w = writer_new(s, e);
+	if (w == NULL)
 		return NULL;
-	}
 	w->mem = 1;
-	w->cap = 2 * FLUSH_AT;
-	if (wnw_schema_copy(&w->schema, s, e) < 0) {
-		writer_free(w);
-		return NULL;
-	}
-	reserve(w, 4);
+	reserve(w, 4); /* the first record's length word: within the buffer, it cannot fail */
 	return w;
 }
 

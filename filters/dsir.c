@@ -167,8 +167,8 @@ static void fit(struct ctx *x)
 		if (x->m.tdocs == 0)
 			wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: no target texts", o->target);
 	}
-	if (o->raw)
-		x->m.rdocs = count_stream(x, o->raw, x->m.raw);
+	if (o->raw || (o->fit && o->model == NULL)) /* --fit reads the pool once: no replay */
+		x->m.rdocs = count_stream(x, o->raw ? o->raw : o->pool, x->m.raw);
 	else if (o->model == NULL)
 		count_pool(x);
 }

@@ -38,6 +38,8 @@ same "--model with -t refits the target only" \
 	"$(dsir --model m.wnw -t pool.wnw pool.wnw | unpack --tsv logw | awk 'NR > 1 && $1 != 0' | wc -l)" 0
 same "--fit with --raw reads no pool" "$(dsir -t t.wnw --raw pool.wnw --fit m2.wnw && cmp m.wnw m2.wnw >/dev/null; \
 	unpack --tsv bucket,target,raw m2.wnw | md5sum)" "$(unpack --tsv bucket,target,raw m.wnw | md5sum)"
+same "--fit from a pipe: the same counts" "$(cat pool.wnw | dsir -t t.wnw --fit m4.wnw && \
+	unpack --tsv bucket,target,raw m4.wnw | md5sum)" "$(unpack --tsv bucket,target,raw m.wnw | md5sum)"
 same "--buckets and --ngram reach the model" \
 	"$(dsir -t t.wnw --buckets 64 --ngram 1-3 --fit m3.wnw pool.wnw && unpack --tsv target m3.wnw | sed -n 2,4p | tr '\n' ' ')" \
 	"64 1 3 "

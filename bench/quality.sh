@@ -4,7 +4,8 @@
 # byte under a byte 5-gram LM trained on the selection, share of copies on pool_dup), for: dsir (with
 # sample --log, without replacement), TSDS (the tsds.mk chain at its defaults), gzfit --fast top K,
 # pursuit on embed-hash vectors of dimension 256 and 4096 beside top K by cosine to the query mean on
-# the same vectors, and dsir on pool_dup. quality.py adds random, domain-oracle and whole-pool rows.
+# the same vectors, and dsir on pool_dup; beside dsir, an independent numpy DSIR (bench/dsir_peer.py).
+# quality.py adds random, domain-oracle and whole-pool rows.
 # Run as `B=build/rel bench/quality.sh` (a few minutes on two cores); KS="1000 2000" sets the sizes.
 # SWEEP=1 also scores dsir over buckets and n-gram orders (how its defaults were chosen).
 set -eu
@@ -33,6 +34,8 @@ embed-hash -j 2 --dim 4096 -o q.e4096.wnw q.wnw
 knn-build -q q.e256.wnw -k 100 -j 2 pool.e256.wnw | kde-dedup --sigma 0.5 -k 100 -j 2 |
 	ot-weight --alpha 0.5 -C 1 -o pool.prob.wnw
 gzfit --fast -t q.wnw -j 2 -o pool.gz.wnw pool.wnw
+# shellcheck disable=SC2086
+$PY "$TOP/bench/dsir_peer.py" "$P/pool.jsonl.zst" "$P/query.jsonl.zst" peer $KS
 
 # cosine_top STREAM QUERY K: ids of the K pool vectors of largest cosine with the query vectors' mean
 cosine_top() {
@@ -54,7 +57,7 @@ for K in $KS; do
 	sample -n "$K" --without-replacement --log --by logw --seed 1 dup.dsir.wnw | unpack >dupdsir.$K.jsonl
 	echo "== K = $K: public pool"
 	$PY "$EVAL/quality.py" --pool "$P/pool.jsonl.zst" --heldout "$P/heldout.jsonl.zst" \
-		dsir=dsir.$K.jsonl tsds=tsds.$K.jsonl gzfit-fast=gzfit.$K.jsonl \
+		dsir=dsir.$K.jsonl dsir-numpy-peer=peer.$K.jsonl tsds=tsds.$K.jsonl gzfit-fast=gzfit.$K.jsonl \
 		pursuit-256=pursuit256.$K.jsonl cosine-256=cosine256.$K.jsonl \
 		pursuit-4096=pursuit4096.$K.jsonl cosine-4096=cosine4096.$K.jsonl
 	echo "== K = $K: pool_dup"

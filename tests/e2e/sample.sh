@@ -79,6 +79,10 @@ pack --tsv --id id --field logw:f64 lpinf.tsv >lpinf.wnw 2>/dev/null
 fails 1 "record 2 \(id 4\): logw inf is infinite" "--log: +inf names the record" sample -n 1 --log --by logw lpinf.wnw
 fails 1 "nothing to draw" "--log: all -inf is nothing to draw" sample -n 1 --log --by logw -o /dev/null \
 	<(printf 'id\ttext\tlogw\n0\ta\t-inf\n' | pack --tsv --field logw:f64 2>/dev/null)
+{ printf 'id\ttext\tlw\n'; for i in $(seq 0 9); do awk -v i=$i 'BEGIN { printf "%d\tt%d\t%.17g\n", i, i, log(i + 1) }'; done; } >lw.tsv
+pack --tsv --field lw:f64 lw.tsv >lw.wnw 2>/dev/null
+same "--log on log(prob) keys records by log(E/w): the same choice as on prob (checked-in output)" \
+	"$(sample -n 4 --without-replacement --log --by lw --seed 7 lw.wnw | unpack --tsv id,count)" "$(cat "$D/wor-n4-seed7.tsv")"
 same "--top --log ranks as --top" "$(sample --top 2 --log --by logw log4.wnw | unpack --ids | tr '\n' ' ')" "2 3 "
 
 # --- budgets -------------------------------------------------------------------------------------------

@@ -59,6 +59,25 @@ void pur_mat_commit(struct pur_mat *m)
 	m->n++;
 }
 
+void pur_mat_remove(struct pur_mat *m, const size_t *idx, size_t k, uint64_t *tag)
+{
+	for (size_t i = 0; i < k; i++) /* marks the rows to go by a NaN norm, which no committed row has */
+		m->inv[idx[i]] = NAN;
+	size_t w = 0;
+	for (size_t r = 0; r < m->n; r++) {
+		if (isnan(m->inv[r]))
+			continue;
+		if (w != r) {
+			memmove(m->v + w * m->d, m->v + r * m->d, m->d * sizeof *m->v);
+			m->inv[w] = m->inv[r];
+			if (tag)
+				tag[w] = tag[r];
+		}
+		w++;
+	}
+	m->n = w;
+}
+
 /* The summation order of every f32 inner product: 32 lanes of fused multiply-adds over blocks of 32,
  * then blocks of 8 into lanes 0..7, the lanes added pairwise (4 x 8 -> 8 -> 1), then the tail one by
  * one. dot_avx2 and dot_scalar compute exactly the same sums. */

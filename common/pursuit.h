@@ -31,6 +31,9 @@ void pur_mat_clear(struct pur_mat *m);
  * pur_mat_commit after filling it. */
 float *pur_mat_push(struct pur_mat *m);
 void pur_mat_commit(struct pur_mat *m);
+/* Removes the rows idx[0..k-1] (distinct, any order), keeping the others in order, and the entries of
+ * tag (n of them, or NULL) alongside: what a new round of the pursuit runs on. */
+void pur_mat_remove(struct pur_mat *m, const size_t *idx, size_t k, uint64_t *tag);
 
 enum pur_stop {
 	PUR_STOP_K = 1,   /* K vectors have non-zero weight */

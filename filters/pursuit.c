@@ -15,7 +15,7 @@
 #include "replay.h"
 
 static const char synopsis[] =
-	"-k K (-t TARGET | --in-domain) [--field NAME] [--out NAME] [--batch B] [--tol T]\n"
+	"-k K (-t TARGET | --in-domain) [--field NAME] [--out NAME] [--batch B] [--tol T] [--rounds R]\n"
 	"       [--segments T [--segment-weights W1,...,WT]] [--shard-size N [--keep-per-shard M] | --merge]\n"
 	"       [--report] [-T DIR] [-j N] [-o FILE] [-z] [POOL]";
 
@@ -29,6 +29,8 @@ static const char help[] =
 	"      --out NAME        the weight field to write (default weight)\n"
 	"      --batch B         CoSaMP-style: add the B best each round, refit, prune to K (default 0: OMP)\n"
 	"      --tol T           stop when the residual is at most T * ||K b|| (default 1e-6)\n"
+	"      --rounds R        pursuits on the rest of the pool while fewer than K are chosen (default\n"
+	"                        0: until K or no more can be; 1: a single pursuit)\n"
 	"      --segments T      the vectors are T checkpoint blocks of equal length\n"
 	"      --segment-weights W1,...,WT\n"
 	"                        scales of the blocks, T of them (default all 1)\n"
@@ -40,7 +42,7 @@ static const char help[] =
 	"  -T, --tmpdir DIR      temporary copy of piped input here (default $TMPDIR or /tmp)\n";
 
 enum { OPT_IN_DOMAIN = 0x100, OPT_FIELD, OPT_OUT, OPT_BATCH, OPT_TOL, OPT_SEGMENTS, OPT_SEGW, OPT_SHARD,
-       OPT_KEEP, OPT_MERGE, OPT_REPORT };
+       OPT_KEEP, OPT_MERGE, OPT_REPORT, OPT_ROUNDS };
 
 static const struct option longopts[] = {
 	{"size", required_argument, NULL, 'k'},
@@ -56,6 +58,7 @@ static const struct option longopts[] = {
 	{"keep-per-shard", required_argument, NULL, OPT_KEEP},
 	{"merge", no_argument, NULL, OPT_MERGE},
 	{"report", no_argument, NULL, OPT_REPORT},
+	{"rounds", required_argument, NULL, OPT_ROUNDS},
 	{"tmpdir", required_argument, NULL, 'T'},
 	{NULL, 0, NULL, 0},
 };
@@ -69,7 +72,7 @@ static const struct wnw_spec spec = {
 #define MAX_SEGMENTS 4096
 
 struct opts {
-	uint32_t k, batch, keep, segments;
+	uint32_t k, batch, keep, segments, rounds;
 	uint64_t shard;
 	double tol;
 	double *segw;
@@ -138,6 +141,7 @@ static void parse_options(struct ctx *x, int argc, char **argv)
 		case OPT_KEEP: o->keep = (uint32_t)wnw_opt_u64(&x->cmd, "--keep-per-shard", v, 1, MAX_K); break;
 		case OPT_MERGE: o->merge = 1; break;
 		case OPT_REPORT: o->report = 1; break;
+		case OPT_ROUNDS: o->rounds = (uint32_t)wnw_opt_u64(&x->cmd, "--rounds", v, 0, MAX_K); break;
 		default: wnw_usage(&x->cmd, "unexpected option");
 		}
 	}
@@ -346,21 +350,48 @@ static float *push_row(struct ctx *x, struct pur_mat *A)
 	return row;
 }
 
-/* The final pursuit over A; the choice holds each chosen row's stream position (pos[row], or the row
- * itself when pos is NULL) and weight, in order of selection. */
-static void take_choice(struct ctx *x, const struct pur_mat *A, const float *b, const uint64_t *pos,
-			struct choice *ch)
+/* The final pursuit over A, in rounds: while fewer than K are chosen and a round chose some, the chosen
+ * rows leave A and the next round pursues the same goal with K less those chosen. Each round's weights
+ * are scaled to sum to its number of records (so a round weighs in proportion to its size; the whole
+ * is normalised when written). The choice holds each chosen row's stream position (pos[row], or the
+ * row itself when pos is NULL) and weight, in order of selection. A and pos are consumed. */
+static void take_choice(struct ctx *x, struct pur_mat *A, const float *b, uint64_t *pos, struct choice *ch)
 {
-	struct pur_sel sel;
-	pursue(x, A, b, x->o.k, &sel);
-	ch->n = sel.n;
-	ch->pos = wnw_xcalloc(&x->cmd, sel.n + 1, sizeof *ch->pos);
-	ch->w = wnw_xcalloc(&x->cmd, sel.n + 1, sizeof *ch->w);
-	for (uint32_t i = 0; i < sel.n; i++) {
-		ch->pos[i] = pos != NULL ? pos[sel.idx[i]] : sel.idx[i];
-		ch->w[i] = sel.beta[i];
+	uint64_t *tag = pos;
+	if (tag == NULL) {
+		tag = wnw_xcalloc(&x->cmd, A->n + 1, sizeof *tag);
+		for (size_t i = 0; i < A->n; i++)
+			tag[i] = i;
 	}
-	pur_sel_free(&sel);
+	ch->n = 0;
+	ch->pos = wnw_xcalloc(&x->cmd, x->o.k + 1, sizeof *ch->pos);
+	ch->w = wnw_xcalloc(&x->cmd, x->o.k + 1, sizeof *ch->w);
+	uint32_t round = 0;
+	int stop = 0;
+	while (ch->n < x->o.k && A->n > 0 && (x->o.rounds == 0 || round < x->o.rounds)) {
+		struct pur_sel sel;
+		pursue(x, A, b, x->o.k - ch->n, &sel);
+		round++;
+		stop = sel.stop;
+		double sum = 0;
+		for (uint32_t i = 0; i < sel.n; i++)
+			sum += sel.beta[i];
+		for (uint32_t i = 0; i < sel.n; i++) {
+			ch->pos[ch->n] = tag[sel.idx[i]];
+			ch->w[ch->n++] = sel.beta[i] / sum * sel.n;
+		}
+		uint32_t got = sel.n;
+		pur_mat_remove(A, sel.idx, sel.n, tag);
+		pur_sel_free(&sel);
+		if (got == 0)
+			break;
+	}
+	if (ch->n < x->o.k)
+		wnw_warn(&x->cmd, "%s: asked for %u records, chose %u in %u round%s: %s",
+			 wnw_reader_name(wnw_replay_reader(x->rp)), x->o.k, ch->n, round,
+			 round == 1 ? "" : "s", A->n == 0 ? "the pool is exhausted" : pur_stop_name(stop));
+	if (pos == NULL)
+		free(tag);
 }
 
 /* Whole pool in memory: one pursuit. With --in-domain the goal is the pool's mean, summed on the way. */

@@ -1,6 +1,7 @@
 /* sample: chooses records from a stream in one pass: N weighted draws with replacement (TSDS), weighted
- * sampling without replacement, the N highest scores (ZIP-FIT), or a uniform random subset (see sample(1)).
- * Memory is O(N): the chosen records are held until the end of the stream and written in stream order. */
+ * sampling without replacement, the N highest scores (ZIP-FIT), or a uniform random subset, by weights or
+ * log weights (DSIR), up to a size budget (see sample(1)). Memory is O(N): the chosen records are held
+ * until the end of the stream and written in stream order. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,9 +11,10 @@
 #include "rng.h"
 
 static const char synopsis[] =
-	"-n N [--by FIELD] [--without-replacement] [--seed X] [--expand] [-o FILE] [-z] [FILE]\n"
-	"       sample --top N [--by FIELD] [--expand] [-o FILE] [-z] [FILE]\n"
-	"       sample --random N [--seed X] [--expand] [-o FILE] [-z] [FILE]";
+	"-n N [--by FIELD] [--log] [--without-replacement] [--budget SIZE [--size FIELD]] [--seed X]\n"
+	"       [--expand] [-o FILE] [-z] [FILE]\n"
+	"       sample --top N [--by FIELD] [--budget SIZE [--size FIELD]] [--expand] [-o FILE] [-z] [FILE]\n"
+	"       sample --random N [--budget SIZE [--size FIELD]] [--seed X] [--expand] [-o FILE] [-z] [FILE]";
 
 static const char help[] =
 	"Writes the chosen records, in stream order, with field count (times drawn).\n"
@@ -21,10 +23,13 @@ static const char help[] =
 	"      --top N               the N records with the highest FIELD, ties to the smaller id\n"
 	"      --random N            N distinct records uniformly at random\n"
 	"      --by FIELD            the weight or score field (default prob; score with --top)\n"
+	"      --log                 FIELD holds log weights (Gumbel top-k; -inf is weight 0)\n"
+	"      --budget SIZE         stop before the record that would pass SIZE (k, M, G: 2^10, 2^20, 2^30)\n"
+	"      --size FIELD          a record's size: a number, or a bytes field's length (default text)\n"
 	"      --seed X              seed of the generator (default 0); same seed, same output anywhere\n"
 	"      --expand              write each chosen record count times, without the count field\n";
 
-enum { OPT_WOR = 0x100, OPT_TOP, OPT_RANDOM, OPT_BY, OPT_SEED, OPT_EXPAND };
+enum { OPT_WOR = 0x100, OPT_TOP, OPT_RANDOM, OPT_BY, OPT_SEED, OPT_EXPAND, OPT_LOG, OPT_BUDGET, OPT_SIZE };
 
 static const struct option longopts[] = {
 	{"draws", required_argument, NULL, 'n'},
@@ -34,6 +39,9 @@ static const struct option longopts[] = {
 	{"by", required_argument, NULL, OPT_BY},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"expand", no_argument, NULL, OPT_EXPAND},
+	{"log", no_argument, NULL, OPT_LOG},
+	{"budget", required_argument, NULL, OPT_BUDGET},
+	{"size", required_argument, NULL, OPT_SIZE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -46,8 +54,9 @@ enum mode { DRAW, WEIGHTED, TOP, RANDOM };
 struct opts {
 	enum mode mode;
 	uint64_t n, seed;
-	const char *by, *input;
-	int expand;
+	double budget; /* 0: none */
+	const char *by, *size, *input;
+	int expand, log;
 };
 
 /* A record kept for the output: a copy of its bytes and field offsets. */
@@ -57,6 +66,7 @@ struct held {
 	double key;      /* selection key: smaller is better */
 	uint64_t tie;    /* breaks equal keys: smaller is better */
 	uint64_t count;  /* times drawn (with replacement: the slots that hold it) */
+	double size;     /* its size, for --budget */
 	uint32_t len;
 	uint32_t *off;   /* nfields + 1 offsets, followed in the same block by the record bytes */
 };
@@ -65,15 +75,19 @@ struct ctx {
 	struct wnw_cmd cmd;
 	struct opts o;
 	struct wnw_reader *r;
-	int by, id;         /* field indices, -1 when absent */
+	int by, id, size;   /* field indices, -1 when absent */
 	uint32_t nf;
 	struct wnw_rng rng;
 	struct held **keep; /* WEIGHTED, TOP, RANDOM: a heap of at most n, worst at the root */
 	size_t nkeep, kcap; /* keep grows as records arrive, so a large N costs nothing up front */
 	struct held **slot; /* DRAW: the record each of the n draws currently holds */
 	uint64_t *perm;     /* DRAW: a permutation of the slots, for choosing distinct slots */
-	double wsum;        /* DRAW: total weight so far */
+	double wsum;        /* DRAW: total weight so far (--log: its logarithm) */
+	double hsize;       /* --budget: total size of the records in keep */
+	int full;           /* --budget: a record did not fit */
 };
+
+static double rec_size(struct ctx *x, const struct wnw_rec *rec);
 
 static struct held *hold(struct ctx *x, const struct wnw_rec *rec)
 {
@@ -88,6 +102,7 @@ static struct held *hold(struct ctx *x, const struct wnw_rec *rec)
 	h->count = 0;
 	h->key = 0;
 	h->tie = 0;
+	h->size = x->size >= 0 ? rec_size(x, rec) : 0;
 	return h;
 }
 
@@ -104,19 +119,43 @@ static struct wnw_rec as_rec(const struct ctx *x, const struct held *h)
 	return rec;
 }
 
-/* The weight or score of a record, checked: NaN never; negative or infinite not as a weight. */
+/* Dies naming the record (and its id) whose field name has the bad value v. */
+static void bad_value(struct ctx *x, const struct wnw_rec *rec, const char *name, double v, const char *what)
+	__attribute__((noreturn));
+static void bad_value(struct ctx *x, const struct wnw_rec *rec, const char *name, double v, const char *what)
+{
+	if (x->id >= 0)
+		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu (id %llu): %s %g is %s", wnw_reader_name(x->r),
+			(unsigned long long)rec->number, (unsigned long long)wnw_get_u64(rec, x->id), name, v, what);
+	wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu: %s %g is %s", wnw_reader_name(x->r),
+		(unsigned long long)rec->number, name, v, what);
+}
+
+/* The weight or score of a record, checked: NaN never; negative or infinite not as a weight; as a log
+ * weight any value but +inf and NaN (-inf is weight 0). */
 static double value(struct ctx *x, const struct wnw_rec *rec)
 {
 	double v = wnw_get_number(rec, x->by);
-	const char *what = isnan(v) ? "not a number" : v < 0 ? "negative" : "infinite";
-	if (isnan(v) || (x->o.mode != TOP && (v < 0 || isinf(v)))) {
-		if (x->id >= 0)
-			wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu (id %llu): %s %g is %s",
-				wnw_reader_name(x->r), (unsigned long long)rec->number,
-				(unsigned long long)wnw_get_u64(rec, x->id), x->o.by, v, what);
-		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu: %s %g is %s", wnw_reader_name(x->r),
-			(unsigned long long)rec->number, x->o.by, v, what);
+	if (isnan(v))
+		bad_value(x, rec, x->o.by, v, "not a number");
+	if (x->o.mode == TOP)
+		return v;
+	if (x->o.log ? v == INFINITY : v < 0 || isinf(v))
+		bad_value(x, rec, x->o.by, v, v < 0 ? "negative" : "infinite");
+	return v;
+}
+
+/* A record's size for --budget: the value of a number field, or the length of a bytes field. */
+static double rec_size(struct ctx *x, const struct wnw_rec *rec)
+{
+	if (wnw_reader_schema(x->r)->fields[x->size].type == WNW_BYTES) {
+		size_t len;
+		wnw_get_bytes(rec, x->size, &len);
+		return (double)len;
 	}
+	double v = wnw_get_number(rec, x->size);
+	if (!(v >= 0) || isinf(v))
+		bad_value(x, rec, x->o.size, v, isnan(v) ? "not a number" : v < 0 ? "negative" : "infinite");
 	return v;
 }
 
@@ -167,6 +206,24 @@ static void keep_room(struct ctx *x)
 	x->keep = wnw_xrealloc(&x->cmd, x->keep, x->kcap * sizeof *x->keep);
 }
 
+/* Removes the worst record of the heap. */
+static void pop_worst(struct ctx *x)
+{
+	x->hsize -= x->keep[0]->size;
+	drop(x->keep[0]);
+	x->keep[0] = x->keep[--x->nkeep];
+	if (x->nkeep > 0)
+		heap_down(x->keep, x->nkeep, 0);
+}
+
+/* With --budget the selection is the best records, best first, up to the first that does not fit; so
+ * the worst held record can go once the others alone pass the budget: it would come after that one. */
+static void trim_to_budget(struct ctx *x)
+{
+	while (x->o.budget > 0 && x->nkeep > 1 && x->hsize - x->keep[0]->size > x->o.budget)
+		pop_worst(x);
+}
+
 /* Offers a record with its key to the heap of the best n; copies it only when it is kept. */
 static void offer(struct ctx *x, const struct wnw_rec *rec, double key, uint64_t tie)
 {
@@ -174,13 +231,7 @@ static void offer(struct ctx *x, const struct wnw_rec *rec, double key, uint64_t
 		struct held probe = {.key = key, .tie = tie};
 		if (x->o.n == 0 || !worse(x->keep[0], &probe))
 			return;
-		drop(x->keep[0]);
-		x->keep[0] = hold(x, rec);
-		x->keep[0]->key = key;
-		x->keep[0]->tie = tie;
-		x->keep[0]->count = 1;
-		heap_down(x->keep, x->nkeep, 0);
-		return;
+		pop_worst(x);
 	}
 	struct held *h = hold(x, rec);
 	h->key = key;
@@ -188,7 +239,9 @@ static void offer(struct ctx *x, const struct wnw_rec *rec, double key, uint64_t
 	h->count = 1;
 	keep_room(x);
 	x->keep[x->nkeep++] = h;
+	x->hsize += h->size;
 	heap_up(x->keep, x->nkeep - 1);
+	trim_to_budget(x);
 }
 
 /* --- N draws with replacement in one pass ------------------------------------------------------------
@@ -199,10 +252,20 @@ static void offer(struct ctx *x, const struct wnw_rec *rec, double key, uint64_t
 static void draw(struct ctx *x, const struct wnw_rec *rec, double w)
 {
 	uint64_t n = x->o.n;
-	if (w == 0)
-		return;
-	x->wsum += w;
-	uint64_t b = wnw_rng_binomial(&x->rng, n, w / x->wsum);
+	double p;
+	if (x->o.log) { /* w / W as exp(log w - log W), W summed as log(exp(a) + exp(b)) without overflow */
+		if (w == -INFINITY)
+			return;
+		double hi = fmax(x->wsum, w), lo = fmin(x->wsum, w);
+		x->wsum = lo == -INFINITY ? hi : hi + wnw_log1p(wnw_exp(lo - hi));
+		p = fmin(1, wnw_exp(w - x->wsum));
+	} else {
+		if (w == 0)
+			return;
+		x->wsum += w;
+		p = w / x->wsum;
+	}
+	uint64_t b = wnw_rng_binomial(&x->rng, n, p);
 	if (b == 0)
 		return;
 	struct held *h = hold(x, rec);
@@ -227,9 +290,13 @@ static void take(struct ctx *x, const struct wnw_rec *rec)
 		break;
 	case WEIGHTED: {
 		/* Efraimidis-Spirakis: the n smallest E/w (E exponential) are a weighted sample without
-		 * replacement; E/w orders like -log(u)/w, i.e. like the keys u^(1/w) of A-Res. */
+		 * replacement; E/w orders like -log(u)/w, i.e. like the keys u^(1/w) of A-Res. With log
+		 * weights the key is its logarithm, log E - log w: minus a Gumbel variate minus the log
+		 * weight, so this is the Gumbel top-k trick, and no weight is ever exponentiated. */
 		double w = value(x, rec);
-		if (w > 0)
+		if (x->o.log && w > -INFINITY)
+			offer(x, rec, wnw_log(wnw_rng_exponential(&x->rng)) - w, tie);
+		else if (!x->o.log && w > 0)
 			offer(x, rec, wnw_rng_exponential(&x->rng) / w, tie);
 		break;
 	}
@@ -250,9 +317,49 @@ static int by_pos(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+static int best_first(const void *a, const void *b)
+{
+	const struct held *x = *(struct held *const *)a, *y = *(struct held *const *)b;
+	return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
+}
+
+/* --budget: the draws in slot order (each slot an independent draw), or the records best first, up to
+ * the first that would pass the budget; the rest are let go. */
+static void cut_to_budget(struct ctx *x)
+{
+	double used = 0;
+	if (x->o.mode == DRAW) {
+		for (uint64_t s = 0; s < x->o.n; s++) {
+			struct held *h = x->slot[s];
+			if (h == NULL)
+				continue;
+			if (!x->full && used + h->size <= x->o.budget) {
+				used += h->size;
+				continue;
+			}
+			x->full = 1;
+			if (--h->count == 0)
+				drop(h);
+			x->slot[s] = NULL;
+		}
+		return;
+	}
+	if (x->nkeep > 1)
+		qsort(x->keep, x->nkeep, sizeof *x->keep, best_first);
+	size_t k = 0;
+	while (k < x->nkeep && used + x->keep[k]->size <= x->o.budget)
+		used += x->keep[k++]->size;
+	x->full = k < x->nkeep;
+	for (size_t i = k; i < x->nkeep; i++)
+		drop(x->keep[i]);
+	x->nkeep = k;
+}
+
 /* The chosen records, each once, in stream order; DRAW's slots are emptied into keep. */
 static void gather(struct ctx *x)
 {
+	if (x->o.budget > 0)
+		cut_to_budget(x);
 	if (x->o.mode == DRAW) {
 		x->nkeep = 0;
 		for (uint64_t s = 0; s < x->o.n; s++) {
@@ -266,6 +373,28 @@ static void gather(struct ctx *x)
 	}
 	if (x->nkeep > 1) /* qsort must not see the NULL of an empty array */
 		qsort(x->keep, x->nkeep, sizeof *x->keep, by_pos);
+}
+
+/* A result short of what was asked says so: fewer records than N (not for a budget that stopped it), or
+ * a budget that N, or the end of the stream, left unspent. */
+static void say_short(const struct ctx *x)
+{
+	const char *name = wnw_reader_name(x->r);
+	if (x->o.budget > 0 && !x->full) {
+		if (x->o.mode == DRAW || x->nkeep == x->o.n)
+			wnw_warn(&x->cmd, "%s: N = %llu was reached before the budget of %.17g", name,
+				 (unsigned long long)x->o.n, x->o.budget);
+		else
+			wnw_warn(&x->cmd, "%s: the budget of %.17g was not reached: all %zu records%s taken", name,
+				 x->o.budget, x->nkeep, x->o.mode == WEIGHTED ? " with a positive weight" : "");
+	} else if (x->o.budget > 0 && x->nkeep == 0) {
+		wnw_warn(&x->cmd, "%s: the first choice is larger than the budget of %.17g: nothing taken", name,
+			 x->o.budget);
+	} else if (x->o.budget == 0 && x->o.mode != DRAW && x->nkeep < x->o.n) {
+		wnw_warn(&x->cmd, "%s: asked for %llu records, %s only %zu: all taken", name,
+			 (unsigned long long)x->o.n,
+			 x->o.mode == WEIGHTED ? "with a positive weight there are" : "there are", x->nkeep);
+	}
 }
 
 static void write_out(struct ctx *x)
@@ -317,6 +446,9 @@ static void parse(struct ctx *x, int argc, char **argv)
 		case OPT_BY: o->by = a; break;
 		case OPT_SEED: o->seed = wnw_opt_u64(&x->cmd, "--seed", a, 0, UINT64_MAX); break;
 		case OPT_EXPAND: o->expand = 1; break;
+		case OPT_LOG: o->log = 1; break;
+		case OPT_BUDGET: o->budget = (double)wnw_opt_size(&x->cmd, "--budget", a); break;
+		case OPT_SIZE: o->size = a; break;
 		default: wnw_usage(&x->cmd, "unexpected option");
 		}
 	}
@@ -328,6 +460,12 @@ static void parse(struct ctx *x, int argc, char **argv)
 		o->mode = WEIGHTED;
 	if (o->by != NULL && o->mode == RANDOM)
 		wnw_usage(&x->cmd, "--random is uniform: it takes no --by");
+	if (o->log && o->mode == RANDOM)
+		wnw_usage(&x->cmd, "--random is uniform: it takes no --log");
+	if (o->size != NULL && o->budget == 0)
+		wnw_usage(&x->cmd, "--size goes with --budget");
+	if (o->budget > 0 && o->size == NULL)
+		o->size = "text";
 	if (o->by == NULL)
 		o->by = o->mode == TOP ? "score" : "prob";
 	if (wnw_cmd_nargs(&x->cmd) > 1)
@@ -342,6 +480,18 @@ static void setup(struct ctx *x)
 	x->id = wnw_schema_find(s, "id");
 	if (x->id >= 0 && s->fields[x->id].type != WNW_U64)
 		x->id = -1;
+	if (!x->o.expand && wnw_schema_find(s, "count") < 0 && s->nfields >= WNW_MAX_FIELDS)
+		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: too many fields to add 'count' (at most %u)",
+			wnw_reader_name(x->r), WNW_MAX_FIELDS);
+	x->size = -1;
+	if (x->o.size != NULL) {
+		x->size = wnw_xfield(&x->cmd, x->r, x->o.size, 0, NULL);
+		int t = s->fields[x->size].type;
+		if (t != WNW_U64 && t != WNW_F32 && t != WNW_F64 && t != WNW_BYTES)
+			wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: field '%s' is %s, not a number or bytes",
+				wnw_reader_name(x->r), x->o.size, wnw_type_name(t));
+	}
+	x->wsum = x->o.log ? -INFINITY : 0;
 	x->by = -1;
 	if (x->o.mode != RANDOM) {
 		x->by = wnw_xfield(&x->cmd, x->r, x->o.by, 0, NULL);
@@ -371,16 +521,13 @@ int main(int argc, char **argv)
 	while (wnw_xnext(&x.cmd, x.r, &rec) == 1)
 		take(&x, &rec);
 	wnw_progress_done(&x.cmd, x.r);
-	if (x.o.mode == DRAW && !(x.wsum > 0))
+	if (x.o.mode == DRAW && !(x.wsum > (x.o.log ? -INFINITY : 0)))
 		wnw_die(&x.cmd, WNW_EXIT_DATA, "%s: nothing to draw: no record has a positive %s",
 			wnw_reader_name(x.r), x.o.by);
 	if (x.o.mode == DRAW && !isfinite(x.wsum))
 		wnw_die(&x.cmd, WNW_EXIT_DATA, "%s: the sum of %s overflows", wnw_reader_name(x.r), x.o.by);
 	gather(&x);
-	if (x.o.mode != DRAW && x.nkeep < x.o.n)
-		wnw_warn(&x.cmd, "%s: asked for %llu records, %s only %zu: all taken", wnw_reader_name(x.r),
-			 (unsigned long long)x.o.n, x.o.mode == WEIGHTED ? "with a positive weight there are" : "there are",
-			 x.nkeep);
+	say_short(&x);
 	write_out(&x);
 	for (size_t i = 0; i < x.nkeep; i++)
 		drop(x.keep[i]);

@@ -87,16 +87,16 @@ np.save("sp.npy", A); np.save("spt.npy", (A[:40] + 0.05 * r.standard_normal((40,
 pack --vectors grad=sp.npy -o sp.wnw && pack --vectors grad=spt.npy -o spt.wnw
 /usr/bin/python3 "$TOP/bench/pursuit_peer.py" omp sp.npy spt.npy 200 peer.ids 2>/dev/null
 same "OMP chooses what the numpy peer chooses, in the same order" \
-	"$(pursuit -t spt.wnw -k 200 sp.wnw | unpack --ids)" "$(cat peer.ids)"
+	"$(pursuit -t spt.wnw -k 200 --rounds 1 sp.wnw 2>/dev/null | unpack --ids)" "$(cat peer.ids)"
 /usr/bin/python3 "$TOP/bench/pursuit_peer.py" omp pool.npy target.npy 30 peer.ids 2>/dev/null
 same "... also on the planted problem" "$(unpack --ids sel.wnw)" "$(cat peer.ids)"
 
 # --- duplicates: 100 exact copies of the best match (ids 2000..2099 and the original)
 best=$(cat dupbest)
 isdup() { awk -v b="$best" '$1 == b || $1 >= 2000 { n++ } END { print n + 0 }'; }
-got=$(pursuit -t dupt.wnw -k 100 dup.wnw | unpack --ids | isdup)
+got=$(pursuit -t dupt.wnw -k 100 --rounds 1 dup.wnw 2>/dev/null | unpack --ids | isdup)
 truthy "pursuit chooses at most one of the 101 identical rows (got $got)" '[ "$got" -le 1 ]'
-got=$(pursuit -t dupt.wnw -k 100 --batch 50 dup.wnw | unpack --ids | isdup)
+got=$(pursuit -t dupt.wnw -k 100 --batch 50 --rounds 1 dup.wnw 2>/dev/null | unpack --ids | isdup)
 truthy "--batch 50 chooses at most one of them (got $got)" '[ "$got" -le 1 ]'
 top=$(cosine_topk dup.wnw dupt.wnw 100 | isdup)
 same "top-K by cosine takes 100 of them" "$top" 100
@@ -114,7 +114,7 @@ pursuit -t target.wnw -k 30 --report pool.wnw 2> report.txt > /dev/null
 same "--report prints one line per step and a summary" "$(grep -c ': step ' report.txt) $(grep -c 'stopped after' report.txt)" "30 1"
 dec=$(awk '/: step /{ r = $7 + 0; if (n++ && r >= prev) bad = 1; prev = r } END { print bad + 0 }' report.txt)
 same "the reported residual decreases at every step" "$dec" 0
-n=$(pursuit -t target.wnw -k 30 --tol 0.5 --report pool.wnw 2> tol.txt | unpack --ids | wc -l)
+n=$(pursuit -t target.wnw -k 30 --tol 0.5 --rounds 1 --report pool.wnw 2> tol.txt | unpack --ids | wc -l)
 truthy "--tol 0.5 stops early ($n chosen)" '[ "$n" -lt 30 ] && grep -q "tolerance reached" tol.txt'
 n=$(pursuit -t target.wnw -k 5 --in-domain pool.wnw 2>&1 >/dev/null | grep -c 'exactly one')
 same "-t and --in-domain exclude each other" "$n" 1
@@ -186,3 +186,24 @@ head -c 100000 pool.wnw > cut.wnw
 fails 1 'trunc' "a truncated pool is an error, not a shorter pool" pursuit -t target.wnw -k 5 cut.wnw
 same "a goal met before the first step selects nothing" \
 	"$(pursuit -t target.wnw -k 5 --tol 1 pool.wnw | unpack --ids | wc -l)" 0
+
+# --- rounds: a rank-deficient pool (200 non-negative vectors of dimension 16 spanning 3 dimensions)
+/usr/bin/python3 -c '
+import numpy as np
+r = np.random.default_rng(9)
+B = r.random((3, 16))
+A = (r.random((200, 3)) @ B).astype(np.float32)
+np.save("rd.npy", A); np.save("rdt.npy", A[:4]); np.save("rd20.npy", A[:20])'
+pack --vectors grad=rd.npy -o rd.wnw && pack --vectors grad=rdt.npy -o rdt.wnw && pack --vectors grad=rd20.npy -o rd20.wnw
+one=$(pursuit -t rdt.wnw -k 50 --rounds 1 rd.wnw 2>r1.err | unpack --ids | wc -l)
+truthy "--rounds 1: one pursuit stops short on a rank-3 pool ($one of 50) and says why" \
+	"[ $one -lt 50 ] && grep -q 'asked for 50 records, chose $one in 1 round' r1.err"
+pursuit -t rdt.wnw -k 50 rd.wnw 2>rn.err | unpack --tsv id,weight >rn.tsv
+same "rounds reach K on the rank-3 pool: 50 distinct records, quietly" \
+	"$(awk 'NR > 1' rn.tsv | cut -f1 | sort -u | wc -l) $(wc -c <rn.err)" "50 0"
+truthy "the weights of all rounds sum to 1" \
+	"awk 'NR > 1 { s += \$2 } END { exit !(s > 0.999999 && s < 1.000001) }' rn.tsv"
+same "the first round is the single pursuit, in order" \
+	"$(awk 'NR > 1' rn.tsv | head -n $one | cut -f1)" "$(pursuit -t rdt.wnw -k 50 --rounds 1 rd.wnw 2>/dev/null | unpack --ids)"
+fails 0 "asked for 50 records, chose 20 in [0-9]+ rounds: the pool is exhausted" \
+	"a pool smaller than K is taken whole, and that is said" pursuit -t rdt.wnw -k 50 -o /dev/null rd20.wnw

@@ -322,9 +322,38 @@ static void screening(struct wnw_pool *pool)
 	pur_mat_free(&A);
 }
 
+/* pur_mat_remove, which the rounds of pursuit(1) run on: the other rows keep their order, values,
+ * norms and tags. */
+static void removal(void)
+{
+	struct pur_mat A;
+	pur_mat_init(&A, 3);
+	uint64_t tag[6];
+	for (uint32_t i = 0; i < 6; i++) {
+		float *row = pur_mat_push(&A);
+		for (uint32_t j = 0; j < 3; j++)
+			row[j] = (float)(i + 1);
+		pur_mat_commit(&A);
+		tag[i] = 100 + i;
+	}
+	const size_t gone[] = {4, 0, 2};
+	pur_mat_remove(&A, gone, 3, tag);
+	int ok = A.n == 3;
+	for (uint32_t r = 0; ok && r < 3; r++) {
+		float want = (float)(2 * r + 2); /* rows 1, 3, 5 hold 2, 4, 6 */
+		ok = A.v[r * 3] == want && A.v[r * 3 + 2] == want && tag[r] == 101 + 2 * r &&
+		     fabsf(A.inv[r] - (float)(1 / (want * sqrt(3.0)))) < 1e-7f;
+	}
+	CHECK(ok, "pur_mat_remove keeps the other rows in order with their norms and tags");
+	pur_mat_remove(&A, (const size_t[]){0, 1, 2}, 3, NULL);
+	CHECK(A.n == 0, "removing every row leaves an empty matrix");
+	pur_mat_free(&A);
+}
+
 int main(void)
 {
 	struct wnw_pool *pool = wnw_pool_new(2);
+	removal();
 	kernel();
 	edges();
 	recovery(pool);

@@ -1,19 +1,23 @@
-/* pack: JSONL, TSV or plain text lines, and embedding matrices from .npy files, to a winnow stream. */
+/* pack: JSONL, JSON arrays, CSV, TSV or plain text lines, and embedding matrices from .npy files, to a
+ * winnow stream. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonl.h"
 #include "lines.h"
+#include "nameset.h"
 #include "npy.h"
 #include "par.h"
 #include "prog.h"
 
-enum { OPT_LINES = 0x100, OPT_TSV, OPT_TEXT, OPT_ID, OPT_VECTORS, OPT_FIELD, OPT_SKIP_BAD, OPT_MAX_LINE };
+enum { OPT_LINES = 0x100, OPT_TSV, OPT_CSV, OPT_CHAT, OPT_TEXT, OPT_ID, OPT_VECTORS, OPT_FIELD, OPT_SKIP_BAD, OPT_MAX_LINE };
 
 static const struct option longopts[] = {
 	{"lines", no_argument, NULL, OPT_LINES},
 	{"tsv", no_argument, NULL, OPT_TSV},
+	{"csv", no_argument, NULL, OPT_CSV},
+	{"chat", no_argument, NULL, OPT_CHAT},
 	{"text", required_argument, NULL, OPT_TEXT},
 	{"id", required_argument, NULL, OPT_ID},
 	{"vectors", required_argument, NULL, OPT_VECTORS},
@@ -25,17 +29,22 @@ static const struct option longopts[] = {
 
 static const struct wnw_spec spec = {
 	"pack",
-	"[--lines | --tsv] [--text FIELD | TEMPLATE] [--id FIELD] [--field NAME[:TYPE]]\n"
-	"            [--vectors [NAME=]FILE.npy] [--skip-bad] [--max-line SIZE] [-j N] [-o FILE] [-z [LEVEL]]\n"
-	"            [FILE ...]",
-	"Packs JSONL (default), TSV or text lines (plain, .gz or .zst) into a winnow stream with fields\n"
-	"id, text, json (the original line), then the --field and --vectors fields.\n"
+	"[--lines | --tsv | --csv] [--text PATH | TEMPLATE | --chat] [--id PATH]\n"
+	"            [--field [NAME=]PATH[:TYPE]] [--vectors [NAME=]FILE.npy] [--skip-bad] [--max-line SIZE]\n"
+	"            [-j N] [-o FILE] [-z [LEVEL]] [FILE ...]",
+	"Packs JSONL or a JSON array (default), CSV, TSV or text lines (plain, .gz or .zst) into a winnow\n"
+	"stream with fields id, sid (string ids only), text, json (the original line), then the --field\n"
+	"and --vectors fields.\n"
 	"      --lines           each input line is a record's text (no json field)\n"
 	"      --tsv             tab-separated values whose first row names the columns\n"
-	"      --text FIELD      the member that holds the text (default: text), or a template\n"
-	"                        such as '{instruction}\\n{output}'\n"
-	"      --id FIELD        take the id from this member (default: the record's index from 0)\n"
-	"      --field NAME[:TYPE]  copy member NAME into a field of TYPE u64, f64 or text (default text)\n"
+	"      --csv             comma-separated values (RFC 4180) whose first row names the columns\n"
+	"      --text PATH       the member that holds the text (default: text), a path such as\n"
+	"                        'messages[-1].content', or a template such as '{instruction}\\n{input?}'\n"
+	"      --chat            the text is the messages (or conversations) array, one 'role: content'\n"
+	"                        line per turn\n"
+	"      --id PATH         take the id from this member, a number or a string (default: the\n"
+	"                        record's index from 0)\n"
+	"      --field [NAME=]PATH[:TYPE]  copy a member into field NAME of TYPE u64, f64 or text (default)\n"
 	"      --vectors [NAME=]FILE.npy  join the rows of a float16/32/64 matrix as vector field NAME\n"
 	"                        (default vec); with no input FILE, one record per row\n"
 	"      --skip-bad        skip bad lines and report how many, instead of stopping\n"
@@ -54,6 +63,7 @@ struct vecsrc {
 
 struct opts {
 	enum wnw_src src;
+	int chat;
 	const char *text, *id;
 	const char **fields;
 	size_t nfields;
@@ -93,13 +103,16 @@ static void add_vectors(struct wnw_cmd *cmd, struct opts *o, const char *arg)
 		wnw_usage(cmd, "--vectors %s: no file name", arg);
 }
 
-/* The output schema: id, text, json (not for --lines), the --field fields, then the vectors. */
+/* The output schema: id, sid (string ids), text, json (not for --lines), the --field fields, then the
+ * vectors. */
 static void make_schema(struct wnw_cmd *cmd, const struct opts *o, const struct wnw_jsonl *j, int have_text,
-			struct wnw_schema *s)
+			int sid, struct wnw_schema *s)
 {
 	struct wnw_err e;
 	wnw_schema_init(s);
 	int bad = wnw_schema_set(s, "id", WNW_U64, 0, &e) < 0;
+	if (sid)
+		bad = bad || wnw_schema_set(s, "sid", WNW_BYTES, 0, &e) < 0;
 	if (have_text) {
 		bad = bad || wnw_schema_set(s, "text", WNW_BYTES, 0, &e) < 0;
 		if (o->src != WNW_SRC_LINES)
@@ -160,7 +173,7 @@ static void check_vectors_done(struct wnw_cmd *cmd, struct opts *o, uint64_t rec
 struct item {
 	size_t line_off, line_len;
 	uint64_t lineno;
-	int rc, status, thread;
+	int rc, status, thread, id_num;
 	uint64_t id;
 	size_t off;
 };
@@ -231,9 +244,12 @@ static void parse_item(void *ctx, size_t i, int thread)
 		arena_bytes(a, e.msg, strlen(e.msg) + 1);
 	} else if (it->rc > 0) {
 		it->id = j->id;
+		it->id_num = j->id_num;
 		arena_bytes(a, j->text.p, j->text.n);
 		if (j->src != WNW_SRC_LINES)
 			arena_bytes(a, j->json, j->json_len);
+		if (j->id_member)
+			arena_bytes(a, j->sid.p, j->sid.n);
 		for (size_t k = 0; k < j->nfields; k++) {
 			const struct wnw_jfield *f = &j->fields[k];
 			if (f->type == WNW_U64)
@@ -272,11 +288,42 @@ static void batch_add(struct wnw_cmd *cmd, struct batch *b, const char *line, si
 struct run {
 	struct wnw_cmd *cmd;
 	struct opts *o;
-	struct wnw_writer *w;
+	struct wnw_writer *w; /* made at the first record, whose id decides between numbers and strings */
+	struct wnw_schema schema;
+	int have_text;
+	int sid;                 /* string ids: -1 until the first record tells */
+	struct wnw_idmap seen;   /* string ids: hash -> (file << 40 | line) of its first record */
+	char *const *files;
+	uint32_t file;
 	struct wnw_pool *pool;
 	struct batch b;
 	uint64_t records, skipped;
 };
+
+static void start_output(struct run *r, int sid)
+{
+	r->sid = sid;
+	make_schema(r->cmd, r->o, &r->b.js[0], r->have_text, sid, &r->schema);
+	r->w = wnw_xcreate(r->cmd, &r->schema);
+}
+
+/* A string id's u64 is its hash; a repeat (or, as rarely as 2^-64 a pair, another string with the
+ * same hash) is an error naming both records. */
+static uint64_t string_id(struct run *r, const struct item *it, const char *sid, size_t n, const char *name)
+{
+	int added;
+	uint64_t h = wnw_sid_hash(sid, n);
+	uint64_t *v = wnw_idmap_add(&r->seen, h, &added);
+	if (!v)
+		wnw_die(r->cmd, WNW_EXIT_SYSTEM, "out of memory");
+	if (!added)
+		wnw_die(r->cmd, WNW_EXIT_DATA, "%s: line %llu: id \"%.*s\" repeats that of %s: line %llu", name,
+			(unsigned long long)it->lineno, n > 200 ? 200 : (int)n, sid,
+			strcmp(r->files[*v >> 40], "-") == 0 ? "stdin" : r->files[*v >> 40],
+			(unsigned long long)(*v & ((1ull << 40) - 1)));
+	*v = (uint64_t)r->file << 40 | (it->lineno & ((1ull << 40) - 1));
+	return h;
+}
 
 /* Parses the batch on the pool, then writes its records in order; a bad line stops here, at the
  * first one in input order, unless --skip-bad. */
@@ -299,13 +346,28 @@ static void flush_batch(struct run *r, const char *name)
 		}
 		if (it->rc == 0)
 			continue;
-		wnw_w_u64(r->w, r->o->id ? it->id : r->records);
-		const char *s = take_bytes(&p, &n);
-		wnw_w_bytes(r->w, s, n);
-		if (r->o->src != WNW_SRC_LINES) {
-			s = take_bytes(&p, &n);
-			wnw_w_bytes(r->w, s, n);
-		}
+		const char *text = take_bytes(&p, &n), *json = NULL, *sid = NULL;
+		size_t ntext = n, njson = 0, nsid = 0;
+		if (r->o->src != WNW_SRC_LINES)
+			json = take_bytes(&p, &njson);
+		if (r->o->id)
+			sid = take_bytes(&p, &nsid);
+		if (!r->w)
+			start_output(r, r->o->id && !it->id_num);
+		if (r->sid)
+			wnw_w_u64(r->w, string_id(r, it, sid, nsid, name));
+		else if (r->o->id && !it->id_num)
+			wnw_die(r->cmd, WNW_EXIT_DATA, "%s: line %llu: id \"%.*s\" is not a number, as the first "
+				"record's was (ids are all numbers or all strings)", name, (unsigned long long)it->lineno,
+				nsid > 200 ? 200 : (int)nsid, sid);
+		else
+			wnw_w_u64(r->w, r->o->id ? it->id : r->records);
+		if (r->sid)
+			wnw_w_bytes(r->w, sid, nsid);
+		wnw_w_bytes(r->w, text, ntext);
+		if (json)
+			wnw_w_bytes(r->w, json, njson);
+		const char *s;
 		for (size_t k = 0; k < b->js[0].nfields; k++) {
 			uint8_t type = b->js[0].fields[k].type;
 			if (type == WNW_U64) {
@@ -353,7 +415,19 @@ static void pack_file(struct run *r, const char *path, uint64_t *finished)
 	const char *name = wnw_lines_name(l), *line;
 	size_t len;
 	int rc, nthreads = wnw_pool_threads(r->pool);
-	if (r->o->src == WNW_SRC_TSV) {
+	char first;
+	if (r->o->src == WNW_SRC_CSV)
+		wnw_lines_split(l, WNW_SPLIT_CSV);
+	if (r->o->src == WNW_SRC_JSONL) {
+		/* A file whose first byte (after white space and a byte order mark) is '[' holds one array. */
+		if ((rc = wnw_lines_peek(l, &first, &e)) < 0)
+			wnw_die_err(r->cmd, &e);
+		if (rc > 0 && first == '[')
+			wnw_lines_split(l, WNW_SPLIT_JSON_ARRAY);
+		for (int t = 0; t < nthreads; t++)
+			r->b.js[t].compact = rc > 0 && first == '[';
+	}
+	if (r->o->src == WNW_SRC_TSV || r->o->src == WNW_SRC_CSV) {
 		rc = wnw_lines_next(l, &line, &len, &e);
 		if (rc < 0)
 			wnw_die_err(r->cmd, &e);
@@ -394,9 +468,13 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case OPT_LINES:
 		case OPT_TSV:
+		case OPT_CSV:
 			if (o.src != WNW_SRC_JSONL)
-				wnw_usage(&cmd, "--lines and --tsv exclude each other");
-			o.src = ch == OPT_LINES ? WNW_SRC_LINES : WNW_SRC_TSV;
+				wnw_usage(&cmd, "--lines, --tsv and --csv exclude each other");
+			o.src = ch == OPT_LINES ? WNW_SRC_LINES : ch == OPT_TSV ? WNW_SRC_TSV : WNW_SRC_CSV;
+			break;
+		case OPT_CHAT:
+			o.chat = 1;
 			break;
 		case OPT_TEXT:
 			o.text = cmd.optarg;
@@ -432,9 +510,11 @@ int main(int argc, char **argv)
 		in = stdin_only;
 		nin = 1;
 	}
-	if (o.src == WNW_SRC_LINES && (o.text || o.id || o.nfields))
+	if (o.chat && o.text)
+		wnw_usage(&cmd, "--chat and --text exclude each other");
+	if (o.src == WNW_SRC_LINES && (o.text || o.id || o.nfields || o.chat))
 		wnw_usage(&cmd, "--lines takes no --text, --id or --field: plain lines have no members");
-	if (!have_text && (o.text || o.id || o.nfields || o.src != WNW_SRC_JSONL || o.skip_bad))
+	if (!have_text && (o.text || o.id || o.nfields || o.src != WNW_SRC_JSONL || o.skip_bad || o.chat))
 		wnw_usage(&cmd, "with --vectors alone there is no text input; name the input FILE (or '-')");
 	if (o.skip_bad && o.nvecs)
 		wnw_usage(&cmd, "--skip-bad cannot be combined with --vectors: skipped lines would misalign the rows");
@@ -446,7 +526,8 @@ int main(int argc, char **argv)
 	if (stdin_users > 1)
 		wnw_usage(&cmd, "standard input ('-') can be read only once");
 
-	struct run r = {.cmd = &cmd, .o = &o};
+	struct run r = {.cmd = &cmd, .o = &o, .have_text = have_text, .sid = -1};
+	wnw_idmap_init(&r.seen);
 	if (!(r.pool = wnw_pool_new(cmd.threads)))
 		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
 	int nthreads = wnw_pool_threads(r.pool);
@@ -454,19 +535,18 @@ int main(int argc, char **argv)
 	r.b.arenas = wnw_xcalloc(&cmd, (size_t)nthreads, sizeof *r.b.arenas);
 	r.b.items = wnw_xcalloc(&cmd, BATCH_LINES, sizeof *r.b.items);
 	for (int t = 0; t < nthreads; t++)
-		if (wnw_jsonl_init(&r.b.js[t], o.src, o.text, o.id, o.fields, o.nfields, &e) < 0)
+		if (wnw_jsonl_init(&r.b.js[t], o.src, o.text, o.id, o.fields, o.nfields, &e) < 0 ||
+		    (o.chat && wnw_jsonl_chat(&r.b.js[t], &e) < 0))
 			wnw_die_err(&cmd, &e);
 	for (size_t i = 0; i < o.nvecs; i++) {
 		if (wnw_npy_open(&o.vecs[i].in, o.vecs[i].path, &e) < 0)
 			wnw_die_err(&cmd, &e);
 		o.vecs[i].row = wnw_xmalloc(&cmd, (size_t)o.vecs[i].in.info.cols * sizeof(float));
 	}
-	struct wnw_schema schema;
-	make_schema(&cmd, &o, &r.b.js[0], have_text, &schema);
-	r.w = wnw_xcreate(&cmd, &schema);
 	uint64_t finished = 0;
 
 	if (!have_text) {
+		start_output(&r, 0);
 		uint64_t rows = o.vecs[0].in.info.rows;
 		for (uint64_t row = 0; row < rows; row++) {
 			wnw_w_u64(r.w, row);
@@ -477,8 +557,13 @@ int main(int argc, char **argv)
 		}
 		r.records = rows;
 	}
-	for (int f = 0; have_text && f < nin; f++)
+	r.files = in;
+	for (int f = 0; have_text && f < nin; f++) {
+		r.file = (uint32_t)f;
 		pack_file(&r, in[f], &finished);
+	}
+	if (!r.w)
+		start_output(&r, 0);
 	check_vectors_done(&cmd, &o, r.records);
 	wnw_xclose(&cmd, r.w);
 	show_progress(&cmd, NULL, finished, r.records, 1);
@@ -499,6 +584,7 @@ int main(int argc, char **argv)
 	free(r.b.items);
 	free(r.b.lines);
 	wnw_pool_free(r.pool);
-	wnw_schema_free(&schema);
+	wnw_schema_free(&r.schema);
+	wnw_idmap_free(&r.seen);
 	return wnw_cmd_done(&cmd);
 }

@@ -40,6 +40,11 @@ struct wnw_tout *wnw_tout_open(const char *path, int zlevel, struct wnw_err *e)
 		free(t);
 		return NULL;
 	}
+	/* -o FILE.gz writes gzip, as FILE.zst writes zstd (prog.c sets the level for that) */
+	if (zlevel == 0 && wnw_sink_gz_name(path) && wnw_sink_gzip(&t->sink, e) < 0) {
+		wnw_tout_abort(t);
+		return NULL;
+	}
 	if (t->sink.tmp == NULL) {
 		off_t off = lseek(t->sink.fd, 0, SEEK_CUR);
 		t->base = off < 0 ? 0 : (int64_t)off;
@@ -95,7 +100,7 @@ int wnw_tout_seekable(struct wnw_tout *t, int64_t *base, struct wnw_err *e)
 	struct stat st;
 	/* pwrite on a descriptor opened for appending (>>) would append, not rewrite. */
 	int fl = fcntl(t->sink.fd, F_GETFL);
-	if (t->sink.cs || fstat(t->sink.fd, &st) < 0 || !S_ISREG(st.st_mode) || fl < 0 || (fl & O_APPEND))
+	if (t->sink.cs || t->sink.gz || fstat(t->sink.fd, &st) < 0 || !S_ISREG(st.st_mode) || fl < 0 || (fl & O_APPEND))
 		return -1;
 	if (flush(t, 0, e) < 0)
 		return -2;

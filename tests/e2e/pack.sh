@@ -69,7 +69,7 @@ fails 2 "nope.jsonl" "a missing input file is named" pack nope.jsonl
 
 # --- TSV and plain lines -------------------------------------------------------------------------
 same "--tsv: columns by header name, json object built from the row" \
-	"$(pack --tsv --id id --field score:f64 "$D/rows.tsv" | unpack --add score)" \
+	"$(pack --tsv --id id --field score:f64 "$D/rows.tsv" | unpack --add score --replace)" \
 	"$(printf '%s\n' '{"id":"10","text":"first row","score":0.5,"src":"a"}' \
 		'{"id":"20","text":"second é","score":-1.25,"src":"b"}' '{"id":"30","text":"third","score":1000,"src":"c"}')"
 printf 'a\tb\n1\t2\n3\n' >short.tsv

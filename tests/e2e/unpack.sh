@@ -9,8 +9,14 @@ pack --text output --field n:u64 "$D/alpaca.jsonl" >a.wnw
 
 # --- JSONL ----------------------------------------------------------------------------------------
 same_file "JSONL round trip is byte-identical" <(unpack t.wnw) "$D/tricky.jsonl"
-same "--add of a member the object has replaces its value in place" "$(unpack --add n a.wnw)" \
+same "--add --replace of a member the object has replaces its value in place" "$(unpack --add n --replace a.wnw)" \
 	"$(cat "$D/alpaca.jsonl")"
+fails 1 "a.wnw: record 1: .*already has a member \"n\" \(rename: --add n=NEW, or --replace\)" \
+	"--add never clobbers a member the line has" unpack --add n a.wnw
+truthy "and leaves no output behind" '! unpack --add n -o clob.jsonl a.wnw 2>/dev/null && ! ls clob.jsonl* 2>/dev/null'
+same "--add FIELD=NAME adds the field under another name, the line's bytes kept" \
+	"$(unpack --add n=zipfit_n a.wnw | head -1)" \
+	"$(head -1 "$D/alpaca.jsonl" | sed 's/}$/,"zipfit_n":1}/')"
 $PY -c "import numpy as np; np.save('seven.npy', np.arange(7, dtype=np.float32).reshape(7, 1) / 4)"
 same "--add of a new field keeps the original bytes and appends before the brace" \
 	"$(pack --vectors seven.npy "$D/tricky.jsonl" | unpack --add vec | sed -n 3p)" \

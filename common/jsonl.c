@@ -37,7 +37,8 @@ static int buf_add(struct wnw_buf *b, const void *s, size_t n)
 	return 0;
 }
 
-uint64_t wnw_sid_hash(const void *s, size_t n) { return XXH3_64bits(s, n); }
+/* 63 bits, so that the id also fits a signed 64-bit JSON integer (jansson's limit, and most readers'). */
+uint64_t wnw_sid_hash(const void *s, size_t n) { return XXH3_64bits(s, n) >> 1; }
 
 int wnw_utf8_valid(const char *str, size_t n)
 {
@@ -549,7 +550,8 @@ static int add_chat(struct wnw_jsonl *j, struct wnw_err *e)
 }
 
 /* The text from the parts. A missing optional member drops the literal after it, so that
- * "{a}\n{b?}\n{c}" gives "a\nc"; when no member follows it, the literal before it goes instead. */
+ * "{a}\n{b?}\n{c}" gives "a\nc"; when no member follows it, the literal before it goes too, so that
+ * "{a} ({b?})" gives "a". */
 static int render_json(struct wnw_jsonl *j, struct wnw_err *e)
 {
 	size_t before_lit = 0;
@@ -577,10 +579,9 @@ static int render_json(struct wnw_jsonl *j, struct wnw_err *e)
 			return wnw_errf(e, WNW_EXIT_DATA, "member \"%s\" is missing or null", p->member);
 		int later = 0;
 		for (size_t k = i + 1; k < j->nparts; k++)
-			later |= j->parts[k].member != NULL;
-		if (later)
-			skip_lit = 1;
-		else
+			later |= j->parts[k].member != NULL || j->parts[k].chat;
+		skip_lit = 1;
+		if (!later)
 			j->text.n = before_lit;
 	}
 	return 0;

@@ -96,7 +96,8 @@ int wnw_jsonl_tsv_header(struct wnw_jsonl *j, const char *line, size_t len, stru
 int wnw_jsonl_parse(struct wnw_jsonl *j, const char *line, size_t len, struct wnw_err *e);
 void wnw_jsonl_free(struct wnw_jsonl *j);
 
-/* The u64 id of a record whose id is the string s[0, n) (winnow(5), String ids): XXH3-64 of its bytes. */
+/* The u64 id of a record whose id is the string s[0, n) (winnow(5), String ids): the top 63 bits of
+ * the XXH3-64 hash of its bytes. */
 uint64_t wnw_sid_hash(const void *s, size_t n);
 
 /* 1 if s[0, n) is well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF). */

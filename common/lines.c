@@ -437,6 +437,8 @@ int wnw_lines_next(struct wnw_lines *l, const char **line, size_t *len, struct w
 
 uint64_t wnw_lines_lineno(const struct wnw_lines *l) { return l->lineno; }
 
+const char *wnw_lines_unit(const struct wnw_lines *l) { return l->split == WNW_SPLIT_JSON_ARRAY ? "element" : "line"; }
+
 const char *wnw_lines_name(const struct wnw_lines *l) { return l->name; }
 
 void wnw_lines_position(const struct wnw_lines *l, uint64_t *done, uint64_t *total)

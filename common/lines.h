@@ -32,6 +32,8 @@ int wnw_lines_peek(struct wnw_lines *l, char *c, struct wnw_err *e);
 /* Number of the line last returned (for CSV, the line its record starts on; for a JSON array, the
  * element's number), counting from 1. */
 uint64_t wnw_lines_lineno(const struct wnw_lines *l);
+/* What wnw_lines_lineno counts, for messages: "line", or "element" in a JSON array. */
+const char *wnw_lines_unit(const struct wnw_lines *l);
 const char *wnw_lines_name(const struct wnw_lines *l);
 /* Bytes read from the file so far (compressed bytes when compressed) and its size, 0 when unknown. */
 void wnw_lines_position(const struct wnw_lines *l, uint64_t *done, uint64_t *total);

@@ -327,7 +327,7 @@ static uint64_t string_id(struct run *r, const struct item *it, const char *sid,
 
 /* Parses the batch on the pool, then writes its records in order; a bad line stops here, at the
  * first one in input order, unless --skip-bad. */
-static void flush_batch(struct run *r, const char *name)
+static void flush_batch(struct run *r, const char *name, const char *unit)
 {
 	struct batch *b = &r->b;
 	wnw_pool_run(r->pool, b->n, parse_item, b);
@@ -339,7 +339,7 @@ static void flush_batch(struct run *r, const char *name)
 			if (it->status == WNW_EXIT_SYSTEM)
 				wnw_die(r->cmd, WNW_EXIT_SYSTEM, "out of memory");
 			if (!r->o->skip_bad)
-				wnw_die(r->cmd, it->status, "%s: line %llu: %s", name, (unsigned long long)it->lineno,
+				wnw_die(r->cmd, it->status, "%s: %s %llu: %s", name, unit, (unsigned long long)it->lineno,
 					take_bytes(&p, &n));
 			r->skipped++;
 			continue;
@@ -443,13 +443,13 @@ static void pack_file(struct run *r, const char *path, uint64_t *finished)
 			skip_bom(&line, &len);
 		batch_add(r->cmd, &r->b, line, len, wnw_lines_lineno(l));
 		if (r->b.n == BATCH_LINES || r->b.used >= BATCH_BYTES) {
-			flush_batch(r, name);
+			flush_batch(r, name, wnw_lines_unit(l));
 			show_progress(r->cmd, l, *finished, r->records, 0);
 		}
 	}
 	if (rc < 0)
 		wnw_die_err(r->cmd, &e);
-	flush_batch(r, name);
+	flush_batch(r, name, wnw_lines_unit(l));
 	uint64_t done, total;
 	wnw_lines_position(l, &done, &total);
 	*finished += done;

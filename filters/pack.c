@@ -187,6 +187,9 @@ struct arena {
 struct batch {
 	char *lines;
 	size_t used, cap;
+	/* a batch of one line of BATCH_BYTES or more: the line where the reader holds it, and the arena
+	 * holding pointers to the parser's results rather than copies (pack(1), MEMORY) */
+	const char *solo;
 	struct item *items;
 	size_t n;
 	struct wnw_jsonl *js; /* one parser state per thread */
@@ -214,16 +217,25 @@ static void arena_add(struct arena *a, const void *p, size_t n)
 	a->n += n;
 }
 
-static void arena_bytes(struct arena *a, const char *p, size_t n)
+/* Bytes into the arena: a copy, or by_ref a pointer valid until the thread's parser takes another line. */
+static void arena_bytes(struct arena *a, const char *p, size_t n, int by_ref)
 {
 	arena_add(a, &n, sizeof n);
-	arena_add(a, p, n);
+	if (by_ref)
+		arena_add(a, &p, sizeof p);
+	else
+		arena_add(a, p, n);
 }
 
-static const char *take_bytes(const char **p, size_t *n)
+static const char *take_bytes(const char **p, size_t *n, int by_ref)
 {
 	memcpy(n, *p, sizeof *n);
 	const char *s = *p + sizeof *n;
+	if (by_ref) {
+		memcpy(&s, s, sizeof s);
+		*p += sizeof *n + sizeof s;
+		return s;
+	}
 	*p = s + *n;
 	return s;
 }
@@ -238,18 +250,19 @@ static void parse_item(void *ctx, size_t i, int thread)
 	struct wnw_err e;
 	it->thread = thread;
 	it->off = a->n;
-	it->rc = wnw_jsonl_parse(j, b->lines + it->line_off, it->line_len, &e);
+	int ref = b->solo != NULL;
+	it->rc = wnw_jsonl_parse(j, ref ? b->solo : b->lines + it->line_off, it->line_len, &e);
 	if (it->rc < 0) {
 		it->status = e.status;
-		arena_bytes(a, e.msg, strlen(e.msg) + 1);
+		arena_bytes(a, e.msg, strlen(e.msg) + 1, 0);
 	} else if (it->rc > 0) {
 		it->id = j->id;
 		it->id_num = j->id_num;
-		arena_bytes(a, j->text.p, j->text.n);
+		arena_bytes(a, j->text.p, j->text.n, ref);
 		if (j->src != WNW_SRC_LINES)
-			arena_bytes(a, j->json, j->json_len);
+			arena_bytes(a, j->json, j->json_len, ref);
 		if (j->id_member)
-			arena_bytes(a, j->sid.p, j->sid.n);
+			arena_bytes(a, j->sid.p, j->sid.n, ref);
 		for (size_t k = 0; k < j->nfields; k++) {
 			const struct wnw_jfield *f = &j->fields[k];
 			if (f->type == WNW_U64)
@@ -257,7 +270,7 @@ static void parse_item(void *ctx, size_t i, int thread)
 			else if (f->type == WNW_F64)
 				arena_add(a, &f->d, sizeof f->d);
 			else
-				arena_bytes(a, f->s.p, f->s.n);
+				arena_bytes(a, f->s.p, f->s.n, ref);
 		}
 	}
 	if (a->failed) {
@@ -266,8 +279,15 @@ static void parse_item(void *ctx, size_t i, int thread)
 	}
 }
 
+/* line NULL: a solo line, which is not copied. */
 static void batch_add(struct wnw_cmd *cmd, struct batch *b, const char *line, size_t len, uint64_t lineno)
 {
+	if (!line) {
+		memset(&b->items[b->n], 0, sizeof b->items[0]);
+		b->items[b->n].line_len = len;
+		b->items[b->n++].lineno = lineno;
+		return;
+	}
 	if (len > b->cap - b->used || !b->lines) {
 		size_t cap = b->cap ? b->cap : 1u << 20;
 		while (cap - b->used < len)
@@ -340,18 +360,19 @@ static void flush_batch(struct run *r, const char *name, const char *unit)
 				wnw_die(r->cmd, WNW_EXIT_SYSTEM, "out of memory");
 			if (!r->o->skip_bad)
 				wnw_die(r->cmd, it->status, "%s: %s %llu: %s", name, unit, (unsigned long long)it->lineno,
-					take_bytes(&p, &n));
+					take_bytes(&p, &n, 0));
 			r->skipped++;
 			continue;
 		}
 		if (it->rc == 0)
 			continue;
-		const char *text = take_bytes(&p, &n), *json = NULL, *sid = NULL;
+		int ref = b->solo != NULL;
+		const char *text = take_bytes(&p, &n, ref), *json = NULL, *sid = NULL;
 		size_t ntext = n, njson = 0, nsid = 0;
 		if (r->o->src != WNW_SRC_LINES)
-			json = take_bytes(&p, &njson);
+			json = take_bytes(&p, &njson, ref);
 		if (r->o->id)
-			sid = take_bytes(&p, &nsid);
+			sid = take_bytes(&p, &nsid, ref);
 		if (!r->w)
 			start_output(r, r->o->id && !it->id_num);
 		if (r->sid)
@@ -381,7 +402,7 @@ static void flush_batch(struct run *r, const char *name, const char *unit)
 				p += sizeof d;
 				wnw_w_f64(r->w, d);
 			} else {
-				s = take_bytes(&p, &n);
+				s = take_bytes(&p, &n, ref);
 				wnw_w_bytes(r->w, s, n);
 			}
 		}
@@ -391,6 +412,7 @@ static void flush_batch(struct run *r, const char *name, const char *unit)
 	}
 	b->n = 0;
 	b->used = 0;
+	b->solo = NULL;
 	for (int t = 0; t < wnw_pool_threads(r->pool); t++)
 		b->arenas[t].n = 0;
 }
@@ -441,6 +463,15 @@ static void pack_file(struct run *r, const char *path, uint64_t *finished)
 	while ((rc = wnw_lines_next(l, &line, &len, &e)) > 0) {
 		if (wnw_lines_lineno(l) == 1)
 			skip_bom(&line, &len);
+		if (len >= BATCH_BYTES) {
+			/* a long line is parsed where the reader holds it, alone, and its fields written
+			 * from the parser's buffers: no copy of it is made in the batch or the arena */
+			flush_batch(r, name, wnw_lines_unit(l));
+			batch_add(r->cmd, &r->b, NULL, len, wnw_lines_lineno(l));
+			r->b.solo = line;
+			flush_batch(r, name, wnw_lines_unit(l));
+			continue;
+		}
 		batch_add(r->cmd, &r->b, line, len, wnw_lines_lineno(l));
 		if (r->b.n == BATCH_LINES || r->b.used >= BATCH_BYTES) {
 			flush_batch(r, name, wnw_lines_unit(l));

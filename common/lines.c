@@ -344,7 +344,7 @@ static int next_element(struct wnw_lines *l, const char **line, size_t *len, str
 			return rest_is_space(l, e);
 		size_t unseen = l->end - l->start - l->scanned;
 		int bad = 0;
-		size_t k = json_end(l, l->buf + l->start + l->scanned, unseen, &bad);
+		size_t k = unseen ? json_end(l, l->buf + l->start + l->scanned, unseen, &bad) : 0;
 		if (bad)
 			return wnw_errf(e, WNW_EXIT_DATA, "%s: not a JSON array of objects", l->name);
 		if (k < unseen) {
@@ -402,7 +402,7 @@ int wnw_lines_next(struct wnw_lines *l, const char **line, size_t *len, struct w
 		return next_element(l, line, len, e);
 	for (;;) {
 		size_t unseen = l->end - l->start - l->scanned;
-		const char *p = l->buf + l->start + l->scanned;
+		const char *p = unseen ? l->buf + l->start + l->scanned : NULL; /* buf is NULL at first */
 		const char *nl = !unseen ? NULL : l->split == WNW_SPLIT_CSV ? csv_end(l, p, unseen) : memchr(p, '\n', unseen);
 		if (nl) {
 			size_t n = (size_t)(nl - (l->buf + l->start));

@@ -232,9 +232,10 @@ static const char *take_bytes(const char **p, size_t *n, int by_ref)
 	memcpy(n, *p, sizeof *n);
 	const char *s = *p + sizeof *n;
 	if (by_ref) {
-		memcpy(&s, s, sizeof s);
-		*p += sizeof *n + sizeof s;
-		return s;
+		const char *q;
+		memcpy(&q, s, sizeof q);
+		*p += sizeof *n + sizeof q;
+		return q;
 	}
 	*p = s + *n;
 	return s;

@@ -380,6 +380,11 @@ static int next_element(struct wnw_lines *l, const char **line, size_t *len, str
 
 int wnw_lines_peek(struct wnw_lines *l, char *c, struct wnw_err *e)
 {
+	while (l->records == 0 && l->start == 0 && l->end < 3 && !l->dec_eof)
+		if (decode_more(l, e) < 0)
+			return -1;
+	if (l->records == 0 && l->start == 0 && l->end >= 3 && memcmp(l->buf, "\xef\xbb\xbf", 3) == 0)
+		l->start = 3;
 	/* an offset from start, which decode_more keeps in place while it moves the bytes */
 	for (size_t i = 0;;) {
 		for (; l->start + i < l->end; i++)

@@ -26,8 +26,8 @@ int wnw_lines_next(struct wnw_lines *l, const char **line, size_t *len, struct w
  * without the white space around it (the array itself is never held whole). */
 enum wnw_split { WNW_SPLIT_LINES, WNW_SPLIT_CSV, WNW_SPLIT_JSON_ARRAY };
 void wnw_lines_split(struct wnw_lines *l, enum wnw_split how);
-/* The first byte that is not white space, without consuming anything: 1 with it in *c, 0 at the end
- * of the input, -1 on error. */
+/* The first byte that is not white space, without consuming anything but a UTF-8 byte order mark at
+ * the start of the input: 1 with it in *c, 0 at the end of the input, -1 on error. */
 int wnw_lines_peek(struct wnw_lines *l, char *c, struct wnw_err *e);
 /* Number of the line last returned (for CSV, the line its record starts on; for a JSON array, the
  * element's number), counting from 1. */

@@ -29,6 +29,10 @@ static int flush(struct wnw_tout *t, int end, struct wnw_err *e)
 
 struct wnw_tout *wnw_tout_open(const char *path, int zlevel, struct wnw_err *e)
 {
+	if (zlevel > 0 && wnw_sink_gz_name(path)) {
+		wnw_errf(e, WNW_EXIT_USAGE, "-o %s: -z compresses with zstd: name the file .zst, or drop -z for gzip", path);
+		return NULL;
+	}
 	struct wnw_tout *t = calloc(1, sizeof *t);
 	if (!t || !(t->buf = malloc(TOUT_BUF))) {
 		free(t);

@@ -150,6 +150,7 @@ same "| head with --npy: quiet too" "${PIPESTATUS[0]}:$(cat err.txt)" "0:"
 unpack -o out.jsonl.gz t.wnw
 same "-o FILE.gz writes gzip" "$(head -c 2 out.jsonl.gz | od -A n -t x1 | tr -d ' ')$(zcat out.jsonl.gz | md5sum)" \
 	"1f8b$(md5sum <"$D/tricky.jsonl")"
+fails 2 "-o out2.jsonl.gz: -z compresses with zstd" "-z with a .gz name is refused" unpack -z -o out2.jsonl.gz t.wnw
 unpack -o out.jsonl.zst t.wnw
 same "-o FILE.zst writes zstd" "$(zstd -dc out.jsonl.zst | md5sum)" "$(md5sum <"$D/tricky.jsonl")"
 pack --lines "$D/lines.txt" >l.wnw

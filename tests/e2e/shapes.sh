@@ -142,6 +142,12 @@ for f in chat.jsonl array.json rows.csv; do
 	same "$f.zst reads as $f" "$(pack $opt $f.zst | unpack --tsv text | md5sum)" "$want"
 done
 
+# --- the same bytes for any thread count -------------------------------------------------------------------
+for args in "--chat --id uid $D/chat.jsonl" "$D/array.json" "--csv --id id $D/rows.csv"; do
+	# shellcheck disable=SC2086
+	same "-j 3 writes the bytes -j 1 writes: pack $args" "$(pack -j 3 $args | md5sum)" "$(pack $args | md5sum)"
+done
+
 # --- the chat pool with string ids selects what its plain-text twin selects ----------------------------------
 # 300 two-turn conversations with string ids; the twin holds the same texts as --chat renders them, as
 # plain {"id": N, "text": ...} lines whose numeric ids are the u64 ids the string ids became (the ids

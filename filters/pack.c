@@ -3,10 +3,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "jsonl.h"
 #include "lines.h"
-#include "nameset.h"
 #include "npy.h"
 #include "par.h"
 #include "prog.h"
@@ -306,6 +306,13 @@ static void batch_add(struct wnw_cmd *cmd, struct batch *b, const char *line, si
 	b->used += len;
 }
 
+/* The set of string ids seen, as their hashes: 8 bytes a slot, at most 7/8 full (h | 2^63 marks a
+ * used slot; the hashes have 63 bits). */
+struct idset {
+	uint64_t *slot;
+	size_t mask, n;
+};
+
 struct run {
 	struct wnw_cmd *cmd;
 	struct opts *o;
@@ -313,7 +320,7 @@ struct run {
 	struct wnw_schema schema;
 	int have_text;
 	int sid;                 /* string ids: -1 until the first record tells */
-	struct wnw_idmap seen;   /* string ids: hash -> (file << 40 | line) of its first record */
+	struct idset seen;       /* string ids */
 	char *const *files;
 	uint32_t file;
 	struct wnw_pool *pool;
@@ -328,21 +335,88 @@ static void start_output(struct run *r, int sid)
 	r->w = wnw_xcreate(r->cmd, &r->schema);
 }
 
-/* A string id's u64 is its hash; a repeat (or, as rarely as 2^-64 a pair, another string with the
- * same hash) is an error naming both records. */
-static uint64_t string_id(struct run *r, const struct item *it, const char *sid, size_t n, const char *name)
+static void idset_grow(struct wnw_cmd *cmd, struct idset *s)
 {
-	int added;
+	size_t cap = s->slot ? 2 * (s->mask + 1) : 1u << 16;
+	uint64_t *slot = wnw_xcalloc(cmd, cap, sizeof *slot);
+	for (size_t i = 0; s->slot && i <= s->mask; i++) {
+		size_t k = s->slot[i] & (cap - 1);
+		while (s->slot[i] && slot[k])
+			k = (k + 1) & (cap - 1);
+		slot[k] = s->slot[i];
+	}
+	free(s->slot);
+	s->slot = slot;
+	s->mask = cap - 1;
+}
+
+/* Adds h; returns 0 when it was there already. */
+static int idset_add(struct wnw_cmd *cmd, struct idset *s, uint64_t h)
+{
+	if (!s->slot || 8 * (s->n + 1) > 7 * (s->mask + 1))
+		idset_grow(cmd, s);
+	uint64_t key = h | 1ull << 63;
+	size_t k = h & s->mask;
+	for (; s->slot[k]; k = (k + 1) & s->mask)
+		if (s->slot[k] == key)
+			return 0;
+	s->slot[k] = key;
+	s->n++;
+	return 1;
+}
+
+static struct wnw_lines *open_input(struct run *r, const char *path, struct wnw_jsonl *js, int njs);
+
+/* Where a repeated string id was first seen: the inputs are read again, up to the record that repeats
+ * it, with a parser of their own. Gives "FILE: line N", or a phrase when an input cannot be reread. */
+static void first_seen(struct run *r, const char *sid, size_t n, uint64_t upto, char *where, size_t cap)
+{
+	struct wnw_err e;
+	struct wnw_jsonl j;
+	const char *line;
+	size_t len;
 	uint64_t h = wnw_sid_hash(sid, n);
-	uint64_t *v = wnw_idmap_add(&r->seen, h, &added);
-	if (!v)
-		wnw_die(r->cmd, WNW_EXIT_SYSTEM, "out of memory");
-	if (!added)
-		wnw_die(r->cmd, WNW_EXIT_DATA, "%s: line %llu: id \"%.*s\" repeats that of %s: line %llu", name,
-			(unsigned long long)it->lineno, n > 200 ? 200 : (int)n, sid,
-			strcmp(r->files[*v >> 40], "-") == 0 ? "stdin" : r->files[*v >> 40],
-			(unsigned long long)(*v & ((1ull << 40) - 1)));
-	*v = (uint64_t)r->file << 40 | (it->lineno & ((1ull << 40) - 1));
+	snprintf(where, cap, "repeats that of an earlier record (not a regular file: cannot be read again to name it)");
+	for (uint32_t f = 0; f <= r->file; f++) {
+		struct stat st;
+		if (strcmp(r->files[f], "-") == 0 || stat(r->files[f], &st) != 0 || !S_ISREG(st.st_mode))
+			return;
+	}
+	if (wnw_jsonl_init(&j, r->o->src, r->o->text, r->o->id, r->o->fields, r->o->nfields, &e) < 0 ||
+	    (r->o->chat && wnw_jsonl_chat(&j, &e) < 0))
+		wnw_die_err(r->cmd, &e);
+	for (uint32_t f = 0; f <= r->file; f++) {
+		struct wnw_lines *l = open_input(r, r->files[f], &j, 1);
+		while (wnw_lines_next(l, &line, &len, &e) > 0 && (f < r->file || wnw_lines_lineno(l) < upto)) {
+			if (wnw_jsonl_parse(&j, line, len, &e) <= 0 || wnw_sid_hash(j.sid.p, j.sid.n) != h)
+				continue;
+			if (j.sid.n == n && memcmp(j.sid.p, sid, n) == 0)
+				snprintf(where, cap, "repeats that of %s: %s %llu", r->files[f], wnw_lines_unit(l),
+					 (unsigned long long)wnw_lines_lineno(l));
+			else
+				snprintf(where, cap, "has the 63-bit hash of id \"%.*s\" in %s: %s %llu (pack(1), --id)",
+					 j.sid.n > 200 ? 200 : (int)j.sid.n, j.sid.p, r->files[f], wnw_lines_unit(l),
+					 (unsigned long long)wnw_lines_lineno(l));
+			f = r->file;
+			break;
+		}
+		wnw_lines_close(l);
+	}
+	wnw_jsonl_free(&j);
+}
+
+/* A string id's u64 is its hash; a repeat (or, as rarely as 2^-63 a pair, another string with the
+ * same hash) is an error naming both records. */
+static uint64_t string_id(struct run *r, const struct item *it, const char *sid, size_t n, const char *name,
+			  const char *unit)
+{
+	uint64_t h = wnw_sid_hash(sid, n);
+	if (!idset_add(r->cmd, &r->seen, h)) {
+		char where[4200];
+		first_seen(r, sid, n, it->lineno, where, sizeof where);
+		wnw_die(r->cmd, WNW_EXIT_DATA, "%s: %s %llu: id \"%.*s\" %.4096s", name, unit,
+			(unsigned long long)it->lineno, n > 200 ? 200 : (int)n, sid, where);
+	}
 	return h;
 }
 
@@ -377,7 +451,7 @@ static void flush_batch(struct run *r, const char *name, const char *unit)
 		if (!r->w)
 			start_output(r, r->o->id && !it->id_num);
 		if (r->sid)
-			wnw_w_u64(r->w, string_id(r, it, sid, nsid, name));
+			wnw_w_u64(r->w, string_id(r, it, sid, nsid, name, unit));
 		else if (r->o->id && !it->id_num)
 			wnw_die(r->cmd, WNW_EXIT_DATA, "%s: line %llu: id \"%.*s\" is not a number, as the first "
 				"record's was (ids are all numbers or all strings)", name, (unsigned long long)it->lineno,
@@ -428,17 +502,19 @@ static void skip_bom(const char **line, size_t *len)
 	}
 }
 
-/* Packs one input file. */
-static void pack_file(struct run *r, const char *path, uint64_t *finished)
+/* Opens an input and readies the parsers js[0, njs) for it: CSV records, a JSON array told by its
+ * first byte, the header row of TSV and CSV. */
+static struct wnw_lines *open_input(struct run *r, const char *path, struct wnw_jsonl *js, int njs)
 {
 	struct wnw_err e;
+	const char *line;
+	size_t len;
+	int rc;
+	char first;
 	struct wnw_lines *l = wnw_lines_open(path, r->o->max_line, &e);
 	if (!l)
 		wnw_die_err(r->cmd, &e);
-	const char *name = wnw_lines_name(l), *line;
-	size_t len;
-	int rc, nthreads = wnw_pool_threads(r->pool);
-	char first;
+	const char *name = wnw_lines_name(l);
 	if (r->o->src == WNW_SRC_CSV)
 		wnw_lines_split(l, WNW_SPLIT_CSV);
 	if (r->o->src == WNW_SRC_JSONL) {
@@ -447,8 +523,8 @@ static void pack_file(struct run *r, const char *path, uint64_t *finished)
 			wnw_die_err(r->cmd, &e);
 		if (rc > 0 && first == '[')
 			wnw_lines_split(l, WNW_SPLIT_JSON_ARRAY);
-		for (int t = 0; t < nthreads; t++)
-			r->b.js[t].compact = rc > 0 && first == '[';
+		for (int t = 0; t < njs; t++)
+			js[t].compact = rc > 0 && first == '[';
 	}
 	if (r->o->src == WNW_SRC_TSV || r->o->src == WNW_SRC_CSV) {
 		rc = wnw_lines_next(l, &line, &len, &e);
@@ -457,10 +533,21 @@ static void pack_file(struct run *r, const char *path, uint64_t *finished)
 		if (rc == 0)
 			wnw_die(r->cmd, WNW_EXIT_DATA, "%s: no header row", name);
 		skip_bom(&line, &len);
-		for (int t = 0; t < nthreads; t++)
-			if (wnw_jsonl_tsv_header(&r->b.js[t], line, len, &e) < 0)
+		for (int t = 0; t < njs; t++)
+			if (wnw_jsonl_tsv_header(&js[t], line, len, &e) < 0)
 				wnw_die(r->cmd, e.status, "%s: line 1: %s", name, e.msg);
 	}
+	return l;
+}
+
+/* Packs one input file. */
+static void pack_file(struct run *r, const char *path, uint64_t *finished)
+{
+	struct wnw_err e;
+	struct wnw_lines *l = open_input(r, path, r->b.js, wnw_pool_threads(r->pool));
+	const char *name = wnw_lines_name(l), *line;
+	size_t len;
+	int rc;
 	while ((rc = wnw_lines_next(l, &line, &len, &e)) > 0) {
 		if (wnw_lines_lineno(l) == 1)
 			skip_bom(&line, &len);
@@ -559,7 +646,6 @@ int main(int argc, char **argv)
 		wnw_usage(&cmd, "standard input ('-') can be read only once");
 
 	struct run r = {.cmd = &cmd, .o = &o, .have_text = have_text, .sid = -1};
-	wnw_idmap_init(&r.seen);
 	if (!(r.pool = wnw_pool_new(cmd.threads)))
 		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
 	int nthreads = wnw_pool_threads(r.pool);
@@ -617,6 +703,6 @@ int main(int argc, char **argv)
 	free(r.b.lines);
 	wnw_pool_free(r.pool);
 	wnw_schema_free(&r.schema);
-	wnw_idmap_free(&r.seen);
+	free(r.seen.slot);
 	return wnw_cmd_done(&cmd);
 }

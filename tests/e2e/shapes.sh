@@ -69,6 +69,11 @@ printf '{"text":"x","id":"a"}\n{"text":"y","id":"b"}\n{"text":"z","id":"a"}\n' >
 fails 1 "^pack: rep.jsonl: line 3: id \"a\" repeats that of rep.jsonl: line 1\$" "a repeated string id names both lines" \
 	pack --id id rep.jsonl
 printf '{"text":"x","id":"b"}\n' >rep2.jsonl
+fails 1 "^pack: stdin: line 3: id \"a\" repeats that of an earlier record \(not a regular file: cannot be read again" \
+	"on standard input the earlier line cannot be found again, and the message says so" sh -c 'pack --id id <rep.jsonl'
+printf '[{"text":"x","id":"a"},\n{"text":"y","id":"b"}, {"text":"z","id":"b"}]' >rep.json
+fails 1 "^pack: rep.json: element 3: id \"b\" repeats that of rep.json: element 2\$" "in a JSON array, elements" \
+	pack --id id rep.json
 head -2 rep.jsonl >rep1.jsonl
 fails 1 "rep2.jsonl: line 1: id \"b\" repeats that of rep1.jsonl: line 2" "and both files" pack --id id rep1.jsonl rep2.jsonl
 printf '{"text":"x","id":1}\n{"text":"y","id":"b"}\n' >mixed.jsonl

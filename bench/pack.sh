@@ -3,6 +3,8 @@
 # same run: Python's json module parsing the same JSONL (the usual way such files are loaded), and
 # cat / zstd for raw I/O. Run as `B=build/rel bench/pack.sh`; MB=200 sets the JSONL size.
 # Figures are best of $REPS runs; on a shared machine compare ratios within one run.
+# OLD=DIR (a bin directory of another build, e.g. of the base commit) also runs that pack on the same
+# input, interleaved run by run, and prints new/old throughput: `OLD=/tmp/base/build/rel/bin bench/pack.sh`.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build/rel}
@@ -62,10 +64,29 @@ mb() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1e6 }'; }
 
 echo "input: $(mb "$bytes") MB JSONL, $records records; best of $REPS; $(nproc) cores"
 echo "--- JSONL in (MB/s of JSONL read)"
-t=$(best pack "$W/pool.jsonl" -o "$W/pool.wnw")
-row "pack JSONL -> stream (text, json)" "$bytes" "$t"
-t=$(best pack --text '{instruction}\n{output}' --field source --field loss:f64 "$W/pool.jsonl" -o "$W/pool2.wnw")
-row "pack with a template and two --field" "$bytes" "$t"
+# against OLD: best of REPS for each, the two run alternately so that load on the machine hits both
+versus() { # LABEL ARGS...: pack ARGS with this build and with OLD's
+	local label=$1 bn="" bo="" t
+	shift
+	for ((k = 0; k < REPS; k++)); do
+		bn=$(REPS=1 best pack "$@" | awk -v b="$bn" '{ split(b, o, " "); if (b == "" || $1 < o[1]) print; else print b }')
+		bo=$(REPS=1 best "$OLD/pack" "$@" | awk -v b="$bo" '{ split(b, o, " "); if (b == "" || $1 < o[1]) print; else print b }')
+	done
+	row "$label" "$bytes" "$bn"
+	row "  the same, OLD build" "$bytes" "$bo"
+	awk -v n="$bn" -v o="$bo" 'BEGIN { split(n, a, " "); split(o, b, " ");
+		printf "  new/old throughput: %.3f (wall), %.3f (CPU)\n", b[1] / a[1], b[2] / a[2] }'
+}
+if [ -n "${OLD:-}" ]; then
+	versus "pack JSONL -> stream (text, json)" "$W/pool.jsonl" -o "$W/pool.wnw"
+	versus "pack with a template and two --field" --text '{instruction}\n{output}' --field source \
+		--field loss:f64 "$W/pool.jsonl" -o "$W/pool2.wnw"
+else
+	t=$(best pack "$W/pool.jsonl" -o "$W/pool.wnw")
+	row "pack JSONL -> stream (text, json)" "$bytes" "$t"
+	t=$(best pack --text '{instruction}\n{output}' --field source --field loss:f64 "$W/pool.jsonl" -o "$W/pool2.wnw")
+	row "pack with a template and two --field" "$bytes" "$t"
+fi
 t=$(best pack -j "$(nproc)" "$W/pool.jsonl" -o "$W/poolj.wnw")
 row "pack -j $(nproc) (parse on all cores)" "$bytes" "$t"
 t=$(best pack -z "$W/pool.jsonl" -o "$W/pool.wnw.zst")

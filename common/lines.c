@@ -37,7 +37,12 @@ struct wnw_lines {
 	ZSTD_DStream *zd;
 	size_t zret; /* last ZSTD_decompressStream result: 0 at a frame end */
 	uint64_t lineno;
-	size_t scanned; /* bytes of [start, end) already searched for '\n' */
+	size_t scanned; /* bytes of [start, end) already searched for the record's end */
+	enum wnw_split split;
+	/* the scanner's state across calls: inside a quoted CSV field or a JSON string, after a
+	 * backslash there, the JSON nesting depth, and the newlines in the record so far */
+	int quoted, escaped, depth, closed;
+	uint64_t records, newlines, phys;
 };
 
 static int fail(struct wnw_lines *l, struct wnw_err *e, int status, const char *what)
@@ -238,11 +243,172 @@ struct wnw_lines *wnw_lines_open(const char *path, size_t maxline, struct wnw_er
 	return wnw_lines_fdopen(fd, path, maxline, e);
 }
 
-int wnw_lines_next(struct wnw_lines *l, const char **line, size_t *len, struct wnw_err *e)
+static int too_long(const struct wnw_lines *l, struct wnw_err *e)
+{
+	return wnw_errf(e, WNW_EXIT_DATA, "%s: %s %llu: %s longer than %zu bytes", l->name,
+			l->split == WNW_SPLIT_JSON_ARRAY ? "element" : "line", (unsigned long long)l->phys + 1,
+			l->split == WNW_SPLIT_JSON_ARRAY ? "element" : "line", l->maxline);
+}
+
+/* A record was handed out: its number is the line it started on (or its element number). */
+static void give(struct wnw_lines *l)
+{
+	l->scanned = 0;
+	l->records++;
+	l->lineno = l->split == WNW_SPLIT_JSON_ARRAY ? l->records : l->phys + 1;
+	l->phys += l->split == WNW_SPLIT_JSON_ARRAY ? 1 : l->newlines + 1;
+	l->newlines = 0;
+}
+
+/* CSV (RFC 4180): a record ends at a newline outside double quotes; a doubled quote inside a quoted
+ * field toggles twice, which leaves the state right. */
+static const char *csv_end(struct wnw_lines *l, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '"')
+			l->quoted = !l->quoted;
+		else if (p[i] == '\n' && !l->quoted)
+			return p + i;
+		else if (p[i] == '\n')
+			l->newlines++;
+	}
+	return NULL;
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* JSON array: the offset in p[0, n) of the ',' or ']' that ends the current element (at depth 1,
+ * outside strings), or n. depth counts the array itself; before its '[' only white space may come. */
+static size_t json_end(struct wnw_lines *l, const char *p, size_t n, int *bad)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (l->quoted) {
+			if (l->escaped)
+				l->escaped = 0;
+			else if (c == '\\')
+				l->escaped = 1;
+			else if (c == '"')
+				l->quoted = 0;
+			continue;
+		}
+		if (l->depth == 0 && !is_space(c) && c != '[') {
+			*bad = 1;
+			return i;
+		}
+		if (c == '"')
+			l->quoted = 1;
+		else if (c == '[' || c == '{')
+			l->depth++;
+		else if ((c == ']' || c == '}') && --l->depth == 0)
+			return i;
+		else if (c == ',' && l->depth == 1)
+			return i;
+	}
+	return n;
+}
+
+/* The element [s, s + n) without surrounding white space (and, for the first, the array's '['). */
+static void trim_element(struct wnw_lines *l, const char **s, size_t *n)
+{
+	while (*n && is_space(**s))
+		++*s, --*n;
+	if (l->records == 0 && *n && **s == '[') {
+		++*s, --*n;
+		while (*n && is_space(**s))
+			++*s, --*n;
+	}
+	while (*n && is_space((*s)[*n - 1]))
+		--*n;
+}
+
+/* After the array's closing ']' only white space may follow. */
+static int rest_is_space(struct wnw_lines *l, struct wnw_err *e)
 {
 	for (;;) {
+		for (size_t i = l->start; i < l->end; i++)
+			if (!is_space(l->buf[i]))
+				return wnw_errf(e, WNW_EXIT_DATA, "%s: text after the closing ']' of the array", l->name);
+		l->start = l->end;
+		if (l->dec_eof)
+			return 0;
+		if (decode_more(l, e) < 0)
+			return -1;
+	}
+}
+
+static int next_element(struct wnw_lines *l, const char **line, size_t *len, struct wnw_err *e)
+{
+	for (;;) {
+		if (l->closed)
+			return rest_is_space(l, e);
 		size_t unseen = l->end - l->start - l->scanned;
-		char *nl = unseen ? memchr(l->buf + l->start + l->scanned, '\n', unseen) : NULL;
+		int bad = 0;
+		size_t k = unseen ? json_end(l, l->buf + l->start + l->scanned, unseen, &bad) : 0;
+		if (bad)
+			return wnw_errf(e, WNW_EXIT_DATA, "%s: not a JSON array of objects", l->name);
+		if (k < unseen) {
+			size_t n = l->scanned + k;
+			if (n > l->maxline)
+				return too_long(l, e);
+			const char *s = l->buf + l->start;
+			l->closed = l->depth == 0;
+			trim_element(l, &s, &n);
+			l->start += l->scanned + k + 1;
+			if (n == 0 && l->closed && l->records == 0)
+				return rest_is_space(l, e);
+			give(l);
+			if (n == 0)
+				return wnw_errf(e, WNW_EXIT_DATA, "%s: element %llu: empty", l->name,
+						(unsigned long long)l->lineno);
+			*line = s;
+			*len = n;
+			return 1;
+		}
+		l->scanned += unseen;
+		if (l->scanned > l->maxline)
+			return too_long(l, e);
+		if (l->dec_eof) {
+			if (l->end == l->start || l->depth == 0)
+				return rest_is_space(l, e);
+			return wnw_errf(e, WNW_EXIT_DATA, "%s: truncated: the array is not closed", l->name);
+		}
+		if (decode_more(l, e) < 0)
+			return -1;
+	}
+}
+
+int wnw_lines_peek(struct wnw_lines *l, char *c, struct wnw_err *e)
+{
+	while (l->records == 0 && l->start == 0 && l->end < 3 && !l->dec_eof)
+		if (decode_more(l, e) < 0)
+			return -1;
+	if (l->records == 0 && l->start == 0 && l->end >= 3 && memcmp(l->buf, "\xef\xbb\xbf", 3) == 0)
+		l->start = 3;
+	/* an offset from start, which decode_more keeps in place while it moves the bytes */
+	for (size_t i = 0;;) {
+		for (; l->start + i < l->end; i++)
+			if (!is_space(l->buf[l->start + i])) {
+				*c = l->buf[l->start + i];
+				return 1;
+			}
+		if (l->dec_eof)
+			return 0;
+		if (decode_more(l, e) < 0)
+			return -1;
+	}
+}
+
+void wnw_lines_split(struct wnw_lines *l, enum wnw_split how) { l->split = how; }
+
+int wnw_lines_next(struct wnw_lines *l, const char **line, size_t *len, struct wnw_err *e)
+{
+	if (l->split == WNW_SPLIT_JSON_ARRAY)
+		return next_element(l, line, len, e);
+	for (;;) {
+		size_t unseen = l->end - l->start - l->scanned;
+		const char *p = unseen ? l->buf + l->start + l->scanned : NULL; /* buf is NULL at first */
+		const char *nl = !unseen ? NULL : l->split == WNW_SPLIT_CSV ? csv_end(l, p, unseen) : memchr(p, '\n', unseen);
 		if (nl) {
 			size_t n = (size_t)(nl - (l->buf + l->start));
 			if (n > l->maxline)
@@ -250,8 +416,7 @@ int wnw_lines_next(struct wnw_lines *l, const char **line, size_t *len, struct w
 			*line = l->buf + l->start;
 			*len = n;
 			l->start += n + 1;
-			l->scanned = 0;
-			l->lineno++;
+			give(l);
 			return 1;
 		}
 		l->scanned = l->end - l->start;
@@ -260,21 +425,24 @@ int wnw_lines_next(struct wnw_lines *l, const char **line, size_t *len, struct w
 		if (l->dec_eof) {
 			if (l->end == l->start)
 				return 0;
+			if (l->quoted)
+				return wnw_errf(e, WNW_EXIT_DATA, "%s: line %llu: a quoted field is not closed", l->name,
+						(unsigned long long)l->phys + 1);
 			*line = l->buf + l->start;
 			*len = l->end - l->start;
 			l->start = l->end;
-			l->scanned = 0;
-			l->lineno++;
+			give(l);
 			return 1;
 		}
 		if (decode_more(l, e) < 0)
 			return -1;
 	}
-	return wnw_errf(e, WNW_EXIT_DATA, "%s: line %llu: line longer than %zu bytes", l->name,
-			(unsigned long long)l->lineno + 1, l->maxline);
+	return too_long(l, e);
 }
 
 uint64_t wnw_lines_lineno(const struct wnw_lines *l) { return l->lineno; }
+
+const char *wnw_lines_unit(const struct wnw_lines *l) { return l->split == WNW_SPLIT_JSON_ARRAY ? "element" : "line"; }
 
 const char *wnw_lines_name(const struct wnw_lines *l) { return l->name; }
 

@@ -10,9 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "prog.h"
+#include "sink.h"
 #include "yamlmap.h"
 
-enum { OPT_HELP = 0x1000, OPT_VERSION, OPT_CONFIG, OPT_PROGRESS };
+enum { OPT_HELP = 0x1000, OPT_VERSION, OPT_CONFIG, OPT_PROGRESS, OPT_FORCE };
 
 static const struct option common_opts[] = {
 	{"help", no_argument, NULL, OPT_HELP},
@@ -22,6 +23,7 @@ static const struct option common_opts[] = {
 	{"zstd", optional_argument, NULL, 'z'},
 	{"threads", required_argument, NULL, 'j'},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"force", no_argument, NULL, OPT_FORCE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -30,6 +32,7 @@ static int common_enabled(const struct wnw_spec *spec, int val)
 	switch (val) {
 	case 'o':
 	case 'z':
+	case OPT_FORCE:
 		return (spec->common & WNW_OPT_OUTPUT) != 0;
 	case 'j':
 		return (spec->common & WNW_OPT_THREADS) != 0;
@@ -110,6 +113,15 @@ _Noreturn void wnw_die_err(const struct wnw_cmd *cmd, const struct wnw_err *e)
 	wnw_die(cmd, e->status, "%s", e->msg);
 }
 
+/* -f is --force unless the program gave the letter to an option of its own (--field, --from). */
+static int owns_f(const struct wnw_spec *s)
+{
+	for (size_t i = 0; s->longopts != NULL && s->longopts[i].name != NULL; i++)
+		if (s->longopts[i].val == 'f')
+			return 1;
+	return s->shortopts != NULL && strchr(s->shortopts, 'f') != NULL;
+}
+
 static void print_usage(const struct wnw_cmd *cmd, FILE *f)
 {
 	fprintf(f, "usage: %s %s\n", cmd->spec->name, cmd->spec->synopsis);
@@ -137,6 +149,10 @@ static void print_help(const struct wnw_cmd *cmd)
 	if (s->common & WNW_OPT_OUTPUT)
 		fputs("  -o, --output FILE     write FILE (via a temporary file renamed at the end), not stdout\n"
 		      "  -z, --zstd [LEVEL]    compress the output with zstd (default level: $WINNOW_ZSTD_LEVEL or 3)\n",
+		      stdout);
+	if (s->common & WNW_OPT_OUTPUT)
+		fputs(owns_f(s) ? "      --force           write binary output even to a terminal\n"
+				: "  -f, --force           write binary output even to a terminal\n",
 		      stdout);
 	if (s->common & WNW_OPT_THREADS)
 		fputs("  -j, --threads N       use N threads (default 1); output is identical for any N\n", stdout);
@@ -273,8 +289,9 @@ static void build_tables(struct wnw_cmd *cmd)
 			cmd->allopts[k++] = *o;
 	size_t sl = s->shortopts ? strlen(s->shortopts) : 0;
 	cmd->allshort = wnw_xmalloc(cmd, sl + 16);
-	snprintf(cmd->allshort, sl + 16, ":%s%s%s", s->shortopts ? s->shortopts : "",
-		 (s->common & WNW_OPT_OUTPUT) ? "o:z::" : "", (s->common & WNW_OPT_THREADS) ? "j:" : "");
+	snprintf(cmd->allshort, sl + 16, ":%s%s%s%s", s->shortopts ? s->shortopts : "",
+		 (s->common & WNW_OPT_OUTPUT) ? "o:z::" : "", (s->common & WNW_OPT_THREADS) ? "j:" : "",
+		 (s->common & WNW_OPT_OUTPUT) && !owns_f(s) ? "f" : "");
 }
 
 /* Options that cannot change the records are left out of the provenance, so that the same work done
@@ -290,7 +307,8 @@ static int unrecorded(const char *a, int *takes_next)
 		if (strncmp(a, with_arg[i], n) == 0 && (a[n] == '=' || (a[1] != '-' && a[n] != '\0')))
 			return 1;
 	}
-	return strcmp(a, "--progress") == 0 || strncmp(a, "-z", 2) == 0 || strncmp(a, "--zstd", 6) == 0;
+	return strcmp(a, "--progress") == 0 || strcmp(a, "--force") == 0 || strncmp(a, "-z", 2) == 0 ||
+	       strncmp(a, "--zstd", 6) == 0;
 }
 
 static void record_args(struct wnw_cmd *cmd, struct argv_buf *rec)
@@ -363,6 +381,14 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 			continue; /* read in wnw_cmd_init */
 		case OPT_PROGRESS:
 			cmd->progress = 1;
+			continue;
+		case OPT_FORCE:
+			cmd->force = 1;
+			continue;
+		case 'f':
+			if (!(cmd->spec->common & WNW_OPT_OUTPUT) || owns_f(cmd->spec))
+				return ch;
+			cmd->force = 1;
 			continue;
 		case 'o':
 			if (!(cmd->spec->common & WNW_OPT_OUTPUT))
@@ -464,6 +490,13 @@ uint64_t wnw_opt_size(const struct wnw_cmd *cmd, const char *opt, const char *s)
 
 /* --- stream wrappers --------------------------------------------------------------------------- */
 
+void wnw_xrefuse_tty(const struct wnw_cmd *cmd)
+{
+	int tty = cmd->output == NULL || strcmp(cmd->output, "-") == 0 ? isatty(1) : 0;
+	if (tty && !cmd->force)
+		wnw_die(cmd, WNW_EXIT_USAGE, "will not write binary output to a terminal: give -o FILE or a pipe (or --force)");
+}
+
 struct wnw_reader *wnw_xopen(struct wnw_cmd *cmd, const char *path)
 {
 	struct wnw_err e;
@@ -498,6 +531,10 @@ struct wnw_writer *wnw_xcreate(struct wnw_cmd *cmd, const struct wnw_schema *s)
 	for (int i = 0; i < rec.n; i++)
 		free(rec.v[i]);
 	free(rec.v);
+	if (wnw_sink_gz_name(cmd->output))
+		wnw_usage(cmd, "-o %s: a winnow stream is compressed with zstd (-z, or a name ending in .zst), not gzip",
+			  cmd->output);
+	wnw_xrefuse_tty(cmd);
 	struct wnw_writer *w = wnw_writer_open(cmd->output, &out, cmd->zlevel, &e);
 	wnw_schema_free(&out);
 	if (w == NULL)

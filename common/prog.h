@@ -36,6 +36,7 @@ struct wnw_cmd {
 	int zlevel;         /* 0 plain; -z gives WINNOW_ZSTD_LEVEL or 3 */
 	int progress;       /* --progress, or stderr is a terminal */
 	int threads;        /* -j N, default: 1 */
+	int force;          /* -f, --force: binary output even to a terminal */
 	struct wnw_writer **outs; /* open outputs, removed on die() */
 	int nouts, capouts;
 	void (*on_die)(void *); /* called by wnw_die before it exits */
@@ -79,6 +80,10 @@ int wnw_xnext(struct wnw_cmd *cmd, struct wnw_reader *r, struct wnw_rec *rec);
 struct wnw_writer *wnw_xcreate(struct wnw_cmd *cmd, const struct wnw_schema *s);
 void wnw_xend(struct wnw_cmd *cmd, struct wnw_writer *w);
 void wnw_xclose(struct wnw_cmd *cmd, struct wnw_writer *w);
+/* Dies with a usage error when binary output would go to a terminal (stdout is one, no -o FILE) and
+ * neither -f nor --force was given. wnw_xcreate calls it; so does a program writing other binary
+ * output (unpack --npy). */
+void wnw_xrefuse_tty(const struct wnw_cmd *cmd);
 /* Field lookup that dies naming the stream when the field is missing or of another type
  * (type 0: any type; for WNW_VEC, *dim receives the dimension when dim is not NULL). */
 int wnw_xfield(const struct wnw_cmd *cmd, const struct wnw_reader *r, const char *name, int type,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,9 @@ static int open_file(struct wnw_sink *s, const char *path, struct wnw_err *e)
 		if ((s->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 			return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: cannot open: %s", path, strerror(errno));
 		s->own_fd = 1;
+		/* named in messages (-o /dev/full: "/dev/full: write: ..."), though never renamed */
+		if ((s->path = strdup(path)) == NULL)
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 		return 0;
 	}
 	size_t n = strlen(path);
@@ -112,8 +116,46 @@ static int write_all(struct wnw_sink *s, const unsigned char *p, size_t n, struc
 	return 0;
 }
 
+int wnw_sink_gz_name(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	return n > 3 && strcmp(path + n - 3, ".gz") == 0;
+}
+
+int wnw_sink_gzip(struct wnw_sink *s, struct wnw_err *e)
+{
+	if ((s->gz = calloc(1, sizeof *s->gz)) == NULL || (s->zout = malloc(1u << 16)) == NULL)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	s->zcap = 1u << 16;
+	if (deflateInit2(s->gz, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(s->gz);
+		s->gz = NULL;
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "zlib: cannot set up gzip");
+	}
+	return 0;
+}
+
+static int gzip_write(struct wnw_sink *s, const void *p, size_t n, int end, struct wnw_err *e)
+{
+	s->gz->next_in = (Bytef *)(uintptr_t)p;
+	s->gz->avail_in = (uInt)n;
+	int rc;
+	do {
+		s->gz->next_out = s->zout;
+		s->gz->avail_out = (uInt)s->zcap;
+		rc = deflate(s->gz, end ? Z_FINISH : Z_NO_FLUSH);
+		if (rc == Z_STREAM_ERROR)
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "zlib: deflate failed");
+		if (write_all(s, s->zout, s->zcap - s->gz->avail_out, e) < 0)
+			return -1;
+	} while (s->gz->avail_out == 0 || (end && rc != Z_STREAM_END));
+	return 0;
+}
+
 int wnw_sink_write(struct wnw_sink *s, const void *p, size_t n, int end, struct wnw_err *e)
 {
+	if (s->gz != NULL)
+		return gzip_write(s, p, n, end, e);
 	if (s->cs == NULL)
 		return write_all(s, p, n, e);
 	ZSTD_inBuffer in = {p, n, 0};
@@ -134,6 +176,9 @@ static void release(struct wnw_sink *s)
 	if (s->own_fd)
 		close(s->fd);
 	ZSTD_freeCStream(s->cs);
+	if (s->gz != NULL)
+		deflateEnd(s->gz);
+	free(s->gz);
 	free(s->zout);
 	free(s->path);
 	free(s->tmp);

@@ -6,6 +6,7 @@
 #define WINNOW_SINK_H
 
 #include <stddef.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "winnow.h"
@@ -14,13 +15,18 @@ struct wnw_sink {
 	int fd, own_fd;    /* own_fd: a device opened by name, closed at the end */
 	char *path, *tmp;  /* tmp: the temporary file, NULL for stdout or a device */
 	ZSTD_CStream *cs;  /* NULL when writing plain */
+	z_stream *gz;      /* gzip instead, when not NULL */
 	unsigned char *zout;
 	size_t zcap;
 };
 
 /* path NULL or "-" is stdout; zlevel 0 plain, 1..22 zstd. On failure nothing is left to free. */
 int wnw_sink_open(struct wnw_sink *s, const char *path, int zlevel, struct wnw_err *e);
-/* Writes n bytes, compressed when zstd; end also finishes the zstd frame. */
+/* Compresses with gzip (level 6) from here on, instead of writing plain. */
+int wnw_sink_gzip(struct wnw_sink *s, struct wnw_err *e);
+/* 1 when path (NULL or "-": stdout) ends in ".gz". */
+int wnw_sink_gz_name(const char *path);
+/* Writes n bytes, compressed when zstd or gzip; end also finishes the zstd frame. */
 int wnw_sink_write(struct wnw_sink *s, const void *p, size_t n, int end, struct wnw_err *e);
 /* Closes the output and renames the temporary file into place; frees what the sink holds. */
 int wnw_sink_commit(struct wnw_sink *s, struct wnw_err *e);

@@ -29,6 +29,10 @@ static int flush(struct wnw_tout *t, int end, struct wnw_err *e)
 
 struct wnw_tout *wnw_tout_open(const char *path, int zlevel, struct wnw_err *e)
 {
+	if (zlevel > 0 && wnw_sink_gz_name(path)) {
+		wnw_errf(e, WNW_EXIT_USAGE, "-o %s: -z compresses with zstd: name the file .zst, or drop -z for gzip", path);
+		return NULL;
+	}
 	struct wnw_tout *t = calloc(1, sizeof *t);
 	if (!t || !(t->buf = malloc(TOUT_BUF))) {
 		free(t);
@@ -38,6 +42,11 @@ struct wnw_tout *wnw_tout_open(const char *path, int zlevel, struct wnw_err *e)
 	if (wnw_sink_open(&t->sink, path, zlevel, e) < 0) {
 		free(t->buf);
 		free(t);
+		return NULL;
+	}
+	/* -o FILE.gz writes gzip, as FILE.zst writes zstd (prog.c sets the level for that) */
+	if (zlevel == 0 && wnw_sink_gz_name(path) && wnw_sink_gzip(&t->sink, e) < 0) {
+		wnw_tout_abort(t);
 		return NULL;
 	}
 	if (t->sink.tmp == NULL) {
@@ -95,7 +104,7 @@ int wnw_tout_seekable(struct wnw_tout *t, int64_t *base, struct wnw_err *e)
 	struct stat st;
 	/* pwrite on a descriptor opened for appending (>>) would append, not rewrite. */
 	int fl = fcntl(t->sink.fd, F_GETFL);
-	if (t->sink.cs || fstat(t->sink.fd, &st) < 0 || !S_ISREG(st.st_mode) || fl < 0 || (fl & O_APPEND))
+	if (t->sink.cs || t->sink.gz || fstat(t->sink.fd, &st) < 0 || !S_ISREG(st.st_mode) || fl < 0 || (fl & O_APPEND))
 		return -1;
 	if (flush(t, 0, e) < 0)
 		return -2;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "nameset.h"
+#include "jsonl.h"
 #include "prog.h"
 
 static const struct option longopts[] = {
@@ -183,7 +184,8 @@ static void read_id_stream(struct wnw_cmd *cmd, struct wnw_reader *r, struct wnw
 	wnw_reader_close(r);
 }
 
-static void read_id_text(struct wnw_cmd *cmd, FILE *f, const char *name, struct wnw_idmap *m)
+/* sid: the pool has string ids, so each line is one, matched by its hash (winnow(5), String ids). */
+static void read_id_text(struct wnw_cmd *cmd, FILE *f, const char *name, struct wnw_idmap *m, int sid)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -195,6 +197,10 @@ static void read_id_text(struct wnw_cmd *cmd, FILE *f, const char *name, struct 
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
+		if (sid) {
+			add_id(cmd, m, wnw_sid_hash(line, (size_t)n), 1);
+			continue;
+		}
 		char *end;
 		errno = 0;
 		unsigned long long v = strtoull(line, &end, 10);
@@ -211,7 +217,7 @@ static void read_id_text(struct wnw_cmd *cmd, FILE *f, const char *name, struct 
 /* LIST is a winnow stream (plain or zstd: first byte 0x89 or 0x28) or text with one id a line. The
  * first byte is read from the raw descriptor; a pipe cannot give it back, so then it is put back in
  * front of the rest (ungetc for text, a feeding thread for a stream). */
-static void read_ids(struct wnw_cmd *cmd, const char *path, struct wnw_idmap *m, int *has_count)
+static void read_ids(struct wnw_cmd *cmd, const char *path, struct wnw_idmap *m, int *has_count, int sid)
 {
 	struct wnw_err e;
 	unsigned char c = 0;
@@ -233,7 +239,7 @@ static void read_ids(struct wnw_cmd *cmd, const char *path, struct wnw_idmap *m,
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "%s: %m", path);
 		if (got == 1 && !seekable)
 			ungetc(c, f);
-		read_id_text(cmd, f, path, m);
+		read_id_text(cmd, f, path, m, sid);
 		fclose(f);
 		return;
 	}
@@ -265,10 +271,10 @@ static void pick_ids(struct wnw_cmd *cmd, const struct opts *o, const char *path
 	struct wnw_err e;
 	int has_count;
 	wnw_idmap_init(&m);
-	read_ids(cmd, o->ids, &m, &has_count);
 	struct wnw_reader *r = wnw_xopen(cmd, path);
 	int fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL);
 	const struct wnw_schema *in = wnw_reader_schema(r);
+	read_ids(cmd, o->ids, &m, &has_count, wnw_schema_find(in, "sid") >= 0);
 	struct wnw_schema out;
 	struct wnw_edit ed;
 	wnw_schema_init(&out);

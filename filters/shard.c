@@ -111,6 +111,20 @@ static void advance(struct wnw_cmd *cmd, struct part *p)
 			wnw_reader_schema(p->r)->fields[p->key].name);
 }
 
+/* Two parts hold the same key: named as the string id (winnow(5), String ids) when there is one. */
+static void die_both(struct wnw_cmd *cmd, const char *a, const char *b, const char *by, const struct part *p)
+{
+	int sid = strcmp(by, "id") == 0 ? wnw_schema_find(p->rec.schema, "sid") : -1;
+	size_t n;
+	if (sid >= 0 && p->rec.schema->fields[sid].type == WNW_BYTES) {
+		const uint8_t *s = wnw_get_bytes(&p->rec, sid, &n);
+		wnw_die(cmd, WNW_EXIT_DATA, "%s and %s: both hold id \"%.*s\"", a, b, n > 200 ? 200 : (int)n,
+			(const char *)s);
+	}
+	wnw_die(cmd, WNW_EXIT_DATA, "%s and %s: both hold %s %llu", a, b, by,
+		(unsigned long long)wnw_get_u64(&p->rec, p->key));
+}
+
 /* A k-way merge by ascending key; equal keys in two parts are an error, as ids are unique. */
 static void merge(struct wnw_cmd *cmd, int n, char **files, const char *by)
 {
@@ -136,8 +150,7 @@ static void merge(struct wnw_cmd *cmd, int n, char **files, const char *by)
 		for (int i = 0; i < n; i++)
 			if (i != best && parts[i].live &&
 			    wnw_get_u64(&parts[i].rec, parts[i].key) == wnw_get_u64(&parts[best].rec, parts[best].key))
-				wnw_die(cmd, WNW_EXIT_DATA, "%s and %s: both hold %s %llu", files[best], files[i], by,
-					(unsigned long long)wnw_get_u64(&parts[i].rec, parts[i].key));
+				die_both(cmd, files[best], files[i], by, &parts[i]);
 		wnw_w_copy(w, &parts[best].rec, 0, (int)s->nfields);
 		wnw_xend(cmd, w);
 		advance(cmd, &parts[best]);

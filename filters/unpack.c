@@ -1,10 +1,11 @@
-/* unpack: a winnow stream to JSONL, TSV, a list of ids, or a .npy matrix. */
+/* unpack: a winnow stream to JSONL, TSV, plain lines, a list of ids, or a .npy matrix. */
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "jsonl.h"
@@ -12,11 +13,13 @@
 #include "prog.h"
 #include "textout.h"
 
-enum { OPT_ADD = 0x100, OPT_TSV, OPT_IDS, OPT_NPY };
-enum mode { JSONL, TSV, IDS, NPY };
+enum { OPT_ADD = 0x100, OPT_REPLACE, OPT_TSV, OPT_IDS, OPT_LINES, OPT_NPY };
+enum mode { JSONL, TSV, IDS, LINES, NPY };
 
 static const struct option longopts[] = {
 	{"add", required_argument, NULL, OPT_ADD},
+	{"replace", no_argument, NULL, OPT_REPLACE},
+	{"lines", no_argument, NULL, OPT_LINES},
 	{"tsv", required_argument, NULL, OPT_TSV},
 	{"ids", no_argument, NULL, OPT_IDS},
 	{"npy", required_argument, NULL, OPT_NPY},
@@ -25,12 +28,16 @@ static const struct option longopts[] = {
 
 static const struct wnw_spec spec = {
 	"unpack",
-	"[--add FIELD,... | --tsv FIELD,... | --ids | --npy FIELD] [-o FILE] [-z [LEVEL]] [FILE ...]",
+	"[--add FIELD[=NAME],... [--replace] | --tsv FIELD,... | --ids | --lines | --npy FIELD]\n"
+	"            [-o FILE] [-z [LEVEL]] [FILE ...]",
 	"Writes the records of winnow streams as JSONL (default): the json field as it is, or an object\n"
-	"of the scalar and text fields when there is no json field.\n"
-	"      --add FIELD,...   merge these fields into each JSON object\n"
+	"of the scalar and text fields when there is no json field. -o FILE.gz writes gzip, FILE.zst zstd.\n"
+	"      --add FIELD[=NAME],...  add these fields to each JSON object (as member NAME); a line\n"
+	"                        that already has such a member is an error\n"
+	"      --replace         with --add: replace members that are already there\n"
 	"      --tsv FIELD,...   tab-separated values of these fields, after a header line\n"
-	"      --ids             the id field, one per line\n"
+	"      --ids             the id (a string id as it was given), one per line\n"
+	"      --lines           the text field, one per line (what pack --lines read)\n"
 	"      --npy FIELD       a vector (or numeric) field as a .npy array that numpy.load reads\n",
 	"",
 	longopts,
@@ -211,9 +218,20 @@ static void add_value(struct wnw_buf *b, struct out *o, const struct wnw_rec *re
 struct list {
 	int n;
 	int *idx;
-	char **names;
+	char **names; /* as written out: the member names of --add */
 	char *copy; /* the names point into it */
 };
+
+/* The field shown for field f: a string id (sid) for the u64 id made from it. */
+static int shown_field(const struct wnw_reader *r, int f)
+{
+	const struct wnw_schema *s = wnw_reader_schema(r);
+	int sid = wnw_schema_find(s, "sid");
+	if (sid >= 0 && s->fields[sid].type == WNW_BYTES && strcmp(s->fields[f].name, "id") == 0 &&
+	    s->fields[f].type == WNW_U64)
+		return sid;
+	return f;
+}
 
 /* Resolves "a,b,c" against the schema; every name must exist. */
 static void parse_list(struct wnw_cmd *cmd, const struct wnw_reader *r, const char *opt, const char *arg,
@@ -226,8 +244,15 @@ static void parse_list(struct wnw_cmd *cmd, const struct wnw_reader *r, const ch
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		l->idx = wnw_xrealloc(cmd, l->idx, (size_t)(l->n + 1) * sizeof *l->idx);
 		l->names = wnw_xrealloc(cmd, l->names, (size_t)(l->n + 1) * sizeof *l->names);
-		l->idx[l->n] = wnw_xfield(cmd, r, tok, 0, NULL);
-		l->names[l->n] = tok;
+		char *eq = strchr(tok, '=');
+		if (eq && strcmp(opt, "--add") != 0)
+			wnw_usage(cmd, "%s: '%s': only --add renames (FIELD=NAME)", opt, tok);
+		if (eq)
+			*eq++ = 0;
+		if (eq && !*eq)
+			wnw_usage(cmd, "%s: '%s=': no member name", opt, tok);
+		l->idx[l->n] = shown_field(r, wnw_xfield(cmd, r, tok, 0, NULL));
+		l->names[l->n] = eq ? eq : tok;
 		for (int k = 0; k < l->n; k++)
 			if (l->idx[k] == l->idx[l->n])
 				wnw_usage(cmd, "%s: field '%s' named twice", opt, tok);
@@ -241,6 +266,8 @@ static void parse_list(struct wnw_cmd *cmd, const struct wnw_reader *r, const ch
 
 struct job {
 	enum mode mode;
+	int replace;
+	int text_f, sid_f;
 	const char *list_arg;
 	const char *npy_field;
 	struct list list;
@@ -263,8 +290,17 @@ static void jsonl_merge(struct out *o, struct job *jb, const struct wnw_rec *rec
 		die_data(o, rec, name, "is not a JSON object", "json");
 	}
 	int clash = 0;
-	for (int i = 0; i < jb->list.n; i++)
-		clash |= json_object_get(root, jb->list.names[i]) != NULL;
+	for (int i = 0; i < jb->list.n; i++) {
+		int here = json_object_get(root, jb->list.names[i]) != NULL;
+		if (here && !jb->replace) {
+			char what[WNW_MAX_NAME * 2 + 96];
+			snprintf(what, sizeof what, "already has a member \"%s\" (rename: --add %s=NEW, or --replace)",
+				 jb->list.names[i], rec->schema->fields[jb->list.idx[i]].name);
+			json_decref(root);
+			die_data(o, rec, name, what, "json");
+		}
+		clash |= here;
+	}
 	struct wnw_buf *b = &o->line;
 	b->n = 0;
 	if (!clash) {
@@ -330,14 +366,15 @@ static void do_jsonl(struct out *o, struct job *jb, const struct wnw_rec *rec, c
 		int listed = 0;
 		for (int i = 0; i < jb->list.n; i++)
 			listed |= jb->list.idx[i] == (int)f;
-		if (!listed && (s->fields[f].type == WNW_VEC || s->fields[f].type == WNW_NBR))
+		if (!listed && (s->fields[f].type == WNW_VEC || s->fields[f].type == WNW_NBR || (int)f == jb->sid_f))
 			continue;
 		if (!first)
 			add(b, o, ",", 1);
 		first = 0;
 		add_json_string(b, o, (const uint8_t *)s->fields[f].name, strlen(s->fields[f].name));
 		add(b, o, ":", 1);
-		add_value(b, o, rec, (int)f, 1, name);
+		add_value(b, o, rec, listed ? (int)f : jb->id_f == (int)f && jb->sid_f >= 0 ? jb->sid_f : (int)f, 1,
+			  name);
 	}
 	add(b, o, "}\n", 2);
 	put(o, b->p, b->n);
@@ -356,6 +393,36 @@ static void do_tsv(struct out *o, struct job *jb, const struct wnw_rec *rec, con
 	put(o, b->p, b->n);
 }
 
+/* --lines: the text field as a line; a text holding a newline cannot be one. */
+static void do_lines(struct out *o, struct job *jb, const struct wnw_rec *rec, const char *name)
+{
+	size_t n;
+	const uint8_t *p = wnw_get_bytes(rec, jb->text_f, &n);
+	if (memchr(p, '\n', n))
+		die_data(o, rec, name, "holds a newline, so it is not one line", "text");
+	put(o, p, n);
+	put(o, "\n", 1);
+}
+
+/* A temporary file in $TMPDIR (else /tmp), unlinked at once, for output that must be written twice. */
+static FILE *spool_file(struct wnw_cmd *cmd)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if (snprintf(path, sizeof path, "%s/winnow-npy.XXXXXX", dir) >= (int)sizeof path)
+		wnw_die(cmd, WNW_EXIT_USAGE, "TMPDIR: '%.200s' is too long", dir);
+	int fd = mkstemp(path);
+	if (fd < 0)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "%s: cannot create a temporary file: %m", dir);
+	unlink(path);
+	FILE *f = fdopen(fd, "w+");
+	if (!f)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot open a temporary file: %m");
+	return f;
+}
+
 static void npy_start(struct out *o, struct job *jb)
 {
 	struct wnw_err e;
@@ -369,9 +436,7 @@ static void npy_start(struct out *o, struct job *jb)
 		put(o, hdr, o->npy_hdr);
 		return;
 	}
-	o->spool = tmpfile();
-	if (!o->spool)
-		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "cannot create a temporary file: %m");
+	o->spool = spool_file(o->cmd);
 }
 
 static void do_npy(struct out *o, struct job *jb, const struct wnw_rec *rec)
@@ -421,10 +486,16 @@ static void setup(struct wnw_cmd *cmd, struct job *jb, const struct wnw_reader *
 	jb->json_f = wnw_schema_find(s, "json");
 	if (jb->json_f >= 0 && s->fields[jb->json_f].type != WNW_BYTES)
 		jb->json_f = -1;
+	jb->id_f = wnw_schema_find(s, "id");
+	jb->sid_f = jb->id_f >= 0 ? shown_field(r, jb->id_f) : -1;
+	if (jb->sid_f == jb->id_f)
+		jb->sid_f = -1;
 	if (jb->list_arg)
 		parse_list(cmd, r, jb->mode == TSV ? "--tsv" : "--add", jb->list_arg, &jb->list);
 	if (jb->mode == IDS)
-		jb->id_f = wnw_xfield(cmd, r, "id", WNW_U64, NULL);
+		jb->id_f = shown_field(r, wnw_xfield(cmd, r, "id", WNW_U64, NULL));
+	if (jb->mode == LINES)
+		jb->text_f = wnw_xfield(cmd, r, "text", WNW_BYTES, NULL);
 	if (jb->mode == NPY) {
 		jb->npy_f = wnw_xfield(cmd, r, jb->npy_field, 0, NULL);
 		const struct wnw_field *f = &s->fields[jb->npy_f];
@@ -443,7 +514,7 @@ static void setup(struct wnw_cmd *cmd, struct job *jb, const struct wnw_reader *
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
-	struct job jb = {.mode = JSONL, .json_f = -1, .id_f = -1, .npy_f = -1};
+	struct job jb = {.mode = JSONL, .json_f = -1, .id_f = -1, .sid_f = -1, .npy_f = -1};
 	struct out o = {.cmd = &cmd, .npy_fd = -1};
 	struct wnw_err e;
 	int ch, modes = 0;
@@ -453,6 +524,12 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case OPT_ADD:
 			jb.list_arg = cmd.optarg;
+			break;
+		case OPT_REPLACE:
+			jb.replace = 1;
+			break;
+		case OPT_LINES:
+			jb.mode = LINES, modes++;
 			break;
 		case OPT_TSV:
 			jb.mode = TSV, jb.list_arg = cmd.optarg, modes++;
@@ -468,7 +545,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (modes > 1)
-		wnw_usage(&cmd, "--tsv, --ids and --npy exclude each other");
+		wnw_usage(&cmd, "--tsv, --ids, --lines and --npy exclude each other");
+	if (jb.replace && (modes || !jb.list_arg))
+		wnw_usage(&cmd, "--replace goes with --add");
 	if (modes == 1 && jb.mode != TSV && jb.list_arg)
 		wnw_usage(&cmd, "--add goes with JSONL output only");
 	if (jb.mode == TSV && jb.list_arg == NULL)
@@ -493,6 +572,8 @@ int main(int argc, char **argv)
 			setup(&cmd, &jb, r);
 			if (wnw_schema_copy(&first, s, &e) < 0)
 				wnw_die_err(&cmd, &e);
+			if (jb.mode == NPY)
+				wnw_xrefuse_tty(&cmd);
 			if (!(o.t = wnw_tout_open(cmd.output, cmd.zlevel, &e)))
 				wnw_die_err(&cmd, &e);
 			for (int k = 0; jb.mode == TSV && k < jb.list.n; k++) {
@@ -517,9 +598,11 @@ int main(int argc, char **argv)
 			case TSV: do_tsv(&o, &jb, &rec, name); break;
 			case IDS:
 				o.line.n = 0;
-				addf(&o.line, &o, "%llu\n", (unsigned long long)wnw_get_u64(&rec, jb.id_f));
+				add_value(&o.line, &o, &rec, jb.id_f, 0, name);
+				add(&o.line, &o, "\n", 1);
 				put(&o, o.line.p, o.line.n);
 				break;
+			case LINES: do_lines(&o, &jb, &rec, name); break;
 			case NPY: do_npy(&o, &jb, &rec); break;
 			}
 			if (cmd.progress)

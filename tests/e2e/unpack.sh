@@ -9,8 +9,14 @@ pack --text output --field n:u64 "$D/alpaca.jsonl" >a.wnw
 
 # --- JSONL ----------------------------------------------------------------------------------------
 same_file "JSONL round trip is byte-identical" <(unpack t.wnw) "$D/tricky.jsonl"
-same "--add of a member the object has replaces its value in place" "$(unpack --add n a.wnw)" \
+same "--add --replace of a member the object has replaces its value in place" "$(unpack --add n --replace a.wnw)" \
 	"$(cat "$D/alpaca.jsonl")"
+fails 1 "a.wnw: record 1: .*already has a member \"n\" \(rename: --add n=NEW, or --replace\)" \
+	"--add never clobbers a member the line has" unpack --add n a.wnw
+truthy "and leaves no output behind" '! unpack --add n -o clob.jsonl a.wnw 2>/dev/null && ! ls clob.jsonl* 2>/dev/null'
+same "--add FIELD=NAME adds the field under another name, the line's bytes kept" \
+	"$(unpack --add n=zipfit_n a.wnw | head -1)" \
+	"$(head -1 "$D/alpaca.jsonl" | sed 's/}$/,"zipfit_n":1}/')"
 $PY -c "import numpy as np; np.save('seven.npy', np.arange(7, dtype=np.float32).reshape(7, 1) / 4)"
 same "--add of a new field keeps the original bytes and appends before the brace" \
 	"$(pack --vectors seven.npy "$D/tricky.jsonl" | unpack --add vec | sed -n 3p)" \
@@ -139,3 +145,29 @@ unpack big.wnw 2>err.txt | head -1 >/dev/null
 same "| head -1: unpack ends quietly with status 0" "${PIPESTATUS[0]}:$(cat err.txt)" "0:"
 unpack --npy vec m.wnw 2>err.txt | head -c 10 >/dev/null
 same "| head with --npy: quiet too" "${PIPESTATUS[0]}:$(cat err.txt)" "0:"
+
+# --- outputs by name, plain lines, the .npy spool ----------------------------------------------------------
+unpack -o out.jsonl.gz t.wnw
+same "-o FILE.gz writes gzip" "$(head -c 2 out.jsonl.gz | od -A n -t x1 | tr -d ' ')$(zcat out.jsonl.gz | md5sum)" \
+	"1f8b$(md5sum <"$D/tricky.jsonl")"
+fails 2 "-o out2.jsonl.gz: -z compresses with zstd" "-z with a .gz name is refused" unpack -z -o out2.jsonl.gz t.wnw
+unpack -o out.jsonl.zst t.wnw
+same "-o FILE.zst writes zstd" "$(zstd -dc out.jsonl.zst | md5sum)" "$(md5sum <"$D/tricky.jsonl")"
+pack --lines "$D/lines.txt" >l.wnw
+same_file "--lines gives back the lines pack --lines read" <(unpack --lines l.wnw) <(tr -d '\r' <"$D/lines.txt"; echo)
+fails 1 "record 1: field 'text' holds a newline" "--lines refuses a text holding a newline" \
+	unpack --lines <(printf '{"text":"a\\nb"}\n' | pack)
+mkdir -p spooldir
+TMPDIR=$T/nosuchdir unpack --npy vec <(pack --vectors seven.npy) 2>err.txt | cat >/dev/null
+same "--npy to a pipe spools in TMPDIR" "$(cat err.txt)" \
+	"unpack: $T/nosuchdir: cannot create a temporary file: No such file or directory"
+same "and the spooled .npy is whole" "$(TMPDIR=$T/spooldir unpack --npy vec <(pack --vectors seven.npy) | md5sum)" \
+	"$(unpack --npy vec -o direct.npy <(pack --vectors seven.npy) && md5sum <direct.npy)"
+same "leaving nothing in TMPDIR" "$(ls spooldir | wc -l)" 0
+if command -v script >/dev/null; then
+	pack --vectors seven.npy -o v.wnw
+	script -qec "unpack --npy vec $T/v.wnw" /dev/null >tty.out 2>&1
+	truthy "--npy is not written to a terminal" 'grep -q "unpack: will not write binary output" tty.out'
+	script -qec "unpack $T/t.wnw" /dev/null >tty.out 2>&1
+	truthy "while JSONL is" 'grep -q text tty.out'
+fi

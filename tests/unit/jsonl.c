@@ -28,16 +28,16 @@ int main(void)
 	CHECK(j.fields[1].d == -1.5 && j.fields[2].u == 7, "f64 and u64 fields");
 	CHECK(j.json_len == strlen(L1) && memcmp(j.json, L1, j.json_len) == 0, "json is the line itself");
 	CHECK(wnw_jsonl_parse(&j, LINE("{\"text\":\"a\",\"id\":-1,\"label\":\"x\",\"loss\":1,\"n\":1}"), &e) == -1 &&
-		      strcmp(e.msg, "member \"id\" is not an unsigned integer") == 0,
+		      strcmp(e.msg, "member \"id\" is neither a string nor an unsigned integer") == 0,
 	      "a negative id: %s", e.msg);
 	CHECK(wnw_jsonl_parse(&j, LINE("{\"text\":\"a\",\"id\":1,\"label\":\"x\",\"loss\":\"1\",\"n\":1}"), &e) == -1 &&
 		      strcmp(e.msg, "member \"loss\" is not a number") == 0,
 	      "a string for f64: %s", e.msg);
 	CHECK(wnw_jsonl_parse(&j, LINE("{\"text\":\"a\",\"id\":1,\"label\":null,\"loss\":1,\"n\":1}"), &e) == -1 &&
-		      strcmp(e.msg, "member \"label\" is null") == 0,
+		      strcmp(e.msg, "member \"label\" is missing or null") == 0,
 	      "null: %s", e.msg);
 	CHECK(wnw_jsonl_parse(&j, LINE("{\"text\":\"a\",\"id\":1,\"loss\":1,\"n\":1.5}"), &e) == -1 &&
-		      strcmp(e.msg, "member \"label\" is missing") == 0,
+		      strcmp(e.msg, "member \"label\" is missing or null") == 0,
 	      "missing: %s", e.msg);
 	CHECK(wnw_jsonl_parse(&j, LINE("{\"text\": \"a\""), &e) == -1 &&
 		      strcmp(e.msg, "'}' expected near end of file") == 0,
@@ -81,7 +81,8 @@ int main(void)
 	      "TSV row as a JSON object of strings");
 	CHECK(wnw_jsonl_parse(&j, LINE("5\tx"), &e) == -1 && strcmp(e.msg, "2 columns, the header has 3") == 0,
 	      "too few columns: %s", e.msg);
-	CHECK(wnw_jsonl_parse(&j, LINE("x5\tx\t1"), &e) == -1, "a bad id");
+	CHECK(wnw_jsonl_parse(&j, LINE("x5\tx\t1"), &e) == 1 && !j.id_num && j.sid.n == 2 && memcmp(j.sid.p, "x5", 2) == 0,
+	      "an id cell that is not a number is a string id");
 	CHECK(wnw_jsonl_parse(&j, LINE("5\tx\t1z"), &e) == -1 && strstr(e.msg, "not a number"), "a bad number");
 	CHECK(wnw_jsonl_parse(&j, LINE("5\t\xff\t1"), &e) == -1 && strstr(e.msg, "UTF-8"), "bad UTF-8 in TSV");
 	CHECK(wnw_jsonl_tsv_header(&j, LINE("t\tt"), &e) == -1, "a header naming a column twice");

@@ -4,8 +4,9 @@
 source "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 TSDS=$TOP/pipelines/tsds
-TOY=$SHARED/tsds-toy
-ZIP=$SHARED/zipfit-toy
+TOY=$TSDS_TOY
+zipfit_toy
+ZIP=$T/zipfit-toy
 
 # --- from JSONL: the ZIP-FIT toy's 20 Python targets against its 304-example pool ------------------------
 ok "recipe: JSONL in, JSONL out" "$TSDS" -n 50 -C 1 -d cache -o sel.jsonl "$ZIP/target.jsonl" "$ZIP/pool.jsonl"

@@ -1,7 +1,7 @@
 # yaml2mk: YAML parameters as make variables
 . "$(dirname "$0")/../lib.sh"
 
-same "the TSDS reference's keys get the recipes' names" "$(yaml2mk "$SHARED/tsds-toy/params.yaml" | tr '\n' ';')" \
+same "the TSDS reference's keys get the recipes' names" "$(yaml2mk "$TSDS_TOY/params.yaml" | tr '\n' ';')" \
 	"N = 100;ALPHA = 0.5;C = 5.0;SIGMA = 0.75;K = 5000;KDE_K = 1000;"
 printf 'out: a$b#c\n' >esc.yaml
 cat >t.mk <<'MK'

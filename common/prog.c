@@ -196,19 +196,21 @@ struct config_ctx {
 };
 
 /* One key: value of the configuration becomes --key=value (or --key for a true flag). */
-static int config_entry(void *ctx, const char *key, const char *val, size_t line, struct wnw_err *e)
+static int config_entry(void *ctx, const char *key, const char *val, size_t line, int in_seq, struct wnw_err *e)
 {
 	const struct config_ctx *c = ctx;
 	const struct wnw_cmd *cmd = c->cmd;
 	const struct option *o = find_long(cmd, key);
+	char q[WNW_QUOTE_MAX];
 	int b;
 
-	(void)e;
+	(void)e, (void)in_seq;
 	if (o == NULL || strcmp(key, "config") == 0 || !common_enabled(cmd->spec, o->val))
-		wnw_usage(cmd, "%s: line %zu: unknown option '%s'", c->file, line, key);
+		wnw_usage(cmd, "%s: line %zu: unknown option '%s'", c->file, line, wnw_quote(key, q));
 	if (o->has_arg == no_argument) {
 		if (yaml_bool(val, &b) < 0)
-			wnw_usage(cmd, "%s: line %zu: option '%s' takes true or false, not '%s'", c->file, line, key, val);
+			wnw_usage(cmd, "%s: line %zu: option '%s' takes true or false, not '%s'", c->file, line, key,
+				  wnw_quote(val, q));
 		if (b) {
 			char buf[300];
 			snprintf(buf, sizeof buf, "--%s", key);

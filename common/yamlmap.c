@@ -10,8 +10,25 @@
 struct walk {
 	const char *name;
 	char *key;
-	int depth, in_seq, seqs;
+	int depth, in_seq, seqs, docs;
 };
+
+const char *wnw_quote(const char *s, char buf[WNW_QUOTE_MAX])
+{
+	size_t n = strlen(s), o = 0, i = 0;
+
+	for (; i < n && o < 60; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, WNW_QUOTE_MAX - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	if (i < n)
+		snprintf(buf + o, WNW_QUOTE_MAX - o, "... (%zu bytes)", n);
+	return buf;
+}
 
 /* One event; returns 1 at the end of the stream, 0 to go on, -1 on error. */
 static int on_event(struct walk *w, const yaml_event_t *ev, wnw_yaml_fn fn, void *ctx, struct wnw_err *e)
@@ -19,9 +36,17 @@ static int on_event(struct walk *w, const yaml_event_t *ev, wnw_yaml_fn fn, void
 	size_t line = ev->start_mark.line + 1;
 
 	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++w->docs > 1)
+			return wnw_errf(e, WNW_EXIT_DATA, "%s: line %zu: a second YAML document: give one mapping",
+					w->name, line);
+		return 0;
 	case YAML_MAPPING_START_EVENT:
 		if (++w->depth > 1)
 			return wnw_errf(e, WNW_EXIT_DATA, "%s: line %zu: nested mappings are not allowed", w->name, line);
+		return 0;
+	case YAML_MAPPING_END_EVENT:
+		w->depth--;
 		return 0;
 	case YAML_SEQUENCE_START_EVENT:
 		if (!w->seqs || w->key == NULL || w->in_seq)
@@ -41,7 +66,7 @@ static int on_event(struct walk *w, const yaml_event_t *ev, wnw_yaml_fn fn, void
 				return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 			return 0;
 		}
-		if (fn(ctx, w->key, (const char *)ev->data.scalar.value, line, e) < 0)
+		if (fn(ctx, w->key, (const char *)ev->data.scalar.value, line, w->in_seq, e) < 0)
 			return -1;
 		if (!w->in_seq) {
 			free(w->key);
@@ -60,7 +85,7 @@ static int on_event(struct walk *w, const yaml_event_t *ev, wnw_yaml_fn fn, void
 int wnw_yaml_map(const char *path, int seqs, wnw_yaml_fn fn, void *ctx, struct wnw_err *e)
 {
 	int use_stdin = path == NULL || strcmp(path, "-") == 0;
-	struct walk w = {use_stdin ? "stdin" : path, NULL, 0, 0, seqs};
+	struct walk w = {use_stdin ? "stdin" : path, NULL, 0, 0, seqs, 0};
 	FILE *f = use_stdin ? stdin : fopen(path, "rb");
 	yaml_parser_t p;
 	int rc = 0;

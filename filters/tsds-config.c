@@ -13,8 +13,9 @@ static const char synopsis[] = "CONFIG.yaml";
 
 static const char help[] =
 	"Checks a TSDS config.yaml and prints its settings as key<TAB>value lines, in a fixed order.\n"
-	"Keys: query_embedding_path, candidate_embedding_path, output_folder, sample_size, alpha, C,\n"
-	"sigma, max_K, kde_K (all required) and seed (optional, default 0).\n";
+	"Keys: query_embedding_path, candidate_embedding_path, output_folder (required); sample_size\n"
+	"(default 1000), alpha (0.5), C (5), sigma (0.75), max_K (5000), kde_K (1000), seed (0): the\n"
+	"TSDS defaults of every winnow entry point.\n";
 
 static const struct option longopts[] = {{NULL, 0, NULL, 0}};
 
@@ -25,7 +26,7 @@ enum kind { PATH, COUNT, FRACTION, POSITIVE, NONNEG, SEED };
 struct key {
 	const char *name;
 	enum kind kind;
-	int required;
+	const char *fallback; /* NULL: required */
 	char *value;
 };
 
@@ -75,18 +76,21 @@ struct settings {
 };
 
 /* One key: value of the file: a known key, given once, with a value of its kind. */
-static int take_key(void *ctx, const char *name, const char *v, size_t line, struct wnw_err *e)
+static int take_key(void *ctx, const char *name, const char *v, size_t line, int in_seq, struct wnw_err *e)
 {
 	const struct settings *st = ctx;
 	struct key *cur = find_key(st->keys, st->nkeys, name);
+	char q[WNW_QUOTE_MAX];
 
+	(void)in_seq; /* wnw_yaml_map refuses lists here */
 	if (cur == NULL)
-		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: unknown key '%s'", st->file, line, name);
+		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: unknown key '%s'", st->file, line, wnw_quote(name, q));
 	if (cur->value != NULL)
 		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: key '%s' given twice", st->file, line, name);
 	const char *bad = check(cur->kind, v);
 	if (bad != NULL)
-		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: %s: '%s' %s", st->file, line, name, v, bad);
+		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: %s: '%s' %s", st->file, line, name, wnw_quote(v, q),
+				bad);
 	if ((cur->value = strdup(v)) == NULL)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	return 0;
@@ -105,12 +109,13 @@ static void read_yaml(struct wnw_cmd *cmd, const char *file, struct key *keys, s
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
+	/* The defaults are the TSDS reference's, those of tsds.mk, pipelines/tsds and the README. */
 	struct key keys[] = {
-		{"query_embedding_path", PATH, 1, NULL}, {"candidate_embedding_path", PATH, 1, NULL},
-		{"output_folder", PATH, 1, NULL},        {"sample_size", COUNT, 1, NULL},
-		{"alpha", FRACTION, 1, NULL},            {"C", POSITIVE, 1, NULL},
-		{"sigma", NONNEG, 1, NULL},              {"max_K", COUNT, 1, NULL},
-		{"kde_K", COUNT, 1, NULL},               {"seed", SEED, 0, NULL},
+		{"query_embedding_path", PATH, NULL, NULL}, {"candidate_embedding_path", PATH, NULL, NULL},
+		{"output_folder", PATH, NULL, NULL},        {"sample_size", COUNT, "1000", NULL},
+		{"alpha", FRACTION, "0.5", NULL},           {"C", POSITIVE, "5", NULL},
+		{"sigma", NONNEG, "0.75", NULL},            {"max_K", COUNT, "5000", NULL},
+		{"kde_K", COUNT, "1000", NULL},             {"seed", SEED, "0", NULL},
 	};
 	size_t nkeys = sizeof keys / sizeof keys[0];
 
@@ -122,9 +127,9 @@ int main(int argc, char **argv)
 	const char *file = wnw_cmd_args(&cmd)[0];
 	read_yaml(&cmd, file, keys, nkeys);
 	for (size_t i = 0; i < nkeys; i++) {
-		if (keys[i].value == NULL && keys[i].required)
+		if (keys[i].value == NULL && keys[i].fallback == NULL)
 			wnw_die(&cmd, WNW_EXIT_USAGE, "%s: key '%s' is missing", file, keys[i].name);
-		printf("%s\t%s\n", keys[i].name, keys[i].value ? keys[i].value : "0");
+		printf("%s\t%s\n", keys[i].name, keys[i].value ? keys[i].value : keys[i].fallback);
 		free(keys[i].value);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))

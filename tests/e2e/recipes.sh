@@ -110,6 +110,12 @@ if command -v gnuplot >/dev/null; then
 	ok "the plots target draws PNG files" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=pool.jsonl TOP=25 LABEL=domain OUT=zp plots
 	truthy "a score plot and a composition plot" \
 		'[ "$(head -c 4 zp/zipfit-score.png | od -A n -c | tr -d " ")" = "211PNG" ] && [ -s zp/zipfit-composition.png ]'
+	# scores with three far outliers below: the axis leaves them out, so the rest do not collapse
+	{ for i in $(seq 1 200); do echo "{\"text\": \"t$i\", \"s\": 0.$((i % 97 + 100))}"; done
+	  printf '{"text": "o%d", "s": -%d}\n' 1 28 2 15 3 12; } >scores.jsonl
+	pack --field s:f64 scores.jsonl 2>/dev/null | sample --top 5 --by s >top.wnw
+	ok "a score plot with outliers" "$P/plot-selection" <(pack --field s:f64 scores.jsonl 2>/dev/null) s top.wnw outl
+	same "clips its axis to the robust range and says so" "$(sed 's|^.*/||' .out)" "outl-s.png (the s axis clipped: 3 records beyond it)"
 else
 	_fail "gnuplot is installed (make deps)"
 fi

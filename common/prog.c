@@ -177,18 +177,6 @@ static const struct option *find_long(const struct wnw_cmd *cmd, const char *nam
 	return NULL;
 }
 
-static int yaml_bool(const char *v, int *b)
-{
-	static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
-	for (size_t i = 0; i < 4; i++) {
-		if (strcmp(v, yes[i]) == 0)
-			return *b = 1, 0;
-		if (strcmp(v, no[i]) == 0)
-			return *b = 0, 0;
-	}
-	return -1;
-}
-
 struct config_ctx {
 	const struct wnw_cmd *cmd;
 	struct argv_buf *args;
@@ -208,7 +196,7 @@ static int config_entry(void *ctx, const char *key, const char *val, size_t line
 	if (o == NULL || strcmp(key, "config") == 0 || !common_enabled(cmd->spec, o->val))
 		wnw_usage(cmd, "%s: line %zu: unknown option '%s'", c->file, line, wnw_quote(key, q));
 	if (o->has_arg == no_argument) {
-		if (yaml_bool(val, &b) < 0)
+		if ((b = wnw_yaml_bool(val)) < 0)
 			wnw_usage(cmd, "%s: line %zu: option '%s' takes true or false, not '%s'", c->file, line, key,
 				  wnw_quote(val, q));
 		if (b) {

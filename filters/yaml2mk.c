@@ -4,9 +4,7 @@
  * with a value of its kind, and every value reaches make as data. */
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "prog.h"
@@ -34,92 +32,23 @@ static const char *const renames[][2] = {
 	{"OUTPUT_FOLDER", "OUT"},
 };
 
-enum kind { PATH, TEXT, COUNT, WHOLE, FRACTION, POSITIVE, NONNEG, RANGE, LEVEL, FLAG };
-
 /* The parameters of tsds.mk, zipfit.mk, compare.mk and sharded.mk (a new recipe parameter that a file
  * may set gets its line here and in yaml2mk(1)). */
 static const struct {
 	const char *name;
-	enum kind kind;
+	enum wnw_yaml_kind kind;
 } keys[] = {
-	{"QUERY", PATH},    {"POOL", PATH},      {"TARGET", PATH},     {"QUERY_NPY", PATH},  {"POOL_NPY", PATH},
-	{"OUT", PATH},      {"TEXT", TEXT},      {"QUERY_TEXT", TEXT}, {"LABEL", TEXT},      {"HOSTS", TEXT},
-	{"DIM", COUNT},     {"K", COUNT},        {"KDE_K", COUNT},     {"N", COUNT},         {"TOP", COUNT},
-	{"SHARDS", COUNT},  {"JOBS", COUNT},     {"SEED", WHOLE},      {"ALPHA", FRACTION},  {"C", POSITIVE},
-	{"SIGMA", NONNEG},  {"CHAR", RANGE},     {"LEVEL", LEVEL},     {"FAST", FLAG},       {"EXPAND", FLAG},
+	{"QUERY", WNW_YAML_WORD},      {"POOL", WNW_YAML_WORD},       {"TARGET", WNW_YAML_WORD},
+	{"QUERY_NPY", WNW_YAML_WORD},  {"POOL_NPY", WNW_YAML_WORD},   {"OUT", WNW_YAML_WORD},
+	{"TEXT", WNW_YAML_TEXT},       {"QUERY_TEXT", WNW_YAML_TEXT}, {"LABEL", WNW_YAML_TEXT},
+	{"HOSTS", WNW_YAML_TEXT},      {"DIM", WNW_YAML_COUNT},       {"K", WNW_YAML_COUNT},
+	{"KDE_K", WNW_YAML_COUNT},     {"N", WNW_YAML_COUNT},         {"TOP", WNW_YAML_COUNT},
+	{"SHARDS", WNW_YAML_COUNT},    {"JOBS", WNW_YAML_COUNT},      {"SEED", WNW_YAML_WHOLE},
+	{"ALPHA", WNW_YAML_FRACTION},  {"C", WNW_YAML_POSITIVE},      {"SIGMA", WNW_YAML_NONNEG},
+	{"CHAR", WNW_YAML_RANGE},      {"LEVEL", WNW_YAML_LEVEL},     {"FAST", WNW_YAML_BOOL},
+	{"EXPAND", WNW_YAML_BOOL},
 };
 enum { NKEYS = sizeof keys / sizeof keys[0] };
-
-static int whole(const char *v, unsigned long long *n)
-{
-	char *end;
-	if (!isdigit((unsigned char)*v))
-		return -1;
-	errno = 0;
-	*n = strtoull(v, &end, 10);
-	return *end == '\0' && errno == 0 ? 0 : -1;
-}
-
-static int flag(const char *v)
-{
-	static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0", ""};
-	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-		if (strcmp(v, yes[i]) == 0)
-			return 1;
-	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-		if (strcmp(v, no[i]) == 0)
-			return 0;
-	return -1;
-}
-
-/* NULL when v is a value of kind, else what it is not. */
-static const char *check(enum kind kind, const char *v)
-{
-	unsigned long long n, m;
-	char *end;
-
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return "holds a control character (write a template's newline as \\n)";
-	switch (kind) {
-	case PATH:
-		return *v == '\0' || strpbrk(v, " ") != NULL ? "is not a file name without spaces" : NULL;
-	case TEXT:
-		return NULL;
-	case COUNT:
-		return whole(v, &n) < 0 || n < 1 ? "is not a whole number from 1" : NULL;
-	case WHOLE:
-		return whole(v, &n) < 0 ? "is not a whole number" : NULL;
-	case LEVEL:
-		return whole(v, &n) < 0 || n < 1 || n > 9 ? "is not a level from 1 to 9" : NULL;
-	case FLAG:
-		return flag(v) < 0 ? "is not true or false" : NULL;
-	case RANGE: {
-		const char *dash = strchr(v, '-');
-		if (dash == NULL)
-			return whole(v, &n) < 0 ? "is not N or LO-HI" : NULL;
-		char lo[32];
-		if ((size_t)(dash - v) >= sizeof lo)
-			return "is not N or LO-HI";
-		memcpy(lo, v, (size_t)(dash - v));
-		lo[dash - v] = '\0';
-		return whole(lo, &n) < 0 || whole(dash + 1, &m) < 0 || n > m ? "is not N or LO-HI" : NULL;
-	}
-	default:
-		break;
-	}
-	errno = 0;
-	double x = strtod(v, &end);
-	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(x))
-		return "is not a number";
-	if (kind == FRACTION && !(x > 0 && x < 1))
-		return "is not strictly between 0 and 1";
-	if (kind == POSITIVE && !(x > 0))
-		return "is not positive";
-	if (kind == NONNEG && !(x >= 0))
-		return "is negative";
-	return NULL;
-}
 
 /* The value as make reads it back unchanged: $ doubled, # escaped, a backslash followed by $() so
  * that it never escapes the next character or the line's end, leading blanks kept by a $() before. */
@@ -174,12 +103,12 @@ static int print_var(void *ctx, const char *key, const char *val, size_t line, i
 				st->file, line, wnw_quote(key, q));
 	if (st->seen[k]++)
 		return wnw_errf(e, WNW_EXIT_DATA, "%s: line %zu: %s given twice", st->file, line, keys[k].name);
-	const char *bad = check(keys[k].kind, val);
+	const char *bad = *val == '\0' && keys[k].kind == WNW_YAML_BOOL ? NULL : wnw_yaml_check(keys[k].kind, val);
 	if (bad != NULL)
 		return wnw_errf(e, WNW_EXIT_DATA, "%s: line %zu: %s: '%s' %s", st->file, line, key, wnw_quote(val, q),
 				bad);
 	printf("%s = ", keys[k].name);
-	print_value(keys[k].kind == FLAG ? (flag(val) ? "1" : "") : val);
+	print_value(keys[k].kind == WNW_YAML_BOOL ? (wnw_yaml_bool(val) == 1 ? "1" : "") : val);
 	return ferror(stdout) ? write_error(e) : 0;
 }
 

@@ -88,6 +88,9 @@ static const char *check_number(enum wnw_yaml_kind k, const char *v)
 	return NULL;
 }
 
+/* What a make recipe can name without quoting: nothing make or a shell would read as syntax. */
+#define WORD_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+,@/-"
+
 const char *wnw_yaml_check(enum wnw_yaml_kind k, const char *v)
 {
 	unsigned long long n;
@@ -99,7 +102,8 @@ const char *wnw_yaml_check(enum wnw_yaml_kind k, const char *v)
 	case WNW_YAML_PATH:
 		return *v == '\0' ? "is empty" : NULL;
 	case WNW_YAML_WORD:
-		return *v == '\0' || strchr(v, ' ') != NULL ? "is not a file name without spaces" : NULL;
+		return *v == '\0' || v[strspn(v, WORD_CHARS)] != '\0' ? "is not a file name of letters, digits and ._+,@/-"
+									: NULL;
 	case WNW_YAML_TEXT:
 		return NULL;
 	case WNW_YAML_COUNT:

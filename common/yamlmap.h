@@ -21,7 +21,7 @@ int wnw_yaml_map(const char *path, int seqs, wnw_yaml_fn fn, void *ctx, struct w
 /* The kinds of value a parameter file may give. */
 enum wnw_yaml_kind {
 	WNW_YAML_PATH,     /* a file name: not empty */
-	WNW_YAML_WORD,     /* a file name make can take: not empty, no spaces */
+	WNW_YAML_WORD,     /* a file name a make recipe can take: letters, digits and ._+,@/- only */
 	WNW_YAML_TEXT,     /* any text */
 	WNW_YAML_COUNT,    /* a whole number from 1 */
 	WNW_YAML_WHOLE,    /* a whole number from 0 */

@@ -14,8 +14,9 @@
 # earlier values finds their files still there. Nothing is ever deleted but by `make clean`.
 #
 # Parameters are data: every value reaches its program as one shell word through $(call q,...), so
-# spaces, quotes, backticks, $(...) and \n (a template's newline, for pack) pass unchanged. Input
-# paths cannot hold white space (make's own limit), which the recipes check.
+# spaces, quotes, backticks, $(...) and \n (a template's newline, for pack) pass unchanged. File
+# names (POOL, QUERY, TARGET, CONFIG, OUT, ...) are make prerequisites and targets, which make cannot
+# quote: they are checked instead, letters, digits and ._+,@/- only (nopath).
 #
 # Adding a cached stage takes three lines and a rule; e.g. a dedup stage between pack and embed-hash:
 #     DEDUP ?= none
@@ -47,8 +48,11 @@ mq = $(call q,$(subst $$,$$$$,$(1)))
 ident = $(shell f=$(call q,$(1)); { realpath -- "$$f" && stat -L -c '%s %.9Y %.9Z %i %d' -- "$$f"; } 2>/dev/null || echo missing)
 # stage NAME,KEYWORDS: the cache file of stage NAME; KEYWORDS are shell words (quoted values, file names).
 stage = $(OUT)/$(1).$(shell printf '%s\n' $(call q,$(1)) $(2) | sha256sum | cut -c1-16).wnw
-# nopath NAME: stops make when the file named by variable NAME holds white space.
-nopath = $(if $(word 2,$($(1))),$(error $(1)='$($(1))': file names with white space cannot be make prerequisites))
+# nopath NAME: stops make unless the file name in variable NAME is of letters, digits and ._+,@/-
+# only: make cannot quote a prerequisite (white space, %, :, # and $ mean something to it), so a file
+# name is the one value the recipes check instead of quoting.
+nopath = $(if $(or $(word 2,$($(1))),$(shell printf '%s\n' $(call q,$($(1))) | LC_ALL=C grep -q '[^A-Za-z0-9._+,@/-]' && echo bad)),\
+	$(error $(1)='$($(1))': a file name for a recipe holds only letters, digits and ._+,@/- (link it under such a name)))
 
 # clamp VALUE,FILE: a whole number VALUE, at most a tenth of FILE's records, as the TSDS reference clamps
 # max_K and kde_K (a shell expression for a recipe).
@@ -59,6 +63,7 @@ clamp = $$(n=$$($(W)inspect $(2) | awk '/^records:/ { print $$2 }'); k=$(call q,
 
 # Parameters may come from a YAML file: CONFIG=params.yaml (the documented keys of yaml2mk(1) only).
 # Its make form is named by the file's identity, so another file, even an older one, is read afresh.
+$(call nopath,OUT)
 ifneq ($(CONFIG),)
 $(call nopath,CONFIG)
 CONFIG_MK := $(OUT)/config.$(shell printf '%s\n' $(call q,$(call ident,$(CONFIG))) | sha256sum | cut -c1-16).mk

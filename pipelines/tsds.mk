@@ -73,15 +73,15 @@ $(QUERY_PACKED): $(QUERY)
 	@mkdir -p $(@D)
 	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
 $(POOL_VEC): $(POOL_PACKED)
-	$(W)embed-hash $(EMBED_ARGS) -j $(JOBS) -o $@ $<
+	$(W)embed-hash $(EMBED_ARGS) -j $(call q,$(JOBS)) -o $@ $<
 $(QUERY_VEC): $(QUERY_PACKED)
-	$(W)embed-hash $(EMBED_ARGS) -j $(JOBS) -o $@ $<
+	$(W)embed-hash $(EMBED_ARGS) -j $(call q,$(JOBS)) -o $@ $<
 endif
 
 $(KNN): $(POOL_VEC) $(QUERY_VEC)
-	$(W)knn-build -q $(QUERY_VEC) -k $(call clamp,$(K),$(POOL_VEC)) -j $(JOBS) -o $@ $(POOL_VEC)
+	$(W)knn-build -q $(QUERY_VEC) -k $(call clamp,$(K),$(POOL_VEC)) -j $(call q,$(JOBS)) -o $@ $(POOL_VEC)
 $(KDE): $(KNN) $(POOL_VEC)
-	$(W)kde-dedup --sigma $(call q,$(SIGMA)) -k $(call clamp,$(KDE_K),$(POOL_VEC)) -j $(JOBS) -o $@ $<
+	$(W)kde-dedup --sigma $(call q,$(SIGMA)) -k $(call clamp,$(KDE_K),$(POOL_VEC)) -j $(call q,$(JOBS)) -o $@ $<
 $(OT): $(KDE)
 	$(W)ot-weight --alpha $(call q,$(ALPHA)) -C $(call q,$(C)) -o $@ $<
 $(SEL): $(OT)

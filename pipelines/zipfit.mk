@@ -40,7 +40,7 @@ $(TARGET_PACKED): $(TARGET)
 	@mkdir -p $(@D)
 	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
 $(SCORED): $(POOL_PACKED) $(TARGET_PACKED)
-	$(W)gzfit -t $(TARGET_PACKED) $(GZFIT_ARGS) -j $(JOBS) -o $@ $<
+	$(W)gzfit -t $(TARGET_PACKED) $(GZFIT_ARGS) -j $(call q,$(JOBS)) -o $@ $<
 $(SEL): $(SCORED)
 	$(W)sample --top $(call q,$(TOP)) --by score -o $@ $<
 $(SEL:.wnw=.jsonl): $(SEL)

@@ -54,6 +54,10 @@ truthy "arrives unchanged" "unpack --tsv text spaces/selected.wnw | sed -n 2p | 
 $M $TS POOL=pool.jsonl 'TEXT=x`touch PWNED1`$$(touch PWNED2);touch PWNED3' OUT=h1 >/dev/null 2>&1
 $M $TS POOL=pool.jsonl 'K=5 a[$$(touch PWNED4)]' OUT=h2 >/dev/null 2>&1
 $M $TS POOL=pool.jsonl "ALPHA=0.5' ; touch PWNED5 '" OUT=h3 >/dev/null 2>&1
+fails 2 "POOL=.*a file name for a recipe holds only" "a file name make cannot quote is refused" \
+	$M $TS 'POOL=p;touch PWNED5.jsonl' OUT=h4
+$M $TS 'POOL=$$(touch PWNED6).jsonl' OUT=h5 >/dev/null 2>&1
+$M $TS POOL=pool.jsonl 'OUT=o`touch PWNED7`' >/dev/null 2>&1
 truthy "hostile command-line values run nothing" '! ls PWNED* 2>/dev/null'
 sed 's/"text": "/"body": "/' target.jsonl >body.jsonl
 ok "QUERY_TEXT packs the queries with their own member" $M $TS POOL=pool.jsonl QUERY=body.jsonl QUERY_TEXT=body OUT=qt
@@ -69,9 +73,12 @@ printf 'sample_size: 25\nmax_K: 20\nkde_K: 20\n' >older.yaml
 touch -d '2 days ago' older.yaml
 ok "another CONFIG older than the cache" $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=older.yaml OUT=yaml
 same "is read afresh" "$(grep -o '"count": *[0-9]*' yaml/selected.jsonl | awk -F: '{ s += $2 } END { print s }')" 25
-printf 'text: "text`touch PWNED6`"\nmax_K: 20\nkde_K: 20\n' >evil.yaml
+printf 'text: "text`touch PWNED9`"\nmax_K: 20\nkde_K: 20\n' >evil.yaml
 $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=evil.yaml OUT=evil >/dev/null 2>&1
-truthy "a YAML value with a backtick runs nothing" '[ ! -e PWNED6 ]'
+printf 'output_folder: "o;touch PWNED8"\nmax_K: 20\n' >out.yaml
+fails 2 "out.yaml: line 1: output_folder: 'o;touch PWNED8' is not a file name" "a YAML file name with shell syntax is refused" \
+	$M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=out.yaml OUT=out
+truthy "YAML values with a backtick or a semicolon run nothing" '! ls PWNED* 2>/dev/null'
 printf 'max_K: 20\nw: /tmp/evil/\n' >w.yaml
 fails 2 "w.yaml: line 2: unknown key 'w'" "a YAML key the recipes do not document (W) is refused, naming file and line" \
 	$M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=w.yaml OUT=w

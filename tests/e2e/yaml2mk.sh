@@ -42,7 +42,7 @@ fails 1 "w.yaml: line 2: unknown key 'w'" "a key no recipe documents (W, the pro
 printf 'K: 3\nk: 4\n' >twice.yaml
 fails 1 "twice.yaml: line 2: K given twice" "a key given twice is refused" yaml2mk twice.yaml
 for kv in 'k: 0' 'k: -3' 'k: 3.5' 'alpha: 1' 'alpha: nan' 'C: 0' 'sigma: -1' 'seed: x' 'level: 10' 'fast: maybe' \
-	'char: 5-3' 'pool: "a b.jsonl"' "text: \"a\\tb\""; do
+	'char: 5-3' 'pool: "a b.jsonl"' 'output_folder: "o;touch PWNED"' 'pool: "$(touch PWNED)"' "text: \"a\\tb\""; do
 	printf '%s\n' "$kv" >kind.yaml
 	fails 1 "kind.yaml: line 1: .*(is not|is negative|control)" "a value of the wrong kind is refused: $kv" yaml2mk kind.yaml
 done

@@ -85,9 +85,9 @@ $(KNN): $(POOL_VEC) $(QUERY_VEC) $(PARTS_DIR)/done
 	cp $(QUERY_VEC) $(PARTS_DIR)/query.$(call tag,$@).wnw
 	k=$(call clamp,$(K),$(POOL_PACKED)) && cd $(PARTS_DIR) && \
 	$(call PAR,$(call tag,$@),--basefile query.$(call tag,$@).wnw) -q \
-		$(W)knn-build -q query.$(call tag,$@).wnw -k "$$k" -o {.}.$(call tag,$@).wnw {.}.$(call tag,$(POOL_VEC)).wnw \
-		::: $(PARTS:%=part-%.wnw) && \
-	cat $(PARTS:%=part-%.$(call tag,$@).wnw) | $(W)knn-build --merge -k "$$k" -o $(abspath $@)
+		$(W)knn-build -q query.$(call tag,$@).wnw -k "$$k" -o {.}.$(call tag,$@).wnw {} \
+		::: $(PARTS:%=part-%.$(call tag,$(POOL_VEC)).wnw) && \
+	cat $(PARTS:%=part-%.$(call tag,$(POOL_VEC)).$(call tag,$@).wnw) | $(W)knn-build --merge -k "$$k" -o $(abspath $@)
 
 # gzfit --fast samples its background from the whole pool, as a single run does, not from its part.
 $(SCORED): $(PARTS_DIR)/done $(TARGET_PACKED)

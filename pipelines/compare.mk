@@ -14,6 +14,7 @@ TOP ?= $(N)
 W ?=
 LABEL ?=
 HERE := $(dir $(lastword $(MAKEFILE_LIST)))
+.DEFAULT_GOAL := all
 include $(HERE)common.mk
 
 .PHONY: all tsds zipfit clean

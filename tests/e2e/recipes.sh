@@ -108,6 +108,10 @@ same "another TARGET older than the cache re-runs what reads it" \
 
 ok "compare.mk runs both and reports the overlap" $M -f $P/compare.mk TARGET=target.jsonl POOL=pool.jsonl N=25 K=20 KDE_K=20 LABEL=domain
 truthy "with the Jaccard index and per-domain counts" "grep -q 'Jaccard' .out && grep -q '^zipfit by domain: python 25' .out"
+printf 'max_K: 20\nkde_K: 20\nsample_size: 25\n' >cmp.yaml
+ok "compare.mk takes CONFIG" $M -f $P/compare.mk TARGET=target.jsonl POOL=pool.jsonl CONFIG=cmp.yaml OUT=cmpc
+same "whose N sets both methods" "$(grep -c . cmpc/zipfit/selected.jsonl) $(grep -o '"count": *[0-9]*' cmpc/tsds/selected.jsonl |
+	awk -F: '{ s += $2 } END { print s }')" "25 25"
 sed 's/^{"id": [0-9]*, /{/' pool.jsonl >noid.jsonl
 ok "compare.mk on JSONL without id members" $M -f $P/compare.mk TARGET=target.jsonl POOL=noid.jsonl N=25 K=20 KDE_K=20 OUT=noid
 same "gives the same overlap" "$(grep '^in both' .out)" \

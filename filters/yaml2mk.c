@@ -126,7 +126,9 @@ int main(int argc, char **argv)
 	struct state st = {strcmp(file, "-") != 0 ? file : "stdin", {0}};
 	if (wnw_yaml_map(file, 0, print_var, &st, &e) < 0)
 		wnw_die_err(&cmd, &e);
-	if (fflush(stdout) != 0 && (write_error(&e), 1))
+	if (fflush(stdout) != 0) {
+		write_error(&e);
 		wnw_die_err(&cmd, &e);
+	}
 	return wnw_cmd_done(&cmd);
 }

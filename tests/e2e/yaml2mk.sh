@@ -9,7 +9,7 @@ q = '$(subst ','\'',$(1))'
 all: ; @printf '[%s]\n' $(call q,$(TEXT))
 MK
 # Each value comes back from make as written, whatever it holds.
-for v in 'a$b#c' '{instruction}\n{output}' 'x`touch PWNED`$(touch PWNED)' "it's \\" ' lead' 'a\#b' '\\\\#' '$$'; do
+for v in 'a$b#c' 'trail  ' '{instruction}\n{output}' 'x`touch PWNED`$(touch PWNED)' "it's \\" ' lead' 'a\#b' '\\\\#' '$$'; do
 	printf 'text: %s\n' "'${v//\'/\'\'}'" >esc.yaml
 	yaml2mk esc.yaml >x.mk
 	same "reaches make unchanged: $v" "$(make -s -f t.mk)" "[$v]"

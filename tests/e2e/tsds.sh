@@ -24,6 +24,10 @@ ok "recipe: - reads the pool from standard input" bash -c "'$TSDS' -q -n 50 -C 1
 same_file "recipe: to the same selection" stdin.jsonl sel.jsonl
 ok "recipe: - for the queries" bash -c "'$TSDS' -q -n 50 -C 1 -d cache3 - '$ZIP/pool.jsonl' <'$ZIP/target.jsonl' >stdin2.jsonl"
 same_file "recipe: to the same selection again" stdin2.jsonl sel.jsonl
+sed 's/"text":/"body":/' "$ZIP/target.jsonl" >body.jsonl
+ok "recipe: --query-text packs the queries by their own member" "$TSDS" -q -n 50 -C 1 -d cache --query-text body \
+	-o body.sel.jsonl body.jsonl "$ZIP/pool.jsonl"
+same_file "recipe: to the same selection" body.sel.jsonl sel.jsonl
 "$TSDS" -n 50 -C 1 -d cache --alpha 0.3 -o sel2.jsonl "$ZIP/target.jsonl" "$ZIP/pool.jsonl" 2>stages.txt
 same "recipe: a new alpha re-runs only ot-weight and sample" \
 	"$(grep -o '^tsds: [a-z]*: [a-z]*' stages.txt | tr '\n' ';')" \

@@ -52,3 +52,20 @@ printf 'a: [1\n' >broken.yaml
 fails 1 "broken.yaml: line" "a syntax error names file and line" yaml2mk broken.yaml
 fails 2 "cannot open" "a missing file is a usage error" yaml2mk missing.yaml
 same "standard input is read without FILE" "$(printf 'k: 3\n' | yaml2mk)" "K = 3"
+
+# --- the same reader under every program's --config ----------------------------------------------------
+printf 'alpha: [0.5, 0.6]\n' >alist.yaml
+fails 2 "alist.yaml: line 1: option 'alpha' takes one value, not a list" \
+	"--config: a list for a single-valued option is refused, not cut to its last element" \
+	ot-weight --config alist.yaml -C 1 /dev/null
+printf '%s\n' '{"text": "a", "domain": "x", "lang": "en"}' >one.jsonl
+printf 'field: [domain, lang]\n' >flist.yaml
+same "--config: a list for a repeatable option gives it each time" \
+	"$(pack --config flist.yaml one.jsonl 2>/dev/null | unpack --tsv domain,lang | tail -1)" "$(printf 'x\ten')"
+printf 'text: [a, b]\n' >tlist.yaml
+fails 2 "tlist.yaml: line 1: option 'text' takes one value" "--config: but not for pack's single-valued ones" \
+	pack --config tlist.yaml one.jsonl
+{ printf 'verbose: '; head -c 50000000 /dev/zero | tr '\0' y; echo; } >bigflag.yaml
+fails 2 "option 'verbose' takes true or false, not 'y{60}\\.\\.\\. \\(50000000 bytes\\)'" \
+	"--config: a 50 MB value is cut in the message" ot-weight --config bigflag.yaml --alpha 0.5 -C 1 /dev/null
+truthy "which stays short" '[ "$(wc -c <.err)" -lt 400 ]'

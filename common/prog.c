@@ -457,28 +457,28 @@ char **wnw_cmd_args(const struct wnw_cmd *cmd) { return cmd->argv + optind; }
 
 uint64_t wnw_opt_u64(const struct wnw_cmd *cmd, const char *opt, const char *s, uint64_t min, uint64_t max)
 {
-	char *end;
+	char *end, q[WNW_QUOTE_MAX];
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v < min || v > max)
-		wnw_usage(cmd, "%s: '%s' is not a whole number from %llu to %llu", opt, s, (unsigned long long)min,
-			  (unsigned long long)max);
+		wnw_usage(cmd, "%s: '%s' is not a whole number from %llu to %llu", opt, wnw_quote(s, q),
+			  (unsigned long long)min, (unsigned long long)max);
 	return v;
 }
 
 double wnw_opt_double(const struct wnw_cmd *cmd, const char *opt, const char *s, double min, double max)
 {
-	char *end;
+	char *end, q[WNW_QUOTE_MAX];
 	errno = 0;
 	double v = strtod(s, &end);
 	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v < min || v > max)
-		wnw_usage(cmd, "%s: '%s' is not a number from %g to %g", opt, s, min, max);
+		wnw_usage(cmd, "%s: '%s' is not a number from %g to %g", opt, wnw_quote(s, q), min, max);
 	return v;
 }
 
 uint64_t wnw_opt_size(const struct wnw_cmd *cmd, const char *opt, const char *s)
 {
-	char *end;
+	char *end, q[WNW_QUOTE_MAX];
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	unsigned shift = 0;
@@ -493,7 +493,7 @@ uint64_t wnw_opt_size(const struct wnw_cmd *cmd, const char *opt, const char *s)
 	if (*end == 'b' || *end == 'B')
 		end++;
 	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v == 0 || v > (UINT64_MAX >> shift))
-		wnw_usage(cmd, "%s: '%s' is not a size such as 512M or 2G", opt, s);
+		wnw_usage(cmd, "%s: '%s' is not a size such as 512M or 2G", opt, wnw_quote(s, q));
 	return (uint64_t)v << shift;
 }
 

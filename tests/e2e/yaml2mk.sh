@@ -69,3 +69,7 @@ fails 2 "tlist.yaml: line 1: option 'text' takes one value" "--config: but not f
 fails 2 "option 'verbose' takes true or false, not 'y{60}\\.\\.\\. \\(50000000 bytes\\)'" \
 	"--config: a 50 MB value is cut in the message" ot-weight --config bigflag.yaml --alpha 0.5 -C 1 /dev/null
 truthy "which stays short" '[ "$(wc -c <.err)" -lt 400 ]'
+{ printf 'alpha: '; head -c 5000000 /dev/zero | tr '\0' 7; echo; } >bignum.yaml
+fails 2 "--alpha: '7{60}\\.\\.\\. \\(5000000 bytes\\)' is not a number" \
+	"--config: a 5 MB number is cut in the option's message too" ot-weight --config bignum.yaml -C 1 /dev/null
+truthy "which stays short" '[ "$(wc -c <.err)" -lt 400 ]'

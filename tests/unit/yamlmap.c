@@ -69,8 +69,9 @@ static void test_kinds(void)
 		{WNW_YAML_FRACTION, "1", 0},     {WNW_YAML_FRACTION, "nan", 0},     {WNW_YAML_POSITIVE, "1e-320", 1},
 		{WNW_YAML_POSITIVE, "0", 0},     {WNW_YAML_POSITIVE, "inf", 0},     {WNW_YAML_NONNEG, "0", 1},
 		{WNW_YAML_NONNEG, "-0.1", 0},    {WNW_YAML_BOOL, "yes", 1},         {WNW_YAML_BOOL, "maybe", 0},
-		{WNW_YAML_WORD, "a/b.jsonl", 1}, {WNW_YAML_WORD, "a b.jsonl", 0},   {WNW_YAML_WORD, "o;x", 0},         {WNW_YAML_WORD, "$(x)", 0},   {WNW_YAML_PATH, "a b.jsonl", 1},
-		{WNW_YAML_PATH, "", 0},          {WNW_YAML_TEXT, "$(x) `y` #z", 1}, {WNW_YAML_TEXT, "a\nb", 0},
+		{WNW_YAML_WORD, "a/b.jsonl", 1}, {WNW_YAML_WORD, "a b.jsonl", 0},   {WNW_YAML_WORD, "o;x", 0},
+		{WNW_YAML_WORD, "$(x)", 0},      {WNW_YAML_PATH, "a b.jsonl", 1},   {WNW_YAML_PATH, "", 0},
+		{WNW_YAML_TEXT, "$(x) `y` #z", 1}, {WNW_YAML_TEXT, "a\nb", 0},
 	};
 	int bad = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

@@ -36,7 +36,7 @@ MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
 
 DEBS = gcc make zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libopenblas-dev libutf8proc-dev \
-	libxxhash-dev zstd mandoc cppcheck clang python3 python3-numpy parallel gnuplot-nox
+	libxxhash-dev zstd mandoc groff-base cppcheck clang python3 python3-numpy parallel gnuplot-nox
 BENCH_DEBS = python3-faiss python3-sklearn hyperfine
 
 .PHONY: all deps bench-deps check unit e2e fuzz lint install demo clean bench

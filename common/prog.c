@@ -193,38 +193,48 @@ static const struct option *find_long(const struct wnw_cmd *cmd, const char *nam
 	return NULL;
 }
 
-static int yaml_bool(const char *v, int *b)
-{
-	static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
-	for (size_t i = 0; i < 4; i++) {
-		if (strcmp(v, yes[i]) == 0)
-			return *b = 1, 0;
-		if (strcmp(v, no[i]) == 0)
-			return *b = 0, 0;
-	}
-	return -1;
-}
-
 struct config_ctx {
 	const struct wnw_cmd *cmd;
 	struct argv_buf *args;
 	const char *file;
+	char *lists; /* as wnw_cmd.lists */
+	size_t nlists;
 };
 
-/* One key: value of the configuration becomes --key=value (or --key for a true flag). */
-static int config_entry(void *ctx, const char *key, const char *val, size_t line, struct wnw_err *e)
+/* Notes an option given as a YAML list, once, with where the list is, for check_lists. */
+static void note_list(struct config_ctx *c, const char *key, size_t line)
 {
-	const struct config_ctx *c = ctx;
+	char entry[512];
+	int n = snprintf(entry, sizeof entry, "%.200s\t%.200s: line %zu\n", key, c->file, line);
+	if (c->lists != NULL && strstr(c->lists, key) != NULL) {
+		size_t k = strlen(key);
+		for (const char *p = c->lists; (p = strstr(p, key)) != NULL; p += k)
+			if ((p == c->lists || p[-1] == '\n') && p[k] == '\t')
+				return;
+	}
+	c->lists = wnw_xrealloc(c->cmd, c->lists, c->nlists + (size_t)n + 1);
+	memcpy(c->lists + c->nlists, entry, (size_t)n + 1);
+	c->nlists += (size_t)n;
+}
+
+/* One key: value of the configuration becomes --key=value (or --key for a true flag). */
+static int config_entry(void *ctx, const char *key, const char *val, size_t line, int in_seq, struct wnw_err *e)
+{
+	struct config_ctx *c = ctx;
 	const struct wnw_cmd *cmd = c->cmd;
 	const struct option *o = find_long(cmd, key);
+	char q[WNW_QUOTE_MAX];
 	int b;
 
 	(void)e;
 	if (o == NULL || strcmp(key, "config") == 0 || !common_enabled(cmd->spec, o->val))
-		wnw_usage(cmd, "%s: line %zu: unknown option '%s'", c->file, line, key);
+		wnw_usage(cmd, "%s: line %zu: unknown option '%s'", c->file, line, wnw_quote(key, q));
+	if (in_seq)
+		note_list(c, key, line);
 	if (o->has_arg == no_argument) {
-		if (yaml_bool(val, &b) < 0)
-			wnw_usage(cmd, "%s: line %zu: option '%s' takes true or false, not '%s'", c->file, line, key, val);
+		if ((b = wnw_yaml_bool(val)) < 0)
+			wnw_usage(cmd, "%s: line %zu: option '%s' takes true or false, not '%s'", c->file, line, key,
+				  wnw_quote(val, q));
 		if (b) {
 			char buf[300];
 			snprintf(buf, sizeof buf, "--%s", key);
@@ -241,13 +251,35 @@ static int config_entry(void *ctx, const char *key, const char *val, size_t line
 }
 
 /* Reads a YAML mapping whose values are scalars or sequences of scalars (a repeatable option). */
-static void read_config(const struct wnw_cmd *cmd, const char *file, struct argv_buf *a)
+static void read_config(struct wnw_cmd *cmd, const char *file, struct argv_buf *a)
 {
-	struct config_ctx c = {cmd, a, file};
+	struct config_ctx c = {cmd, a, file, NULL, 0};
 	struct wnw_err e;
 
 	if (wnw_yaml_map(file, 1, config_entry, &c, &e) < 0)
 		wnw_usage(cmd, "%s", e.msg);
+	cmd->lists = c.lists;
+}
+
+void wnw_cmd_repeatable(struct wnw_cmd *cmd, const char *names)
+{
+	cmd->repeatable = names;
+}
+
+/* A YAML list only for an option the program takes more than once (wnw_cmd_repeatable). */
+static void check_lists(struct wnw_cmd *cmd)
+{
+	char name[256];
+
+	for (const char *p = cmd->lists; p != NULL && *p != '\0'; p = strchr(p, '\n') + 1) {
+		const char *tab = strchr(p, '\t');
+		snprintf(name, sizeof name, ",%.*s,", (int)(tab - p), p);
+		if (cmd->repeatable == NULL || strstr(cmd->repeatable, name) == NULL)
+			wnw_usage(cmd, "%.*s: option '%.*s' takes one value, not a list", (int)(strchr(tab, '\n') - tab - 1),
+				  tab + 1, (int)(tab - p), p);
+	}
+	free(cmd->lists);
+	cmd->lists = NULL;
 }
 
 /* --config FILE or --config=FILE anywhere before "--". */
@@ -366,6 +398,8 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 
 int wnw_cmd_opt(struct wnw_cmd *cmd)
 {
+	if (cmd->lists != NULL)
+		check_lists(cmd);
 	for (;;) {
 		int idx = -1;
 		int ch = getopt_long(cmd->argc, cmd->argv, cmd->allshort, cmd->allopts, &idx);
@@ -437,6 +471,7 @@ int wnw_cmd_done(struct wnw_cmd *cmd)
 	free(cmd->allopts);
 	free(cmd->allshort);
 	free(cmd->outs);
+	free(cmd->lists);
 	memset(cmd, 0, sizeof *cmd);
 	return WNW_EXIT_OK;
 }
@@ -448,28 +483,28 @@ char **wnw_cmd_args(const struct wnw_cmd *cmd) { return cmd->argv + optind; }
 
 uint64_t wnw_opt_u64(const struct wnw_cmd *cmd, const char *opt, const char *s, uint64_t min, uint64_t max)
 {
-	char *end;
+	char *end, q[WNW_QUOTE_MAX];
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v < min || v > max)
-		wnw_usage(cmd, "%s: '%s' is not a whole number from %llu to %llu", opt, s, (unsigned long long)min,
-			  (unsigned long long)max);
+		wnw_usage(cmd, "%s: '%s' is not a whole number from %llu to %llu", opt, wnw_quote(s, q),
+			  (unsigned long long)min, (unsigned long long)max);
 	return v;
 }
 
 double wnw_opt_double(const struct wnw_cmd *cmd, const char *opt, const char *s, double min, double max)
 {
-	char *end;
+	char *end, q[WNW_QUOTE_MAX];
 	errno = 0;
 	double v = strtod(s, &end);
 	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v < min || v > max)
-		wnw_usage(cmd, "%s: '%s' is not a number from %g to %g", opt, s, min, max);
+		wnw_usage(cmd, "%s: '%s' is not a number from %g to %g", opt, wnw_quote(s, q), min, max);
 	return v;
 }
 
 uint64_t wnw_opt_size(const struct wnw_cmd *cmd, const char *opt, const char *s)
 {
-	char *end;
+	char *end, q[WNW_QUOTE_MAX];
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	unsigned shift = 0;
@@ -484,7 +519,7 @@ uint64_t wnw_opt_size(const struct wnw_cmd *cmd, const char *opt, const char *s)
 	if (*end == 'b' || *end == 'B')
 		end++;
 	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v == 0 || v > (UINT64_MAX >> shift))
-		wnw_usage(cmd, "%s: '%s' is not a size such as 512M or 2G", opt, s);
+		wnw_usage(cmd, "%s: '%s' is not a size such as 512M or 2G", opt, wnw_quote(s, q));
 	return (uint64_t)v << shift;
 }
 

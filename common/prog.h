@@ -44,6 +44,8 @@ struct wnw_cmd {
 	double prog_start, prog_last; /* progress clock */
 	struct option *allopts;
 	char *allshort;
+	char *lists;            /* options --config gave as YAML lists: "name\tFILE: line N\n" each */
+	const char *repeatable; /* options the program takes more than once, ",a,b,"; see below */
 };
 
 /* Sets up cmd: reads --config, builds the option tables. Exits 2 on a bad configuration. */
@@ -51,6 +53,10 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 /* Next program-specific option (as getopt_long returns it, optarg in cmd->optarg), -1 at the end.
  * Handles --help, --version, --config, and the shared options the spec enables. */
 int wnw_cmd_opt(struct wnw_cmd *cmd);
+/* Names the long options the program takes more than once, as ",field,vectors,", so that --config
+ * may give them as YAML lists. Call it before wnw_cmd_opt: the first wnw_cmd_opt refuses a list for
+ * any other option (getopt would silently keep its last element), a usage error naming its line. */
+void wnw_cmd_repeatable(struct wnw_cmd *cmd, const char *names);
 /* Operands after the options. */
 int wnw_cmd_nargs(const struct wnw_cmd *cmd);
 char **wnw_cmd_args(const struct wnw_cmd *cmd);

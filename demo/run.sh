@@ -42,6 +42,6 @@ make --no-print-directory -s -f pipelines/zipfit.mk W="$W" TARGET="$TARGET" POOL
 show "$OUT/zipfit/selected.jsonl"
 
 hr "how much the two selections overlap"
-pipelines/overlap "$OUT/tsds/selected.jsonl" "$OUT/zipfit/selected.jsonl"
+W="$W" pipelines/overlap "$OUT/tsds/selected.wnw" "$OUT/zipfit/selected.wnw"
 echo
 echo "Stages are cached in $OUT/ (look at any with inspect); pictures: $(ls "$OUT"/*/*.png | tr '\n' ' ')"

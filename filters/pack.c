@@ -583,6 +583,7 @@ int main(int argc, char **argv)
 	int ch;
 
 	wnw_cmd_init(&cmd, &spec, argc, argv);
+	wnw_cmd_repeatable(&cmd, ",field,vectors,");
 	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
 		switch (ch) {
 		case OPT_LINES:

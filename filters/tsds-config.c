@@ -1,7 +1,5 @@
 /* tsds-config: reads the TSDS reference implementation's config.yaml (with libyaml), checks every key,
  * and prints "key<TAB>value" lines for pipelines/tsds to read (see tsds-config(1)). */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,52 +11,20 @@ static const char synopsis[] = "CONFIG.yaml";
 
 static const char help[] =
 	"Checks a TSDS config.yaml and prints its settings as key<TAB>value lines, in a fixed order.\n"
-	"Keys: query_embedding_path, candidate_embedding_path, output_folder, sample_size, alpha, C,\n"
-	"sigma, max_K, kde_K (all required) and seed (optional, default 0).\n";
+	"Keys: query_embedding_path, candidate_embedding_path, output_folder (required); sample_size\n"
+	"(default 1000), alpha (0.5), C (5), sigma (0.75), max_K (5000), kde_K (1000), seed (0): the\n"
+	"TSDS defaults of every winnow entry point.\n";
 
 static const struct option longopts[] = {{NULL, 0, NULL, 0}};
 
 static const struct wnw_spec spec = {"tsds-config", synopsis, help, "", longopts, 0};
 
-enum kind { PATH, COUNT, FRACTION, POSITIVE, NONNEG, SEED };
-
 struct key {
 	const char *name;
-	enum kind kind;
-	int required;
+	enum wnw_yaml_kind kind;
+	const char *fallback; /* NULL: required */
 	char *value;
 };
-
-/* Checks one value against its kind; returns NULL when it is good, else what is wrong. */
-static const char *check(enum kind kind, const char *v)
-{
-	char *end;
-	if (strpbrk(v, "\t\n\r") != NULL)
-		return "holds a tab or a line break";
-	if (*v == '\0')
-		return "is empty";
-	if (kind == PATH)
-		return NULL;
-	errno = 0;
-	if (kind == COUNT || kind == SEED) {
-		unsigned long long n = strtoull(v, &end, 10);
-		if (*end != '\0' || errno != 0 || *v == '-' || *v == '+')
-			return "is not a whole number";
-		if (kind == COUNT && n < 1)
-			return "is not at least 1";
-		return NULL;
-	}
-	double x = strtod(v, &end);
-	if (*end != '\0' || errno != 0 || !isfinite(x))
-		return "is not a number";
-	if (kind == FRACTION && !(x > 0 && x < 1))
-		return "is not strictly between 0 and 1";
-	if (kind == POSITIVE && !(x > 0))
-		return "is not positive";
-	if (kind == NONNEG && !(x >= 0))
-		return "is negative";
-	return NULL;
-}
 
 static struct key *find_key(struct key *keys, size_t n, const char *name)
 {
@@ -75,18 +41,22 @@ struct settings {
 };
 
 /* One key: value of the file: a known key, given once, with a value of its kind. */
-static int take_key(void *ctx, const char *name, const char *v, size_t line, struct wnw_err *e)
+static int take_key(void *ctx, const char *name, const char *v, size_t line, int in_seq, struct wnw_err *e)
 {
 	const struct settings *st = ctx;
 	struct key *cur = find_key(st->keys, st->nkeys, name);
+	char q[WNW_QUOTE_MAX];
 
+	(void)in_seq; /* wnw_yaml_map refuses lists here */
 	if (cur == NULL)
-		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: unknown key '%s'", st->file, line, name);
+		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: unknown key '%s'", st->file, line, wnw_quote(name, q));
 	if (cur->value != NULL)
 		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: key '%s' given twice", st->file, line, name);
-	const char *bad = check(cur->kind, v);
+	/* pipelines/tsds reads key<TAB>value lines */
+	const char *bad = strchr(v, '\t') != NULL ? "holds a tab" : wnw_yaml_check(cur->kind, v);
 	if (bad != NULL)
-		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: %s: '%s' %s", st->file, line, name, v, bad);
+		return wnw_errf(e, WNW_EXIT_USAGE, "%s: line %zu: %s: '%s' %s", st->file, line, name, wnw_quote(v, q),
+				bad);
 	if ((cur->value = strdup(v)) == NULL)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	return 0;
@@ -105,12 +75,18 @@ static void read_yaml(struct wnw_cmd *cmd, const char *file, struct key *keys, s
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
+	/* The defaults are the TSDS reference's, those of tsds.mk, pipelines/tsds and the README. */
 	struct key keys[] = {
-		{"query_embedding_path", PATH, 1, NULL}, {"candidate_embedding_path", PATH, 1, NULL},
-		{"output_folder", PATH, 1, NULL},        {"sample_size", COUNT, 1, NULL},
-		{"alpha", FRACTION, 1, NULL},            {"C", POSITIVE, 1, NULL},
-		{"sigma", NONNEG, 1, NULL},              {"max_K", COUNT, 1, NULL},
-		{"kde_K", COUNT, 1, NULL},               {"seed", SEED, 0, NULL},
+		{"query_embedding_path", WNW_YAML_PATH, NULL, NULL},
+		{"candidate_embedding_path", WNW_YAML_PATH, NULL, NULL},
+		{"output_folder", WNW_YAML_PATH, NULL, NULL},
+		{"sample_size", WNW_YAML_COUNT, "1000", NULL},
+		{"alpha", WNW_YAML_FRACTION, "0.5", NULL},
+		{"C", WNW_YAML_POSITIVE, "5", NULL},
+		{"sigma", WNW_YAML_NONNEG, "0.75", NULL},
+		{"max_K", WNW_YAML_COUNT, "5000", NULL},
+		{"kde_K", WNW_YAML_COUNT, "1000", NULL},
+		{"seed", WNW_YAML_WHOLE, "0", NULL},
 	};
 	size_t nkeys = sizeof keys / sizeof keys[0];
 
@@ -122,9 +98,9 @@ int main(int argc, char **argv)
 	const char *file = wnw_cmd_args(&cmd)[0];
 	read_yaml(&cmd, file, keys, nkeys);
 	for (size_t i = 0; i < nkeys; i++) {
-		if (keys[i].value == NULL && keys[i].required)
+		if (keys[i].value == NULL && keys[i].fallback == NULL)
 			wnw_die(&cmd, WNW_EXIT_USAGE, "%s: key '%s' is missing", file, keys[i].name);
-		printf("%s\t%s\n", keys[i].name, keys[i].value ? keys[i].value : "0");
+		printf("%s\t%s\n", keys[i].name, keys[i].value ? keys[i].value : keys[i].fallback);
 		free(keys[i].value);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))

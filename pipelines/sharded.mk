@@ -1,68 +1,101 @@
 # pipelines/sharded.mk: the per-record stages (embed-hash, gzfit) and the neighbour search (knn-build)
 # of a pool run in SHARDS parts with GNU parallel, on this machine or on several (HOSTS), then joined
 # to exactly the result of a single run: shard --merge restores the pool's order for per-record stages,
-# knn-build --merge joins the neighbour lists. The outputs then feed tsds.mk / zipfit.mk's later stages.
+# knn-build --merge joins the neighbour lists.
 #     make -f pipelines/sharded.mk QUERY=q.jsonl TARGET=t.jsonl POOL=pool.jsonl SHARDS=8
 #     make -f pipelines/sharded.mk ... HOSTS=2/host1,2/host2,:     (2 jobs on each host, and local)
 # On remote hosts the winnow programs must be on PATH (make install); parallel copies each part there
 # and brings its result back (--transferfile / --return / --cleanup).
-# Targets: all (default; $(OUT)/pool.vec.wnw, $(OUT)/knn.wnw, $(OUT)/score.wnw), clean.
+# Targets: all (default): $(OUT)/pool.vec.wnw (embed-hash), $(OUT)/knn.wnw (knn-build, what tsds.mk's
+# kde-dedup reads) and $(OUT)/score.wnw (gzfit, what zipfit.mk's sample reads), links to stage files
+# cached as in tsds.mk and zipfit.mk (common.mk); the README's "Scaling out" shows the chains from
+# them to a selection. Parameters: those of tsds.mk and zipfit.mk up to these stages (TEXT,
+# QUERY_TEXT, LABEL, DIM, CHAR, K clamped as there, LEVEL, FAST), SHARDS, HOSTS.
 
 QUERY ?= query.jsonl
 TARGET ?= $(QUERY)
 POOL ?= pool.jsonl
 OUT ?= sharded
 TEXT ?= text
+QUERY_TEXT ?= $(TEXT)
 SHARDS ?= 4
 HOSTS ?= :
 DIM ?= 256
-K ?= 100
+CHAR ?= 0
+K ?= 5000
 LEVEL ?= 9
+FAST ?=
 
 .DEFAULT_GOAL := all
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
+$(call nopath,POOL)$(call nopath,QUERY)$(call nopath,TARGET)
+ifneq ($(shell printf '%s\n' $(call q,$(SHARDS)) | grep -qx '[1-9][0-9]*' && echo ok),ok)
+$(error SHARDS='$(SHARDS)': not a whole number)
+endif
+POOL_PACKED := $(call stage,pool,$(call q,$(call ident,$(POOL))) $(call q,$(TEXT)) $(call q,$(LABEL)))
+QUERY_PACKED := $(call stage,query,$(call q,$(call ident,$(QUERY))) $(call q,$(QUERY_TEXT)))
+TARGET_PACKED := $(call stage,target,$(call q,$(call ident,$(TARGET))) $(call q,$(QUERY_TEXT)))
+EMBED_ARGS = --dim $(call q,$(DIM)) --char $(call q,$(CHAR))
+GZFIT_ARGS = $(if $(FAST),--fast --background background.wnw,--level $(call q,$(LEVEL)))
+QUERY_VEC := $(call stage,embed,$(QUERY_PACKED) $(EMBED_ARGS))
+# The parts of the pool, a directory standing for all of them (shard writes every part or none).
+PARTS_DIR := $(basename $(call stage,parts,$(POOL_PACKED) $(call q,$(SHARDS))))
 PARTS := $(shell seq 0 $$(($(SHARDS) - 1)))
-REMOTE = $(filter-out :,$(subst $(comma), ,$(HOSTS)))
+POOL_VEC := $(call stage,embed,$(PARTS_DIR) $(EMBED_ARGS))
+KNN := $(call stage,knn,$(POOL_VEC) $(QUERY_VEC) $(call q,$(K)))
+SCORED := $(call stage,score,$(PARTS_DIR) $(TARGET_PACKED) $(GZFIT_ARGS))
+
 comma := ,
-PAR = parallel --halt now,fail=1 --sshlogin $(HOSTS) \
+REMOTE = $(filter-out :,$(subst $(comma), ,$(HOSTS)))
+PAR = parallel --halt now,fail=1 --sshlogin $(call q,$(HOSTS)) \
 	$(if $(REMOTE),--transferfile {} --return {.}.$(1).wnw --cleanup $(2))
-TASK = $(OUT)/parts.n$(SHARDS)
+# In a part's directory, each stage's per-part files are named by its key, so two stages' parts never mix.
+tag = $(notdir $(basename $(1)))
 
 .PHONY: all clean
-all: $(OUT)/pool.vec.wnw $(OUT)/knn.wnw $(OUT)/score.wnw
+all: $(POOL_VEC) $(KNN) $(SCORED)
+	ln -sf $(notdir $(POOL_VEC)) $(OUT)/pool.vec.wnw
+	ln -sf $(notdir $(KNN)) $(OUT)/knn.wnw
+	ln -sf $(notdir $(SCORED)) $(OUT)/score.wnw
 
-$(OUT)/pool.wnw: $(POOL)
+$(POOL_PACKED): $(POOL)
 	@mkdir -p $(@D)
-	$(W)pack --text $(TEXT) $(PACK_LABEL) -o $@ $<
-$(OUT)/query.vec.wnw: $(QUERY)
+	$(W)pack --text $(call q,$(TEXT)) $(PACK_LABEL) -o $@ $<
+$(QUERY_PACKED): $(QUERY)
 	@mkdir -p $(@D)
-	$(W)pack --text $(TEXT) $< | $(W)embed-hash --dim $(DIM) -o $@
-$(OUT)/target.wnw: $(TARGET)
+	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
+$(TARGET_PACKED): $(TARGET)
 	@mkdir -p $(@D)
-	$(W)pack --text $(TEXT) -o $@ $<
+	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
+$(QUERY_VEC): $(QUERY_PACKED)
+	$(W)embed-hash $(EMBED_ARGS) -o $@ $<
 
-# shard writes every part or none; the stamp stands for all of them
-$(TASK).stamp: $(OUT)/pool.wnw
-	mkdir -p $(TASK)
-	$(W)shard -n $(SHARDS) $(TASK)/part-%d.wnw $<
+$(PARTS_DIR)/done: $(POOL_PACKED)
+	rm -rf $(@D) && mkdir -p $(@D)
+	$(W)shard -n $(SHARDS) $(@D)/part-%d.wnw $<
 	touch $@
 
-$(OUT)/pool.vec.wnw: $(TASK).stamp
-	cd $(TASK) && $(call PAR,vec) '$(W)embed-hash --dim $(DIM) -o {.}.vec.wnw {}' ::: $(PARTS:%=part-%.wnw)
-	$(W)shard --merge -o $@ $(PARTS:%=$(TASK)/part-%.vec.wnw)
+$(POOL_VEC): $(PARTS_DIR)/done
+	cd $(PARTS_DIR) && $(call PAR,$(call tag,$@)) -q \
+		$(W)embed-hash $(EMBED_ARGS) -o {.}.$(call tag,$@).wnw {} ::: $(PARTS:%=part-%.wnw)
+	$(W)shard --merge -o $@ $(PARTS:%=$(PARTS_DIR)/part-%.$(call tag,$@).wnw)
 
-$(OUT)/knn.wnw: $(OUT)/pool.vec.wnw $(OUT)/query.vec.wnw
-	cp $(OUT)/query.vec.wnw $(TASK)/query.vec.wnw
-	cd $(TASK) && $(call PAR,knn,--basefile query.vec.wnw) \
-		'$(W)knn-build -q query.vec.wnw -k $(K) -o {.}.knn.wnw {.}.vec.wnw' ::: $(PARTS:%=part-%.wnw)
-	cat $(PARTS:%=$(TASK)/part-%.knn.wnw) | $(W)knn-build --merge -k $(K) -o $@
+$(KNN): $(POOL_VEC) $(QUERY_VEC) $(PARTS_DIR)/done
+	cp $(QUERY_VEC) $(PARTS_DIR)/query.$(call tag,$@).wnw
+	k=$(call clamp,$(K),$(POOL_PACKED)) && cd $(PARTS_DIR) && \
+	$(call PAR,$(call tag,$@),--basefile query.$(call tag,$@).wnw) -q \
+		$(W)knn-build -q query.$(call tag,$@).wnw -k "$$k" -o {.}.$(call tag,$@).wnw {} \
+		::: $(PARTS:%=part-%.$(call tag,$(POOL_VEC)).wnw) && \
+	cat $(PARTS:%=part-%.$(call tag,$(POOL_VEC)).$(call tag,$@).wnw) | $(W)knn-build --merge -k "$$k" -o $(abspath $@)
 
-$(OUT)/score.wnw: $(TASK).stamp $(OUT)/target.wnw
-	cp $(OUT)/target.wnw $(TASK)/target.wnw
-	cd $(TASK) && $(call PAR,score,--basefile target.wnw) \
-		'$(W)gzfit -t target.wnw --level $(LEVEL) -o {.}.score.wnw {}' ::: $(PARTS:%=part-%.wnw)
-	$(W)shard --merge -o $@ $(PARTS:%=$(TASK)/part-%.score.wnw)
+# gzfit --fast samples its background from the whole pool, as a single run does, not from its part.
+$(SCORED): $(PARTS_DIR)/done $(TARGET_PACKED)
+	cp $(TARGET_PACKED) $(PARTS_DIR)/target.$(call tag,$@).wnw
+	$(if $(FAST),ln -f $(POOL_PACKED) $(PARTS_DIR)/background.wnw 2>/dev/null || cp $(POOL_PACKED) $(PARTS_DIR)/background.wnw)
+	cd $(PARTS_DIR) && $(call PAR,$(call tag,$@),--basefile target.$(call tag,$@).wnw $(if $(FAST),--basefile background.wnw)) -q \
+		$(W)gzfit -t target.$(call tag,$@).wnw $(GZFIT_ARGS) -o {.}.$(call tag,$@).wnw {} ::: $(PARTS:%=part-%.wnw)
+	$(W)shard --merge -o $@ $(PARTS:%=$(PARTS_DIR)/part-%.$(call tag,$@).wnw)
 
 clean:
 	rm -rf $(OUT)

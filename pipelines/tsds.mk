@@ -1,8 +1,16 @@
 # pipelines/tsds.mk: TSDS (Liu, Karbasi, Rekatsinas, NeurIPS 2024) from JSONL to a selected JSONL.
-# Each stage's output is cached under $(OUT) in a file named by the parameters it depends on, so that
+# Each stage's output is cached under $(OUT) in a file named by a hash of the identity of the files it
+# reads and of every parameter it depends on (common.mk says how), so that
 #     make -f pipelines/tsds.mk QUERY=q.jsonl POOL=pool.jsonl ALPHA=0.7
-# re-runs only ot-weight and sample, and going back to an earlier value re-runs nothing.
-# Targets: all (default; $(OUT)/selected.jsonl), plots ($(OUT)/tsds-*.png), clean.
+# re-runs only ot-weight and sample, another POOL or TEXT re-runs everything after it even when the
+# file is older than the cache, and going back to earlier values re-runs nothing.
+# Targets: all (default; $(OUT)/selected.jsonl, and the stream $(OUT)/selected.wnw), plots ($(OUT)/tsds-*.png), clean.
+#
+# The defaults are the TSDS reference's, the same in pipelines/tsds, tsds-config(1) and the README:
+# K 5000 and KDE_K 1000, each clamped to a tenth of the pool (at least 2) as the reference does,
+# SIGMA 0.75, ALPHA 0.5, C 5, N 1000, SEED 0. N is the number of draws: a record drawn several times
+# comes out once with its count, so the selection holds fewer than N distinct records; EXPAND=1
+# writes each record as often as it was drawn (N lines).
 
 QUERY ?= query.jsonl
 POOL ?= pool.jsonl
@@ -10,62 +18,81 @@ POOL ?= pool.jsonl
 QUERY_NPY ?=
 POOL_NPY ?=
 OUT ?= tsds
+# pack's --text for the pool and for the queries: a member name or a template such as {instruction}\n{output}
 TEXT ?= text
+QUERY_TEXT ?= $(TEXT)
 DIM ?= 256
 CHAR ?= 0
-K ?= 100
-KDE_K ?= 100
-SIGMA ?= 0.5
+K ?= 5000
+KDE_K ?= 1000
+SIGMA ?= 0.75
 ALPHA ?= 0.5
-C ?= 1
+C ?= 5
 N ?= 1000
-SEED ?= 1
+SEED ?= 0
+EXPAND ?=
 
 .DEFAULT_GOAL := all
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
-E := $(if $(POOL_NPY),npy,e$(DIM)c$(CHAR))
-KNN := $(OUT)/knn.$(E).k$(K).wnw
-KDE := $(OUT)/kde.$(E).k$(K).s$(SIGMA).kk$(KDE_K).wnw
-OT := $(OUT)/ot.$(E).k$(K).s$(SIGMA).kk$(KDE_K).a$(ALPHA).c$(C).wnw
-SEL := $(OUT)/sample.$(E).k$(K).s$(SIGMA).kk$(KDE_K).a$(ALPHA).c$(C).n$(N).seed$(SEED).wnw
+ifneq ($(POOL_NPY),)
+$(call nopath,POOL_NPY)$(call nopath,QUERY_NPY)
+POOL_VEC := $(call stage,pool-npy,$(call q,$(call ident,$(POOL_NPY))))
+QUERY_VEC := $(call stage,query-npy,$(call q,$(call ident,$(QUERY_NPY))))
+else
+$(call nopath,POOL)$(call nopath,QUERY)
+POOL_PACKED := $(call stage,pool,$(call q,$(call ident,$(POOL))) $(call q,$(TEXT)) $(call q,$(LABEL)))
+QUERY_PACKED := $(call stage,query,$(call q,$(call ident,$(QUERY))) $(call q,$(QUERY_TEXT)))
+EMBED_ARGS = --dim $(call q,$(DIM)) --char $(call q,$(CHAR))
+POOL_VEC := $(call stage,embed,$(POOL_PACKED) $(EMBED_ARGS))
+QUERY_VEC := $(call stage,embed,$(QUERY_PACKED) $(EMBED_ARGS))
+endif
+KNN := $(call stage,knn,$(POOL_VEC) $(QUERY_VEC) $(call q,$(K)))
+KDE := $(call stage,kde,$(KNN) $(call q,$(SIGMA)) $(call q,$(KDE_K)))
+OT := $(call stage,ot,$(KDE) $(call q,$(ALPHA)) $(call q,$(C)))
+SEL := $(call stage,sample,$(OT) $(call q,$(N)) $(call q,$(SEED)) $(call q,$(EXPAND)))
 
 .PHONY: all plots clean
 all: $(SEL:.wnw=.jsonl)
 	ln -sf $(notdir $<) $(OUT)/selected.jsonl
-	@echo "tsds: $$(wc -l < $<) distinct records, $(N) draws: $(OUT)/selected.jsonl"
+	ln -sf $(notdir $(SEL)) $(OUT)/selected.wnw
+	@echo "tsds: $$(wc -l < $<) $(if $(EXPAND),lines,distinct records) from $(N) draws: $(OUT)/selected.jsonl"
 
 ifneq ($(POOL_NPY),)
-$(OUT)/pool.$(E).wnw: $(POOL_NPY)
+$(POOL_VEC): $(POOL_NPY)
 	@mkdir -p $(@D)
 	$(W)pack --vectors $< -o $@
-$(OUT)/query.$(E).wnw: $(QUERY_NPY)
+$(QUERY_VEC): $(QUERY_NPY)
 	@mkdir -p $(@D)
 	$(W)pack --vectors $< -o $@
 else
-$(OUT)/pool.wnw: $(POOL)
+$(POOL_PACKED): $(POOL)
 	@mkdir -p $(@D)
-	$(W)pack --text $(TEXT) $(PACK_LABEL) -o $@ $<
-$(OUT)/query.wnw: $(QUERY)
+	$(W)pack --text $(call q,$(TEXT)) $(PACK_LABEL) -o $@ $<
+$(QUERY_PACKED): $(QUERY)
 	@mkdir -p $(@D)
-	$(W)pack --text $(TEXT) -o $@ $<
-$(OUT)/%.$(E).wnw: $(OUT)/%.wnw
-	$(W)embed-hash --dim $(DIM) --char $(CHAR) -j $(JOBS) -o $@ $<
+	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
+$(POOL_VEC): $(POOL_PACKED)
+	$(W)embed-hash $(EMBED_ARGS) -j $(call q,$(JOBS)) -o $@ $<
+$(QUERY_VEC): $(QUERY_PACKED)
+	$(W)embed-hash $(EMBED_ARGS) -j $(call q,$(JOBS)) -o $@ $<
 endif
 
-$(KNN): $(OUT)/pool.$(E).wnw $(OUT)/query.$(E).wnw
-	$(W)knn-build -q $(OUT)/query.$(E).wnw -k $(K) -j $(JOBS) -o $@ $<
-$(KDE): $(KNN)
-	$(W)kde-dedup --sigma $(SIGMA) -k $(KDE_K) -j $(JOBS) -o $@ $<
+$(KNN): $(POOL_VEC) $(QUERY_VEC)
+	$(W)knn-build -q $(QUERY_VEC) -k $(call clamp,$(K),$(POOL_VEC)) -j $(call q,$(JOBS)) -o $@ $(POOL_VEC)
+$(KDE): $(KNN) $(POOL_VEC)
+	$(W)kde-dedup --sigma $(call q,$(SIGMA)) -k $(call clamp,$(KDE_K),$(POOL_VEC)) -j $(call q,$(JOBS)) -o $@ $<
 $(OT): $(KDE)
-	$(W)ot-weight --alpha $(ALPHA) -C $(C) -o $@ $<
+	$(W)ot-weight --alpha $(call q,$(ALPHA)) -C $(call q,$(C)) -o $@ $<
 $(SEL): $(OT)
-	$(W)sample -n $(N) --by prob --seed $(SEED) -o $@ $<
+	$(W)sample -n $(call q,$(N)) --by prob --seed $(call q,$(SEED)) $(if $(EXPAND),--expand) -o $@ $<
 $(SEL:.wnw=.jsonl): $(SEL)
-	$(W)unpack --add count,prob -o $@ $<
+	$(W)unpack $(if $(EXPAND),--add prob,--add count$(comma)prob) -o $@ $<
+
+comma := ,
 
 plots: $(SEL)
-	$(call plot,$(OT),prob,$(SEL),$(OUT)/tsds,$(if $(POOL_NPY),,$(OUT)/pool.wnw))
+	$(call plot,$(OT),prob,$(SEL),$(OUT)/tsds,$(if $(POOL_NPY),,$(POOL_PACKED)))
 
 clean:
 	rm -rf $(OUT)

@@ -4,8 +4,9 @@ set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 B=${B:-build/rel}
 case $B in /*) ;; *) B=$TOP/$B ;; esac
-SHARED=$(cd "$TOP/.." && pwd)/shared
 DATA=$TOP/tests/data
+# Tests read only the checkout: fixtures live in tests/data (the reference toys too), never beside it.
+TSDS_TOY=$DATA/tsds-toy
 # Tests run against the build tree only: a program missing there must fail, not find an installed copy.
 PATH=$B/bin:/usr/bin:/bin
 export PATH SOURCE_DATE_EPOCH=0 LC_ALL=C
@@ -13,6 +14,12 @@ unset WINNOW_ZSTD_LEVEL
 T=$(mktemp -d "${TMPDIR:-/tmp}/winnow-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
+
+# zipfit_toy: the ZIP-FIT toy set (tests/data/zipfit-toy, its pool kept compressed) in ./zipfit-toy.
+zipfit_toy() {
+	mkdir -p "$T/zipfit-toy" && cp "$DATA"/zipfit-toy/*.tsv "$DATA/zipfit-toy/target.jsonl" "$T/zipfit-toy/" &&
+		zstd -dcq "$DATA/zipfit-toy/pool.jsonl.zst" >"$T/zipfit-toy/pool.jsonl"
+}
 
 _pass() { echo "ok - $1"; }
 _fail() { echo "not ok - $1"; shift; for l in "$@"; do printf '#   %s\n' "$l"; done; }

@@ -3,7 +3,8 @@
 # data, targets as stream or JSONL, pass-through, the same bytes for every -j and with or without the
 # primed deflate state, fast mode, empty and huge texts, and every error.
 source "$(dirname "$0")/../lib.sh"
-TOY=$SHARED/zipfit-toy
+zipfit_toy
+TOY=$T/zipfit-toy
 D=$DATA/gzfit
 
 # maxdiff GOT.tsv WANT.tsv: "N maxabs" over lines with the same id in the same order, or "id mismatch"

@@ -3,7 +3,7 @@
 # pipes against files, and every error.
 source "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
-TOY=$SHARED/tsds-toy
+TOY=$TSDS_TOY
 AGREE=$TOP/tests/e2e/tsds_agree.py
 npy() { $PY -c "import numpy as np, sys; np.save(sys.argv[1], np.array($2, dtype=np.float32))" "$1"; }
 

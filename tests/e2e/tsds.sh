@@ -4,14 +4,30 @@
 source "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 TSDS=$TOP/pipelines/tsds
-TOY=$SHARED/tsds-toy
-ZIP=$SHARED/zipfit-toy
+TOY=$TSDS_TOY
+zipfit_toy
+ZIP=$T/zipfit-toy
 
 # --- from JSONL: the ZIP-FIT toy's 20 Python targets against its 304-example pool ------------------------
 ok "recipe: JSONL in, JSONL out" "$TSDS" -n 50 -C 1 -d cache -o sel.jsonl "$ZIP/target.jsonl" "$ZIP/pool.jsonl"
-same "recipe: 50 selected lines" "$(wc -l <sel.jsonl)" 50
-same "recipe: every selected line is a pool line" \
-	"$(sort -u sel.jsonl | grep -cvxFf "$ZIP/pool.jsonl")" 0
+same "recipe: 50 draws, each record once with its count" \
+	"$(grep -o '"count":[0-9]*' sel.jsonl | awk -F: '{ s += $2 } END { print s }') $(sort -u sel.jsonl | wc -l)" \
+	"50 $(wc -l <sel.jsonl)"
+ok "recipe: --expand writes each as often as drawn" "$TSDS" -q --expand -n 50 -C 1 -d cache -o exp.jsonl \
+	"$ZIP/target.jsonl" "$ZIP/pool.jsonl"
+same "recipe: so 50 lines, each a pool line" "$(wc -l <exp.jsonl) $(sort -u exp.jsonl | grep -cvxFf "$ZIP/pool.jsonl")" "50 0"
+"$TSDS" -q -n 50 -C 1 -d cache2 -o quiet.jsonl "$ZIP/target.jsonl" "$ZIP/pool.jsonl" 2>quiet.err
+same "recipe: -q is silent, kde-dedup's summary included" "$(cat quiet.err)" ""
+same_file "recipe: -q selects the same" quiet.jsonl sel.jsonl
+ok "recipe: - reads the pool from standard input" bash -c "'$TSDS' -q -n 50 -C 1 -d cache3 -o stdin.jsonl \
+	'$ZIP/target.jsonl' - <'$ZIP/pool.jsonl'"
+same_file "recipe: to the same selection" stdin.jsonl sel.jsonl
+ok "recipe: - for the queries" bash -c "'$TSDS' -q -n 50 -C 1 -d cache3 - '$ZIP/pool.jsonl' <'$ZIP/target.jsonl' >stdin2.jsonl"
+same_file "recipe: to the same selection again" stdin2.jsonl sel.jsonl
+sed 's/"text":/"body":/' "$ZIP/target.jsonl" >body.jsonl
+ok "recipe: --query-text packs the queries by their own member" "$TSDS" -q -n 50 -C 1 -d cache --query-text body \
+	-o body.sel.jsonl body.jsonl "$ZIP/pool.jsonl"
+same_file "recipe: to the same selection" body.sel.jsonl sel.jsonl
 "$TSDS" -n 50 -C 1 -d cache --alpha 0.3 -o sel2.jsonl "$ZIP/target.jsonl" "$ZIP/pool.jsonl" 2>stages.txt
 same "recipe: a new alpha re-runs only ot-weight and sample" \
 	"$(grep -o '^tsds: [a-z]*: [a-z]*' stages.txt | tr '\n' ';')" \
@@ -46,8 +62,8 @@ p = np.load('$TOY/expected_probs.npy'); print(len(i), bool((p[i.astype(int)] > 0
 "$TSDS" --config config.yaml --seed 1 -n 20 2>stages.txt
 same "config.yaml: the command line wins, and only sample runs again" \
 	"$(grep -c ': done' stages.txt) $($PY -c "import numpy as np; print(len(np.load('out/selected_candidate_indices.npy')))")" "1 20"
-grep -v '^C:' config.yaml >noc.yaml
-fails 2 "key 'C' is missing" "config.yaml: a missing key" "$TSDS" --config noc.yaml
+grep -v '^output_folder:' config.yaml >noc.yaml
+fails 2 "key 'output_folder' is missing" "config.yaml: a missing key" "$TSDS" --config noc.yaml
 sed 's/^alpha: 0.5/alpha: 1.5/' config.yaml >bad.yaml
 fails 2 "line 5: alpha: '1.5' is not strictly between 0 and 1" "config.yaml: a bad value names its line" \
 	"$TSDS" --config bad.yaml

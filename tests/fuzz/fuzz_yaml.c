@@ -16,10 +16,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Reads every byte of key and value, and refuses the key "stop" as a caller refuses an unknown one. */
-static int visit(void *ctx, const char *key, const char *val, size_t line, struct wnw_err *e)
+static int visit(void *ctx, const char *key, const char *val, size_t line, int in_seq, struct wnw_err *e)
 {
 	size_t *sum = ctx;
-	*sum += strlen(key) + strlen(val) + line;
+	char q[WNW_QUOTE_MAX];
+	*sum += strlen(key) + strlen(wnw_quote(val, q)) + line + (size_t)in_seq;
 	if (strcmp(key, "stop") == 0)
 		return wnw_errf(e, WNW_EXIT_DATA, "line %zu: unknown key %s", line, key);
 	return 0;

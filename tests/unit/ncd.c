@@ -1,6 +1,7 @@
 /* Unit tests of common/ncd.c: the primed (deflateCopy) sizes equal one-call compression of x ++ t on
  * random and toy data at every level, and the scores reproduce Python's gzip on the ZIP-FIT toy set.
- * NCD_CASES=N sets the number of random cases (default 120; 6000 passed when this was written); SHARED points at ../shared. */
+ * NCD_CASES=N sets the number of random cases (default 120; 6000 passed when this was written). The toy set
+ * is tests/data/zipfit-toy (its pool zstd-compressed); the tests run from the top of the checkout. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,12 @@ struct texts {
 	long long id[400];
 };
 
+/* Reads path through zstd -dcf, which passes plain files through unchanged. */
 static int load_jsonl(const char *path, struct texts *t)
 {
-	FILE *f = fopen(path, "r");
+	char cmdline[4200];
+	snprintf(cmdline, sizeof cmdline, "zstd -dcf '%s'", path);
+	FILE *f = popen(cmdline, "r");
 	char *line = NULL;
 	size_t cap = 0;
 
@@ -41,8 +45,7 @@ static int load_jsonl(const char *path, struct texts *t)
 		json_decref(o);
 	}
 	free(line);
-	fclose(f);
-	return 0;
+	return pclose(f) == 0 ? 0 : -1;
 }
 
 static void free_texts(struct texts *t)
@@ -70,22 +73,22 @@ static size_t load_expected(const char *path, double *v, size_t max)
 	return n;
 }
 
-static void toy(const char *shared)
+static void toy(const char *dir)
 {
 	char path[4096];
 	static struct texts pool, tgt;
 	static double want[400];
 	struct wnw_err e = {0};
 
-	snprintf(path, sizeof path, "%s/zipfit-toy/pool.jsonl", shared);
+	snprintf(path, sizeof path, "%s/pool.jsonl.zst", dir);
 	int okp = load_jsonl(path, &pool) == 0 && pool.n == 304;
-	snprintf(path, sizeof path, "%s/zipfit-toy/target.jsonl", shared);
+	snprintf(path, sizeof path, "%s/target.jsonl", dir);
 	int okt = load_jsonl(path, &tgt) == 0 && tgt.n == 20;
-	CHECK(okp && okt, "toy pool (304) and targets (20) load from %s", shared);
+	CHECK(okp && okt, "toy pool (304) and targets (20) load from %s", dir);
 	if (!okp || !okt)
 		return;
 	for (int level = 1; level <= 9; level += 8) {
-		snprintf(path, sizeof path, "%s/zipfit-toy/expected_scores_level%d.tsv", shared, level);
+		snprintf(path, sizeof path, "%s/expected_scores_level%d.tsv", dir, level);
 		size_t nw = load_expected(path, want, 400);
 		CHECK(nw == pool.n, "level %d: %zu expected scores", level, nw);
 		for (int prime = -1; prime <= 1; prime++) {
@@ -355,10 +358,9 @@ static void fast(void)
 
 int main(void)
 {
-	const char *shared = getenv("SHARED");
 	const char *nc = getenv("NCD_CASES");
 
-	toy(shared ? shared : "../shared");
+	toy("tests/data/zipfit-toy");
 	random_cases(nc ? atoi(nc) : 120);
 	edges();
 	fast();

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -73,22 +75,13 @@ int mh_shingles(struct mh_shingler *sh, const uint8_t *text, size_t len, int n)
 	return 0;
 }
 
-/* splitmix64: the functions' parameters from one seed. */
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
 void mh_perms_init(struct mh_perms *pm, int p, uint64_t seed)
 {
 	uint64_t x = seed;
 	pm->p = p;
 	pm->plain = 0;
 	for (int i = 0; i < p; i++) {
-		uint64_t u = splitmix(&x), v = splitmix(&x);
+		uint64_t u = wnw_splitmix64(&x), v = wnw_splitmix64(&x);
 		pm->a[i] = (uint32_t)u | 1u;
 		pm->b[i] = (uint32_t)(u >> 32);
 		pm->c[i] = (uint32_t)v | 1u;

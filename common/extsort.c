@@ -28,7 +28,77 @@ struct wnw_xsort {
 	size_t *heap, nheap; /* merge: runs by their head item, smallest at the root */
 	size_t next;         /* in-memory output: the next item of buf */
 	int merging;
+	int pairs; /* the struct wnw_pair fast path */
 };
+
+static inline int pair_less(const struct wnw_pair *x, const struct wnw_pair *y)
+{
+	return x->a < y->a || (x->a == y->a && x->b < y->b);
+}
+
+static int pair_cmp(const void *p, const void *q)
+{
+	const struct wnw_pair *x = p, *y = q;
+	return pair_less(x, y) ? -1 : pair_less(y, x);
+}
+
+static void pair_swap(struct wnw_pair *x, struct wnw_pair *y)
+{
+	struct wnw_pair t = *x;
+	*x = *y;
+	*y = t;
+}
+
+/* Quicksort of pairs: median-of-three pivots, the smaller side first by recursion and the larger by
+ * iteration (stack depth O(log n)), insertion sort below 24 items. */
+static void sort_pairs(struct wnw_pair *v, size_t n)
+{
+	while (n > 24) {
+		size_t m = n / 2;
+		if (pair_less(&v[m], &v[0]))
+			pair_swap(&v[m], &v[0]);
+		if (pair_less(&v[n - 1], &v[m])) {
+			pair_swap(&v[n - 1], &v[m]);
+			if (pair_less(&v[m], &v[0]))
+				pair_swap(&v[m], &v[0]);
+		}
+		struct wnw_pair pivot = v[m];
+		size_t i = 0, j = n - 1;
+		for (;;) { /* Hoare partition: v[0 .. j] <= pivot <= v[j + 1 ..] */
+			while (pair_less(&v[i], &pivot))
+				i++;
+			while (pair_less(&pivot, &v[j]))
+				j--;
+			if (i >= j)
+				break;
+			pair_swap(&v[i++], &v[j--]);
+		}
+		size_t left = j + 1;
+		if (left < n - left) {
+			sort_pairs(v, left);
+			v += left;
+			n -= left;
+		} else {
+			sort_pairs(v + left, n - left);
+			n = left;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct wnw_pair t = v[i];
+		size_t j = i;
+		for (; j > 0 && pair_less(&t, &v[j - 1]); j--)
+			v[j] = v[j - 1];
+		v[j] = t;
+	}
+}
+
+static void sort_buffer(struct wnw_xsort *x)
+{
+	if (x->pairs)
+		sort_pairs((struct wnw_pair *)(void *)x->buf, x->n);
+	else
+		qsort(x->buf, x->n, x->size, x->cmp);
+}
 
 struct wnw_xsort *wnw_xsort_new(size_t size, int (*cmp)(const void *, const void *), size_t mem,
 				const char *tmpdir, struct wnw_err *e)
@@ -48,8 +118,9 @@ struct wnw_xsort *wnw_xsort_new(size_t size, int (*cmp)(const void *, const void
 		wnw_errf(e, WNW_EXIT_USAGE, "%s: temporary directory name too long", tmpdir);
 		return NULL;
 	}
-	x->size = size;
-	x->cmp = cmp;
+	x->pairs = cmp == NULL;
+	x->size = x->pairs ? sizeof(struct wnw_pair) : size;
+	x->cmp = x->pairs ? pair_cmp : cmp;
 	x->cap = mem / size < 64 ? 64 : mem / size;
 	x->fd = -1;
 	x->buf = malloc(x->cap * size);
@@ -101,7 +172,7 @@ static int spill(struct wnw_xsort *x, struct wnw_err *e)
 		x->runs = r;
 		x->runcap = c;
 	}
-	qsort(x->buf, x->n, x->size, x->cmp);
+	sort_buffer(x);
 	size_t bytes = x->n * x->size;
 	if (write_all(x->fd, x->buf, bytes, e) < 0)
 		return -1;
@@ -163,7 +234,7 @@ int wnw_xsort_finish(struct wnw_xsort *x, struct wnw_err *e)
 {
 	if (x->nruns == 0) {
 		if (x->n > 1)
-			qsort(x->buf, x->n, x->size, x->cmp);
+			sort_buffer(x);
 		return 0;
 	}
 	if (x->n > 0 && spill(x, e) < 0)

@@ -38,17 +38,22 @@ static int room(struct mh_shingler *sh, size_t n)
 	return 0;
 }
 
-/* The hash of n consecutive token hashes, as hemb_hash_ngram (identical for n <= HEMB_MAX_N). */
+/* The hash of n consecutive token hashes: their sum, each times its own odd constant (a different
+ * token at any position changes the sum; a collision of two different n-grams has probability 2^-64
+ * for random token hashes), finished by murmur3's 64-bit mixer so that every bit of the result depends
+ * on every bit of the sum. Several times cheaper than XXH3 over the 8n bytes. */
 static uint64_t ngram_hash(const uint64_t *th, int n)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return XXH3_64bits_withSeed(th, (size_t)n * 8, 0);
-#else
-	uint64_t le[MH_MAX_NGRAM];
-	for (int i = 0; i < n; i++)
-		le[i] = __builtin_bswap64(th[i]);
-	return XXH3_64bits_withSeed(le, (size_t)n * 8, 0);
-#endif
+	uint64_t k = UINT64_C(0x9E3779B97F4A7C15), h = (uint64_t)n;
+	for (int j = 0; j < n; j++) {
+		h += th[j] * k;
+		k += UINT64_C(0xD6E8FEB86659FD94); /* stays odd: the step is even */
+	}
+	h ^= h >> 33;
+	h *= UINT64_C(0xFF51AFD7ED558CCD);
+	h ^= h >> 33;
+	h *= UINT64_C(0xC4CEB9FE1A85EC53);
+	return h ^ (h >> 33);
 }
 
 int mh_shingles(struct mh_shingler *sh, const uint8_t *text, size_t len, int n)
@@ -144,6 +149,18 @@ void mh_signature(const struct mh_perms *pm, const uint64_t *h, size_t n, uint32
 uint64_t mh_band_key(const uint32_t *sig, int b, int r)
 {
 	return XXH3_64bits_withSeed(sig + (size_t)b * r, (size_t)r * 4, (uint64_t)b);
+}
+
+int mh_agree(const uint32_t *x, const uint32_t *y, int p, int need)
+{
+	int same = 0;
+	for (int i = 0; i < p; i += MH_LANES) {
+		for (int j = i; j < i + MH_LANES; j++)
+			same += x[j] == y[j];
+		if (same + (p - i - MH_LANES) < need)
+			return 0;
+	}
+	return same >= need;
 }
 
 double mh_jaccard(const uint32_t *x, const uint32_t *y, int p)

@@ -24,8 +24,8 @@ struct mh_shingler {
 void mh_shingler_free(struct mh_shingler *sh);
 
 /* The shingles of text: tokenised as embed-hash(1) does (case folded, separators dropped), a text of
- * t >= n tokens has the t - n + 1 n-grams of consecutive tokens, each hashed as hemb_hash_ngram of its
- * token hashes (seed 0); a text of 1 <= t < n tokens has one shingle, the hash of all its tokens; an
+ * t >= n tokens has the t - n + 1 n-grams of consecutive tokens, each a 64-bit hash of its tokens'
+ * hemb_hash_token hashes (seed 0) (see minhash.c); a text of 1 <= t < n tokens has one shingle, the hash of all its tokens; an
  * empty text has none. Fills sh->h[0 .. sh->nh). Returns 0, or -1 when out of memory or the text is
  * longer than HEMB_MAX_TEXT. 1 <= n <= MH_MAX_NGRAM. */
 int mh_shingles(struct mh_shingler *sh, const uint8_t *text, size_t len, int n);
@@ -54,6 +54,10 @@ uint64_t mh_band_key(const uint32_t *sig, int b, int r);
 /* The fraction of the p positions where two signatures agree: an unbiased estimate of the Jaccard
  * similarity of the two shingle sets, with variance J (1 - J) / p. Two empty texts agree everywhere. */
 double mh_jaccard(const uint32_t *x, const uint32_t *y, int p);
+
+/* Whether two signatures agree in at least need of their p positions (p a multiple of MH_LANES), as
+ * p mh_jaccard >= need but stopping as soon as need is out of reach. */
+int mh_agree(const uint32_t *x, const uint32_t *y, int p, int need);
 
 /* The probability that two texts of Jaccard similarity s share at least one of b bands of r rows:
  * 1 - (1 - s^r)^b (the LSH S-curve). */

@@ -75,11 +75,11 @@ struct opts {
 	const char *field, *keep_by, *input;
 };
 
-/* One sort key: the 128-bit text hash (--exact) or band number and band key (--minhash), then the
- * record's index, which makes the order total and a cluster's members come in stream order. */
-struct key {
-	uint64_t k1, k2, idx;
-};
+/* A sort key is a struct wnw_pair: a = the text hash's high 64 bits (--exact) or the band key
+ * (--minhash); b = 32 more bits of the text hash, or the band number, above the record's index. Equal
+ * keys are the a and the high half of b; the index in the low half puts a group's members in stream
+ * order and makes the order total. */
+#define INDEX(b) ((b) & 0xFFFFFFFFu)
 
 /* What a thread computes for one record of the batch. */
 struct item {
@@ -109,18 +109,9 @@ struct ctx {
 	uint32_t *parent, *keep; /* union-find; keep[root]: the index kept for a cluster */
 	uint64_t pairs, joined; /* candidate pairs verified, of them joined */
 	struct wnw_pool *pool;
+	int need;          /* --minhash: agreeing positions a pair needs, ceil(J P) */
 	uint64_t hashmask; /* all ones; fewer bits from WINNOW_DEDUP_HASH_BITS, to test collisions */
 };
-
-static int by_key(const void *a, const void *b)
-{
-	const struct key *x = a, *y = b;
-	if (x->k1 != y->k1)
-		return x->k1 < y->k1 ? -1 : 1;
-	if (x->k2 != y->k2)
-		return x->k2 < y->k2 ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
 
 static void hash_one(void *arg, size_t i, int thread)
 {
@@ -173,7 +164,7 @@ static void grow_arrays(struct ctx *x)
 static void add_key(struct ctx *x, uint64_t k1, uint64_t k2)
 {
 	struct wnw_err e;
-	struct key k = {k1, k2, x->n};
+	struct wnw_pair k = {k1, (k2 << 32) | x->n};
 	if (wnw_xsort_add(x->xs, &k, &e) < 0)
 		wnw_die_err(&x->cmd, &e);
 }
@@ -206,11 +197,11 @@ static void collect(struct ctx *x)
 		if (x->o.minhash) {
 			const uint32_t *sig = x->sigs + i * (size_t)x->o.perms;
 			for (int b = 0; b < x->o.bands; b++)
-				add_key(x, (uint64_t)b, mh_band_key(sig, b, r));
+				add_key(x, mh_band_key(sig, b, r), (uint64_t)b);
 			rc = wnw_spool_add(&x->spool, sig, sigbytes, &e);
 		} else {
 			x->off[x->n] = x->spool.size;
-			add_key(x, it->h.high64, it->h.low64);
+			add_key(x, it->h.high64, it->h.low64 >> 32);
 			rc = wnw_spool_add(&x->spool, it->p, it->n, &e);
 		}
 		if (rc < 0)
@@ -254,7 +245,7 @@ static int near(const struct ctx *x, uint64_t a, uint64_t b)
 {
 	const uint32_t *s = (const uint32_t *)x->spool.map;
 	size_t p = (size_t)x->o.perms;
-	return mh_jaccard(s + a * p, s + b * p, x->o.perms) >= x->o.threshold;
+	return mh_agree(s + a * p, s + b * p, x->o.perms, x->need);
 }
 
 /* One group of keys that are equal, members in stream order. --exact: a member joins the first earlier
@@ -308,17 +299,17 @@ static void cluster(struct ctx *x)
 {
 	struct wnw_err e;
 	struct group g = {0};
-	const struct key *k, last = {0};
+	const struct wnw_pair *k;
 	int got, any = 0;
 	if (wnw_xsort_finish(x->xs, &e) < 0 || wnw_spool_map(&x->spool, &e) < 0)
 		wnw_die_err(&x->cmd, &e);
 	x->parent = wnw_xmalloc(&x->cmd, (x->n + 1) * sizeof *x->parent);
 	for (uint64_t i = 0; i < x->n; i++)
 		x->parent[i] = (uint32_t)i;
-	struct key prev = last;
+	struct wnw_pair prev = {0, 0};
 	while ((got = wnw_xsort_next(x->xs, (const void **)&k, &e)) == 1) {
-		int starts = !any || k->k1 != prev.k1 || k->k2 != prev.k2;
-		group_add(x, &g, k->idx, starts);
+		int starts = !any || k->a != prev.a || k->b >> 32 != prev.b >> 32;
+		group_add(x, &g, INDEX(k->b), starts);
 		prev = *k;
 		any = 1;
 	}
@@ -483,12 +474,13 @@ static void setup(struct ctx *x)
 		x->hashmask = b == 64 ? x->hashmask : ((uint64_t)1 << b) - 1;
 	}
 	mh_perms_init(&x->pm, x->o.perms, x->o.seed);
+	x->need = (int)ceil(x->o.threshold * x->o.perms - 1e-9);
 	x->pool = wnw_pool_new(x->cmd.threads);
 	x->sh = wnw_xcalloc(&x->cmd, (size_t)x->cmd.threads, sizeof *x->sh);
 	x->items = wnw_xcalloc(&x->cmd, BATCH_RECORDS, sizeof *x->items);
 	if (x->o.minhash)
 		x->sigs = wnw_xmalloc(&x->cmd, (size_t)BATCH_RECORDS * (size_t)x->o.perms * 4);
-	x->xs = wnw_xsort_new(sizeof(struct key), by_key, x->o.mem, NULL, &e);
+	x->xs = wnw_xsort_new(sizeof(struct wnw_pair), NULL, x->o.mem, NULL, &e);
 	if (x->pool == NULL || x->xs == NULL || wnw_spool_open(&x->spool, NULL, &e) < 0)
 		wnw_die(&x->cmd, WNW_EXIT_SYSTEM, "%s", x->pool == NULL ? "cannot start threads" : e.msg);
 	wnw_batch_init(&x->batch);

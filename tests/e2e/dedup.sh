@@ -64,6 +64,27 @@ dedup --minhash -o a.wnw pool.wnw
 dedup --minhash -o b.wnw pool.wnw
 same_file "the same input gives the same bytes" a.wnw b.wnw
 
+# --- shards: signatures per shard, clusters from their merge -----------------------------------------
+shard -n 3 part%d.wnw pool.wnw
+for k in 0 1 2; do dedup --minhash --signatures -o sig$k.wnw part$k.wnw; done
+shard --merge sig0.wnw sig1.wnw sig2.wnw | dedup --minhash --merge | unpack --tsv id,dup_of >merged.tsv
+same_file "signatures of 3 shards, merged, give the single run's clusters" merged.tsv j1.tsv
+for k in 0 1 2; do dedup --minhash --signatures --keep-by len -o ksig$k.wnw part$k.wnw; done
+shard --merge ksig0.wnw ksig1.wnw ksig2.wnw | dedup --minhash --merge -S 1K | unpack --tsv id,dup_of >kmerged.tsv
+same_file "with --keep-by (carried as keep_by) and a spilling merge, too" kmerged.tsv \
+	<(dedup --minhash --mark --keep-by len pool.wnw | unpack --tsv id,dup_of)
+same "--signatures writes id, minhash (4P bytes), minhash_params" \
+	"$(inspect sig0.wnw | grep -o 'name: [a-z_]*' | tr '\n' ' ')" "name: id name: minhash name: minhash_params "
+same "a signature is 512 bytes with --perms 128" "$(inspect sig0.wnw | grep -o 'minhash: {of: length, min: [0-9]*')" \
+	"minhash: {of: length, min: 512"
+fails 1 "other --ngram, --perms or --seed" "merging signatures of other options is bad data" \
+	dedup --minhash --merge --seed 3 sig0.wnw
+fails 1 "field 'minhash'" "--merge of a stream without signatures is bad data" dedup --minhash --merge pool.wnw
+fails 2 "--signatures takes no" "--signatures writes no records to --mark" dedup --minhash --signatures --mark pool.wnw
+fails 2 "--merge takes no" "--merge takes no --keep-by (the signatures carry it)" \
+	dedup --minhash --merge --keep-by len sig0.wnw
+fails 2 "go with --minhash" "--signatures goes with --minhash" dedup --exact --signatures pool.wnw
+
 # --- hostile input and usage ---------------------------------------------------------------------------
 printf '' | pack >empty.wnw
 same "an empty stream gives an empty stream" "$(dedup --minhash empty.wnw | unpack --ids | wc -l)" 0

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "spool.h"
+
 #define MIN_READ (64u << 10)
 
 struct run {
@@ -104,10 +106,7 @@ struct wnw_xsort *wnw_xsort_new(size_t size, int (*cmp)(const void *, const void
 				const char *tmpdir, struct wnw_err *e)
 {
 	struct wnw_xsort *x = calloc(1, sizeof *x);
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = getenv("TMPDIR");
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = "/tmp";
+	tmpdir = wnw_tmpdir(tmpdir);
 	if (x == NULL || size == 0) {
 		free(x);
 		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");

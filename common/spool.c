@@ -8,14 +8,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+const char *wnw_tmpdir(const char *dir)
+{
+	if (dir == NULL || *dir == '\0')
+		dir = getenv("TMPDIR");
+	return dir == NULL || *dir == '\0' ? "/tmp" : dir;
+}
+
 int wnw_spool_open(struct wnw_spool *s, const char *tmpdir, struct wnw_err *e)
 {
 	char path[PATH_MAX];
 	memset(s, 0, sizeof *s);
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = getenv("TMPDIR");
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = "/tmp";
+	tmpdir = wnw_tmpdir(tmpdir);
 	if (snprintf(path, sizeof path, "%s/winnow-spool.XXXXXX", tmpdir) >= (int)sizeof path)
 		return wnw_errf(e, WNW_EXIT_USAGE, "%s: temporary directory name too long", tmpdir);
 	int fd = mkstemp(path);

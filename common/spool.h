@@ -15,6 +15,9 @@ struct wnw_spool {
 	const uint8_t *map;  /* after wnw_spool_map: the whole file */
 };
 
+/* The directory for temporary files: dir, or when it is NULL or empty $TMPDIR, or else /tmp. */
+const char *wnw_tmpdir(const char *dir);
+
 /* tmpdir NULL means $TMPDIR or else /tmp. Returns 0 or -1. */
 int wnw_spool_open(struct wnw_spool *s, const char *tmpdir, struct wnw_err *e);
 int wnw_spool_add(struct wnw_spool *s, const void *p, size_t n, struct wnw_err *e);

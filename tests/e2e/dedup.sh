@@ -53,6 +53,8 @@ truthy "-v names the largest clusters' kept ids" "grep -q 'cluster of 3: kept id
 dedup --minhash --mark pool.wnw | unpack --tsv id,dup_of >j1.tsv
 dedup --minhash --mark -j 3 pool.wnw | unpack --tsv id,dup_of >j3.tsv
 same_file "-j 3 gives the output of -j 1" j3.tsv j1.tsv
+same "--exact -j 3 gives the bytes of -j 1" "$(dedup --exact --mark -j 3 pool.wnw | md5sum)" \
+	"$(dedup --exact --mark pool.wnw | md5sum)"
 dedup --minhash --mark -S 1K -v pool.wnw 2>spill.err | unpack --tsv id,dup_of >spill.tsv
 truthy "-S 1K spills sorted runs" "grep -q '; 14 sorted runs on disk' spill.err"
 same_file "-S 1K (sorted runs spilled to disk and merged) gives the in-memory output" spill.tsv j1.tsv
@@ -73,6 +75,8 @@ for k in 0 1 2; do dedup --minhash --signatures --keep-by len -o ksig$k.wnw part
 shard --merge ksig0.wnw ksig1.wnw ksig2.wnw | dedup --minhash --merge -S 1K | unpack --tsv id,dup_of >kmerged.tsv
 same_file "with --keep-by (carried as keep_by) and a spilling merge, too" kmerged.tsv \
 	<(dedup --minhash --mark --keep-by len pool.wnw | unpack --tsv id,dup_of)
+same "--signatures -j 3 gives the bytes of -j 1" "$(dedup --minhash --signatures -j 3 part0.wnw | md5sum)" \
+	"$(md5sum <sig0.wnw)"
 same "--signatures writes id, minhash (4P bytes), minhash_params" \
 	"$(inspect sig0.wnw | grep -o 'name: [a-z_]*' | tr '\n' ' ')" "name: id name: minhash name: minhash_params "
 same "a signature is 512 bytes with --perms 128" "$(inspect sig0.wnw | grep -o 'minhash: {of: length, min: [0-9]*')" \
@@ -91,6 +95,9 @@ same "an empty stream gives an empty stream" "$(dedup --minhash empty.wnw | unpa
 printf '{"text": ""}\n{"text": "  \\t "}\n{"text": "!"}\n{"text": ""}\n' | pack >blank.wnw
 same "empty and blank texts are exact duplicates of each other" "$(dedup --exact blank.wnw | unpack --ids | tr '\n' ' ')" "0 2 "
 same "and near duplicates too (equal empty shingle sets)" "$(dedup --minhash blank.wnw | unpack --ids | tr '\n' ' ')" "0 2 "
+awk 'BEGIN { for (r = 0; r < 3; r++) { printf "{\"text\": \""; for (i = 0; i < 200000; i++) printf "%s ", (r == 2 ? "b" : "a"); print "\"}" } }' | pack >long.wnw
+same "texts of 200,000 tokens (one shingle repeated) cluster like short ones" \
+	"$(dedup --minhash long.wnw | unpack --ids | tr '\n' ' ')" "0 2 "
 head -c 3000 pool.wnw >cut.wnw
 fails 1 "cut.wnw" "a truncated stream is bad data naming the file" dedup --exact cut.wnw
 fails 1 "field 'body'" "a missing field is bad data" dedup --exact --field body pool.wnw

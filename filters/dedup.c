@@ -115,6 +115,21 @@ struct ctx {
 	uint64_t hashmask; /* all ones; fewer bits from WINNOW_DEDUP_HASH_BITS, to test collisions */
 };
 
+/* Copies n bytes into the item's own buffer; 0 when out of memory. */
+static int keep_copy(struct item *it, const uint8_t *p, size_t n)
+{
+	if (it->cap < n) {
+		uint8_t *c = realloc(it->copy, n);
+		if (c == NULL)
+			return 0;
+		it->copy = c;
+		it->cap = n;
+	}
+	if (n > 0)
+		memcpy(it->copy, p, n);
+	return 1;
+}
+
 static void hash_one(void *arg, size_t i, int thread)
 {
 	struct ctx *x = arg;
@@ -133,16 +148,11 @@ static void hash_one(void *arg, size_t i, int thread)
 	it->p = text;
 	it->n = len;
 	if (!x->o.raw) {
-		if (hemb_tokenise(&sh->s, text, len) < 0 ||
-		    (it->cap < sh->s.nnorm && (free(it->copy), it->cap = 0,
-					       (it->copy = malloc(sh->s.nnorm)) == NULL))) {
+		/* the normalised text outlives the thread's scratch: collect() spools it after the batch */
+		if (hemb_tokenise(&sh->s, text, len) < 0 || !keep_copy(it, sh->s.norm, sh->s.nnorm)) {
 			it->oom = 1;
 			return;
 		}
-		if (it->cap < sh->s.nnorm)
-			it->cap = sh->s.nnorm;
-		if (sh->s.nnorm > 0)
-			memcpy(it->copy, sh->s.norm, sh->s.nnorm);
 		it->p = it->copy;
 		it->n = sh->s.nnorm;
 	}

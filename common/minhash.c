@@ -67,8 +67,8 @@ int mh_shingles(struct mh_shingler *sh, const uint8_t *text, size_t len, int n)
 		return 0;
 	if (room(sh, t) < 0)
 		return -1;
-	for (size_t i = 0; i < t; i++)
-		sh->th[i] = hemb_hash_token(0, s->norm + s->tok[i].off, s->tok[i].len);
+	for (size_t i = 0; i < t; i++) /* hemb_hash_token(0, ...), inlined */
+		sh->th[i] = XXH3_64bits_withSeed(s->norm + s->tok[i].off, s->tok[i].len, 0);
 	if (t < (size_t)n) {
 		sh->h[0] = ngram_hash(sh->th, (int)t);
 		sh->nh = 1;

@@ -1,6 +1,7 @@
 # The recipes in pipelines/: caching by input identity and parameters (never a stale selection),
-# parameters as data, YAML parameters, both methods and their overlap on any JSONL, plots, one set of
-# TSDS defaults, and the sharded run equal to a single run.
+# parameters as data, YAML parameters, the pool's cleaning (dedup, decontam), budgets, the three methods
+# and their overlaps on any JSONL, members of the pool's own kept, plots, one set of TSDS defaults, and
+# the sharded run equal to a single run.
 . "$(dirname "$0")/../lib.sh"
 
 P=$TOP/pipelines
@@ -10,26 +11,28 @@ M="make --no-print-directory -s W=$B/bin/"
 # the records of a stream, whatever its header: count and CRC of the trailer
 records() { tail -c 12 "$1" | od -A n -t x1 | tr -d ' \n'; }
 # the programs a make -n would run, in order (not ln and echo)
-would_run() { $M -n "$@" | awk '{ print $1 }' | grep -Ev '^(ln|echo|@?mkdir)$' | xargs -rn1 basename | tr '\n' ' '; }
+would_run() { $M -n "$@" | sed -e :a -e '/\\$/N; s/\\\n//; ta' | awk '{ print $1 }' | grep -Ev '^(ln|echo|@?mkdir|cat|:)$' | xargs -rn1 basename | tr '\n' ' '; }
+# the draws of a tsds.mk selection
+draws() { grep -o '"tsds_count": *[0-9]*' "$1" | awk -F: '{ s += $2 } END { print s }'; }
 TS="-f $P/tsds.mk QUERY=target.jsonl N=40 K=20 KDE_K=20"
 
 ok "tsds.mk selects from JSONL" $M $TS POOL=pool.jsonl
-truthy "selected.jsonl holds the drawn records with count and prob" \
-	'[ "$(grep -c "\"count\"" tsds/selected.jsonl)" -ge 20 ] && grep -q "\"prob\"" tsds/selected.jsonl'
-same "the draws add up to N" "$(grep -o '"count": *[0-9]*' tsds/selected.jsonl | awk -F: '{ s += $2 } END { print s }')" 40
+truthy "selected.jsonl holds the drawn records with tsds_count and tsds_prob" \
+	'[ "$(grep -c "\"tsds_count\"" tsds/selected.jsonl)" -ge 20 ] && grep -q "\"tsds_prob\"" tsds/selected.jsonl'
+same "the draws add up to N" "$(draws tsds/selected.jsonl)" 40
 same "a new ALPHA re-runs only ot-weight, sample and unpack" "$(would_run $TS POOL=pool.jsonl ALPHA=0.8)" \
 	"ot-weight sample unpack "
 $M $TS POOL=pool.jsonl ALPHA=0.8 >/dev/null 2>&1
 same "going back to the first ALPHA re-runs nothing" "$(would_run $TS POOL=pool.jsonl)" ""
 same "EXPAND=1 re-runs only sample and unpack" "$(would_run $TS POOL=pool.jsonl EXPAND=1)" "sample unpack "
 ok "EXPAND=1 writes each record as often as drawn" $M $TS POOL=pool.jsonl EXPAND=1 OUT=expand
-same "so N lines, without count" "$(wc -l <expand/selected.jsonl) $(grep -c '"count"' expand/selected.jsonl)" "40 0"
+same "so N lines, without count" "$(wc -l <expand/selected.jsonl) $(grep -c '"tsds_count"' expand/selected.jsonl)" "40 0"
 
 # --- no stale selection: the issue's case, another pool older than the cache --------------------------
 sed 's/"text": "/"text": "B: /' pool.jsonl >b.jsonl
 touch -d '2 days ago' b.jsonl
 same "another POOL older than the cache re-runs every stage" "$(would_run $TS POOL=b.jsonl)" \
-	"pack embed-hash knn-build kde-dedup ot-weight sample unpack "
+	"pack dedup embed-hash knn-build kde-dedup ot-weight sample unpack "
 ok "and runs" $M $TS POOL=b.jsonl
 same "whose selection comes from the new pool only" "$(grep -vc '"text": "B: ' tsds/selected.jsonl)" 0
 same "the new pool again re-runs nothing" "$(would_run $TS POOL=b.jsonl)" ""
@@ -38,11 +41,11 @@ $M $TS POOL=a.jsonl >/dev/null 2>&1
 cat b.jsonl >a.jsonl
 touch -r pool.jsonl a.jsonl
 same "the same file rewritten in place with an old time re-runs every stage" "$(would_run $TS POOL=a.jsonl)" \
-	"pack embed-hash knn-build kde-dedup ot-weight sample unpack "
+	"pack dedup embed-hash knn-build kde-dedup ot-weight sample unpack "
 same "a new QUERY re-runs what reads it" "$(would_run $TS POOL=b.jsonl QUERY=pool.jsonl)" \
 	"pack embed-hash knn-build kde-dedup ot-weight sample unpack "
 same "a new TEXT re-runs the pool's packing and all after it" \
-	"$(would_run $TS POOL=b.jsonl TEXT='{text} {domain}' QUERY_TEXT=text)" "pack embed-hash knn-build kde-dedup ot-weight sample unpack "
+	"$(would_run $TS POOL=b.jsonl TEXT='{text} {domain}' QUERY_TEXT=text)" "pack dedup embed-hash knn-build kde-dedup ot-weight sample unpack "
 
 # --- parameters are data -----------------------------------------------------------------------------
 ok "TEXT as a template with \\n and spaces" $M $TS POOL=pool.jsonl 'TEXT={domain}\n{text}' QUERY_TEXT=text OUT=tmpl
@@ -66,13 +69,13 @@ same "to the same selection" "$(cat qt/selected.jsonl | md5sum)" "$(cat tsds/sel
 # --- YAML parameters ---------------------------------------------------------------------------------
 printf 'sample_size: 30\nalpha: 0.6\nC: 1.0\nsigma: 0.5\nmax_K: 20\nkde_K: 20\n' >params.yaml
 ok "tsds.mk takes its parameters from YAML" $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=params.yaml OUT=yaml
-same "30 draws as the YAML says" "$(grep -o '"count": *[0-9]*' yaml/selected.jsonl | awk -F: '{ s += $2 } END { print s }')" 30
+same "30 draws as the YAML says" "$(draws yaml/selected.jsonl)" 30
 ok "the command line wins over the YAML" $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=params.yaml OUT=yaml N=31
-same "so N=31 made its own sample" "$(grep -o '"count": *[0-9]*' yaml/selected.jsonl | awk -F: '{ s += $2 } END { print s }')" 31
+same "so N=31 made its own sample" "$(draws yaml/selected.jsonl)" 31
 printf 'sample_size: 25\nmax_K: 20\nkde_K: 20\n' >older.yaml
 touch -d '2 days ago' older.yaml
 ok "another CONFIG older than the cache" $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=older.yaml OUT=yaml
-same "is read afresh" "$(grep -o '"count": *[0-9]*' yaml/selected.jsonl | awk -F: '{ s += $2 } END { print s }')" 25
+same "is read afresh" "$(draws yaml/selected.jsonl)" 25
 printf 'text: "text`touch PWNED9`"\nmax_K: 20\nkde_K: 20\n' >evil.yaml
 $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=evil.yaml OUT=evil >/dev/null 2>&1
 printf 'output_folder: "o;touch PWNED8"\nmax_K: 20\n' >out.yaml
@@ -110,8 +113,8 @@ ok "compare.mk runs both and reports the overlap" $M -f $P/compare.mk TARGET=tar
 truthy "with the Jaccard index and per-domain counts" "grep -q 'Jaccard' .out && grep -q '^zipfit by domain: python 25' .out"
 printf 'max_K: 20\nkde_K: 20\nsample_size: 25\n' >cmp.yaml
 ok "compare.mk takes CONFIG" $M -f $P/compare.mk TARGET=target.jsonl POOL=pool.jsonl CONFIG=cmp.yaml OUT=cmpc
-same "whose N sets both methods" "$(grep -c . cmpc/zipfit/selected.jsonl) $(grep -o '"count": *[0-9]*' cmpc/tsds/selected.jsonl |
-	awk -F: '{ s += $2 } END { print s }')" "25 25"
+same "whose N sets both methods" "$(grep -c . cmpc/zipfit/selected.jsonl) $(draws cmpc/tsds/selected.jsonl) $(grep -c . cmpc/dsir/selected.jsonl)" \
+	"25 25 25"
 sed 's/^{"id": [0-9]*, /{/' pool.jsonl >noid.jsonl
 ok "compare.mk on JSONL without id members" $M -f $P/compare.mk TARGET=target.jsonl POOL=noid.jsonl N=25 K=20 KDE_K=20 OUT=noid
 same "gives the same overlap" "$(grep '^in both' .out)" \
@@ -149,9 +152,9 @@ same "FAST=1 scores as a single gzfit --fast (the background from the whole pool
 embed-hash --dim 64 single.wnw >d64.vec.wnw
 same "DIM=64 embeds as embed-hash --dim 64" "$(records sharded/pool.vec.wnw)" "$(records d64.vec.wnw)"
 $M $SH >/dev/null 2>&1
-kde-dedup --sigma 0.75 -k 20 sharded/knn.wnw 2>/dev/null | ot-weight --alpha 0.5 -C 5 | sample -n 40 | unpack --add count,prob >chain.jsonl
+kde-dedup --sigma 0.75 -k 20 sharded/knn.wnw 2>/dev/null | ot-weight --alpha 0.5 -C 5 | sample -n 40 | unpack --add count=tsds_count,prob=tsds_prob >chain.jsonl
 same "the README's TSDS chain from sharded/knn.wnw gives tsds.mk's selection" "$(md5sum <chain.jsonl)" "$(md5sum <tsds/selected.jsonl)"
-sample --top 25 --by score sharded/score.wnw | unpack --add score >zchain.jsonl
+sample --top 25 --by score sharded/score.wnw | unpack --add score=zipfit_score >zchain.jsonl
 same "and its ZIP-FIT chain from sharded/score.wnw zipfit.mk's" "$(md5sum <zchain.jsonl)" "$(md5sum <zipfit/selected.jsonl)"
 
 fails 2 "" "a missing pool is an error" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=missing.jsonl OUT=missing

@@ -134,6 +134,106 @@ else
 	_fail "gnuplot is installed (make deps)"
 fi
 
+# --- the pool's cleaning: dedup and decontam before any method ---------------------------------------
+# the pool with four copies: line 5 exactly, line 6 in capitals with tabs (equal once normalised), lines
+# 7 and 8 with one word added or changed (near copies)
+python3 -c 'import json, sys
+lines = open("pool.jsonl").read().splitlines()
+def copy(i, f):
+	o = json.loads(lines[i]); o["text"] = f(o["text"]); return json.dumps(o)
+print("\n".join(lines + [copy(5, str), copy(6, lambda t: "  " + t.upper().replace(" ", "\t")),
+	copy(7, lambda t: "extra " + t), copy(8, lambda t: t.rsplit(" ", 1)[0] + " changed")]))' >dups.jsonl
+ZF="-f $P/zipfit.mk TARGET=target.jsonl POOL=dups.jsonl TOP=25"
+nrec() { inspect "$1" | awk '/^records:/ { print $2 }'; }
+ok "zipfit.mk with DEDUP=none" $M $ZF DEDUP=none OUT=dd
+same "keeps all 304 records" "$(nrec dd/pool.wnw)" 304
+ok "with the default DEDUP=exact" $M $ZF OUT=dd
+same "drops the two exact copies" "$(nrec dd/pool.wnw)" 302
+truthy "and says so" "grep -q 'dedup: 304 records, 2 dropped' .out"
+ok "with DEDUP=minhash" $M $ZF DEDUP=minhash OUT=dd
+same "drops the near copies too" "$(nrec dd/pool.wnw) $(unpack --ids dd/pool.wnw | awk '$1 >= 300' | wc -l)" "300 0"
+same "a new DEDUP re-runs dedup and what follows it, not pack" "$(would_run $ZF OUT=dd DEDUP=exact JOBS=1)" ""
+same "(going back to exact re-runs nothing, JOBS is not a parameter of the result)" "$(would_run $ZF OUT=dd)" ""
+same "but a new DEDUP does" "$(rm -f dd/dedup.*; would_run $ZF OUT=dd DEDUP=minhash)" "dedup gzfit sample unpack "
+fails 2 "DEDUP='fuzzy': none, exact or minhash" "an unknown DEDUP is refused" $M $ZF DEDUP=fuzzy OUT=dd
+same "the selection holds no removed record" "$(unpack --ids dd/selected.wnw | awk '$1 >= 300' | wc -l)" 0
+
+# a benchmark whose second item quotes 20 words of pool line 43 (id 42), inside words of its own
+python3 -c 'import json
+words = json.loads(open("pool.jsonl").read().splitlines()[42])["text"].split()[10:30]
+print(json.dumps({"question": "What is a binary heap?"}))
+print(json.dumps({"question": "Complete this: " + " ".join(words) + " and so on"}))' >bench.jsonl
+ok "zipfit.mk with DECONTAM" $M $ZF OUT=dc DECONTAM=bench.jsonl DECONTAM_TEXT=question
+same "drops the planted record only" "$(nrec dc/pool.wnw) $(unpack --ids dc/pool.wnw | grep -cx 42)" "301 0"
+truthy "and says so" "grep -q 'decontam: .*: 1 of 302 records dropped' .out"
+same "DECONTAM_NGRAM=25, longer than the span, re-runs decontam and what follows it" \
+	"$(would_run $ZF OUT=dc DECONTAM=bench.jsonl DECONTAM_TEXT=question DECONTAM_NGRAM=25)" "decontam gzfit sample unpack "
+printf '{"question": "nothing shared here"}\n' >bench2.jsonl
+touch -d '2 days ago' bench2.jsonl
+same "another DECONTAM file older than the cache re-runs what reads it" \
+	"$(would_run $ZF OUT=dc DECONTAM=bench2.jsonl DECONTAM_TEXT=question)" "pack decontam gzfit sample unpack "
+cp bench.jsonl bench3.jsonl
+$M $ZF OUT=dc DECONTAM=bench3.jsonl DECONTAM_TEXT=question >/dev/null 2>&1
+cat bench2.jsonl >bench3.jsonl
+touch -r bench.jsonl bench3.jsonl
+same "as does the same file rewritten in place with an old time" \
+	"$(would_run $ZF OUT=dc DECONTAM=bench3.jsonl DECONTAM_TEXT=question)" "pack decontam gzfit sample unpack "
+ok "and runs" $M $ZF OUT=dc DECONTAM=bench3.jsonl DECONTAM_TEXT=question
+same "keeping the record the new reference does not quote" "$(nrec dc/pool.wnw)" 302
+same "the same stages come before TSDS" "$(would_run $TS POOL=dups.jsonl OUT=dt DECONTAM=bench.jsonl DECONTAM_TEXT=question)" \
+	"pack dedup pack decontam embed-hash pack embed-hash knn-build kde-dedup ot-weight sample unpack "
+fails 2 "" "a missing DECONTAM file is an error" $M $ZF OUT=dc DECONTAM=missing.jsonl
+printf 'dedup: minhash\ndecontam: bench.jsonl\ndecontam_text: question\ntop: 25\n' >clean.yaml
+ok "DEDUP and DECONTAM from YAML" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=dups.jsonl CONFIG=clean.yaml OUT=dy
+same "clean as on the command line" "$(nrec dy/pool.wnw)" 299
+
+# --- dsir.mk, the comparison of three methods, budgets ------------------------------------------------
+DS="-f $P/dsir.mk TARGET=target.jsonl POOL=dups.jsonl N=25"
+ok "dsir.mk selects N records" $M $DS
+same "25 distinct, each with its log weight dsir_logw" \
+	"$(unpack --ids dsir/selected.wnw | sort -u | wc -l) $(grep -c '"dsir_logw":-\?[0-9][^,]*}$' dsir/selected.jsonl)" "25 25"
+truthy "most of them Python, as the target" '[ "$(grep -c "\"domain\": \"python\"" dsir/selected.jsonl)" -ge 15 ]'
+same "a new SEED re-runs the draw only" "$(would_run $DS SEED=3)" "sample unpack "
+same "new BUCKETS or NGRAM re-run the weights" "$(would_run $DS BUCKETS=500 NGRAM=1)" "dsir sample unpack "
+ok "dsir.mk runs dsir -t | sample --without-replacement --log" $M $DS SEED=3 OUT=dsir3
+pack dups.jsonl | dedup --exact | dsir -t <(pack target.jsonl) | sample -n 25 --without-replacement --log --by logw --seed 3 |
+	unpack --add logw=dsir_logw >dchain.jsonl 2>/dev/null
+same "as dsir(1) shows it" "$(md5sum <dchain.jsonl)" "$(md5sum <dsir3/selected.jsonl)"
+
+ok "compare.mk runs three methods" $M -f $P/compare.mk TARGET=target.jsonl POOL=dups.jsonl N=25 K=20 KDE_K=20 OUT=c3 LABEL=domain
+same "and reports the three pairs' overlaps" "$(grep -o '^[a-z]* and [a-z]*: in both' .out | tr '\n' ';')" \
+	"tsds and zipfit: in both;tsds and dsir: in both;zipfit and dsir: in both;"
+truthy "and what each picked" "grep -q '^dsir by domain: python' .out"
+
+# text bytes of the records of a selected JSONL, each as often as drawn
+bytes() { python3 -c 'import json, sys
+print(sum(len(o["text"].encode()) * o.get("tsds_count", 1) for o in map(json.loads, open(sys.argv[1]))))' "$1"; }
+ok "BUDGET=8k with zipfit.mk" $M $ZF BUDGET=8k OUT=bz
+truthy "keeps the best records within 8192 bytes of text" '[ "$(bytes bz/selected.jsonl)" -le 8192 ] && [ "$(bytes bz/selected.jsonl)" -gt 6000 ]'
+same "the top ones: a prefix of the ranking by score" "$(unpack --ids bz/selected.wnw | sort -n)" \
+	"$(sample --top "$(wc -l <bz/selected.jsonl)" --by score bz/score.*.wnw | unpack --ids | sort -n)"
+ok "BUDGET=8k with dsir.mk" $M $DS BUDGET=8k OUT=bd
+truthy "within the budget" '[ "$(bytes bd/selected.jsonl)" -le 8192 ] && [ "$(bytes bd/selected.jsonl)" -gt 6000 ]'
+ok "BUDGET=8k with tsds.mk" $M $TS POOL=dups.jsonl BUDGET=8k OUT=bt
+truthy "counts each draw of a record" '[ "$(bytes bt/selected.jsonl)" -le 8192 ] && [ "$(bytes bt/selected.jsonl)" -gt 6000 ]'
+same "a new BUDGET re-runs only the selection" "$(would_run $TS POOL=dups.jsonl BUDGET=9k OUT=bt)" "sample unpack "
+awk '{ sub(/^\{/, "{\"tokens\": " (NR % 7 + 1) * 10 ", "); print }' dups.jsonl >tok.jsonl
+ok "BUDGET=300 SIZE_FIELD=tokens" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=tok.jsonl TOP=25 BUDGET=300 SIZE_FIELD=tokens OUT=bk
+truthy "counts the tokens member instead of bytes" \
+	'[ "$(grep -o "\"tokens\": [0-9]*" bk/selected.jsonl | awk "{ s += \$2 } END { print s }")" -le 300 ] && [ "$(wc -l <bk/selected.jsonl)" -ge 5 ]'
+
+# --- members of the pool's own are kept ---------------------------------------------------------------
+awk '{ sub(/^\{/, "{\"score\": \"mine\", \"count\": -1, \"prob\": \"p\", \"logw\": 7, "); print }' dups.jsonl >own.jsonl
+ok "zipfit.mk on a pool with its own score member" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=own.jsonl TOP=25 OUT=own
+same "keeps it, beside zipfit_score" "$(grep -c '^{"score": "mine", .*"zipfit_score":[-0-9.e]*}$' own/selected.jsonl)" 25
+ok "tsds.mk on a pool with its own count and prob" $M $TS POOL=own.jsonl OUT=own
+same "keeps them, beside tsds_count and tsds_prob" \
+	"$(grep -c '"count": -1, "prob": "p", .*"tsds_count":[0-9]*,"tsds_prob":[-0-9.e]*}$' own/selected.jsonl)" "$(wc -l <own/selected.jsonl)"
+ok "dsir.mk on a pool with its own logw" $M $DS POOL=own.jsonl OUT=own
+same "keeps it, beside dsir_logw" "$(grep -c '"logw": 7, .*"dsir_logw":[-0-9.e]*}$' own/selected.jsonl)" 25
+fails 2 "POOL_NPY: embeddings alone have no texts" "POOL_NPY with DECONTAM is refused" \
+	$M -f $P/tsds.mk POOL_NPY=q.npy QUERY_NPY=q.npy DECONTAM=bench.jsonl OUT=npy
+
 # --- sharded: every parameter, FAST, and the chains from its outputs to a selection ---------------------
 SH="-f $P/sharded.mk QUERY=target.jsonl POOL=pool.jsonl SHARDS=3 K=20"
 ok "sharded.mk runs the stages in 3 parts with GNU parallel" $M $SH

@@ -33,9 +33,9 @@ endif
 
 # The cleaning stages keep their -v report beside their stream (shown again by the recipe's all).
 report = 2>$(@:.wnw=.log) || { e=$$?; cat $(@:.wnw=.log) >&2; exit $$e; }
-CLEAN_LOGS := $(filter-out $(POOL_PACKED:.wnw=.log),$(sort $(POOL_DEDUP:.wnw=.log) $(POOL_CLEAN:.wnw=.log)))
+CLEAN_LOGS := $(if $(filter-out none,$(DEDUP)),$(POOL_DEDUP:.wnw=.log)) $(if $(DECONTAM),$(POOL_CLEAN:.wnw=.log))
 # For a recipe's all: the cleaned pool linked as $(OUT)/pool.wnw, and what the cleaning removed.
-cleaned = ln -sf $(notdir $(POOL_CLEAN)) $(OUT)/pool.wnw$(if $(CLEAN_LOGS), && { cat $(CLEAN_LOGS) 2>/dev/null | grep -h 'dropped' || true; })
+cleaned = ln -sf $(notdir $(POOL_CLEAN)) $(OUT)/pool.wnw$(if $(strip $(CLEAN_LOGS)), && { cat $(CLEAN_LOGS) 2>/dev/null | grep -h 'dropped' || true; })
 
 $(POOL_PACKED): $(POOL)
 	@mkdir -p $(@D)

@@ -89,6 +89,9 @@ BUDGET_ARGS = $(if $(BUDGET),--budget $(call q,$(BUDGET)) $(if $(SIZE_FIELD),--s
 how_many = $(if $(BUDGET),1000000000,$(call q,$(1)))
 how_many_key = $(if $(BUDGET),budget $(call q,$(BUDGET)) $(call q,$(SIZE_FIELD)),$(call q,$(1)))
 
+# A recipe's all first names its selection $(OUT)/selected.jsonl and $(OUT)/selected.wnw (SEL: the stream).
+link_selection = ln -sf $(notdir $(SEL:.wnw=.jsonl)) $(OUT)/selected.jsonl && ln -sf $(notdir $(SEL)) $(OUT)/selected.wnw
+
 # $(call plot,SCORED.wnw,FIELD,SELECTED.wnw,OUT-PREFIX,POOL.wnw): PNG plots of FIELD with the
 # selection marked, and of the selection's composition by LABEL beside the pool's.
 plot = W=$(call q,$(W)) $(PIPELINES)plot-selection $(1) $(2) $(3) $(4) $(call q,$(LABEL)) $(5)

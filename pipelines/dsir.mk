@@ -30,22 +30,16 @@ SEED ?= 0
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 include $(PIPELINES)pool.mk
 
-$(call nopath,TARGET)
-TARGET_PACKED := $(call stage,target,$(call q,$(call ident,$(TARGET))) $(call q,$(QUERY_TEXT)))
 DSIR_ARGS = --buckets $(call q,$(BUCKETS)) --ngram $(call q,$(NGRAM))
 WEIGHED := $(call stage,logw,$(POOL_CLEAN) $(TARGET_PACKED) $(DSIR_ARGS))
 SEL := $(call stage,draw,$(WEIGHED) $(call how_many_key,$(N)) $(call q,$(SEED)))
 
 .PHONY: all plots clean
 all: $(SEL:.wnw=.jsonl)
-	ln -sf $(notdir $<) $(OUT)/selected.jsonl
-	ln -sf $(notdir $(SEL)) $(OUT)/selected.wnw
+	$(link_selection)
 	@$(cleaned)
 	@echo "dsir: $$(wc -l < $<) records drawn by importance weight$(if $(BUDGET), within $(BUDGET)): $(OUT)/selected.jsonl"
 
-$(TARGET_PACKED): $(TARGET)
-	@mkdir -p $(@D)
-	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
 $(WEIGHED): $(POOL_CLEAN) $(TARGET_PACKED)
 	$(W)dsir -t $(TARGET_PACKED) $(DSIR_ARGS) -o $@ $<
 $(SEL): $(WEIGHED)

@@ -1,6 +1,7 @@
 # pipelines/pool.mk: the pool's stages before any selection method, shared by tsds.mk, zipfit.mk,
 # dsir.mk and sharded.mk: pack, then dedup and decontam, so that no selection holds a removed record.
-# Included after common.mk; defines POOL_PACKED (pack's stream) and POOL_CLEAN (what a method reads).
+# Included after common.mk; defines POOL_PACKED (pack's stream) and POOL_CLEAN (what a method reads),
+# and for the recipes that read target examples (TARGET) their stream TARGET_PACKED.
 #   DEDUP=exact (default), minhash or none: dedup --exact (equal texts after case folding and white
 #     space) or --minhash (near copies, estimated Jaccard 0.8 over word 5-grams), dedup(1);
 #   DECONTAM=FILE: drop every record sharing a word DECONTAM_NGRAM-gram (default 13) with a text of
@@ -50,4 +51,12 @@ $(DECONTAM_REF): $(DECONTAM)
 	$(W)pack --text $(call q,$(DECONTAM_TEXT)) -o $@ $<
 $(POOL_CLEAN): $(POOL_DEDUP) $(DECONTAM_REF)
 	$(W)decontam -r $(DECONTAM_REF) --ngram $(call q,$(DECONTAM_NGRAM)) -v -j $(call q,$(JOBS)) -o $@ $< $(report)
+endif
+
+ifneq ($(TARGET),)
+$(call nopath,TARGET)
+TARGET_PACKED := $(call stage,target,$(call q,$(call ident,$(TARGET))) $(call q,$(QUERY_TEXT)))
+$(TARGET_PACKED): $(TARGET)
+	@mkdir -p $(@D)
+	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
 endif

@@ -31,12 +31,11 @@ FAST ?=
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
 include $(PIPELINES)pool.mk
-$(call nopath,QUERY)$(call nopath,TARGET)
+$(call nopath,QUERY)
 ifneq ($(shell printf '%s\n' $(call q,$(SHARDS)) | grep -qx '[1-9][0-9]*' && echo ok),ok)
 $(error SHARDS='$(SHARDS)': not a whole number)
 endif
 QUERY_PACKED := $(call stage,query,$(call q,$(call ident,$(QUERY))) $(call q,$(QUERY_TEXT)))
-TARGET_PACKED := $(call stage,target,$(call q,$(call ident,$(TARGET))) $(call q,$(QUERY_TEXT)))
 EMBED_ARGS = --dim $(call q,$(DIM)) --char $(call q,$(CHAR))
 GZFIT_ARGS = $(if $(FAST),--fast --background background.wnw,--level $(call q,$(LEVEL)))
 QUERY_VEC := $(call stage,embed,$(QUERY_PACKED) $(EMBED_ARGS))
@@ -61,9 +60,6 @@ all: $(POOL_VEC) $(KNN) $(SCORED)
 	ln -sf $(notdir $(SCORED)) $(OUT)/score.wnw
 
 $(QUERY_PACKED): $(QUERY)
-	@mkdir -p $(@D)
-	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
-$(TARGET_PACKED): $(TARGET)
 	@mkdir -p $(@D)
 	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
 $(QUERY_VEC): $(QUERY_PACKED)

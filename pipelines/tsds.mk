@@ -62,8 +62,7 @@ SEL := $(call stage,sample,$(OT) $(call how_many_key,$(N)) $(call q,$(SEED)) $(c
 
 .PHONY: all plots clean
 all: $(SEL:.wnw=.jsonl)
-	ln -sf $(notdir $<) $(OUT)/selected.jsonl
-	ln -sf $(notdir $(SEL)) $(OUT)/selected.wnw
+	$(link_selection)
 	@$(if $(POOL_NPY),:,$(cleaned))
 	@echo "tsds: $$(wc -l < $<) $(if $(EXPAND),lines,distinct records) from $(if $(BUDGET),the draws within $(BUDGET),$(N) draws): $(OUT)/selected.jsonl"
 

@@ -28,22 +28,16 @@ TOP ?= 1000
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
 include $(PIPELINES)pool.mk
-$(call nopath,TARGET)
-TARGET_PACKED := $(call stage,target,$(call q,$(call ident,$(TARGET))) $(call q,$(QUERY_TEXT)))
 GZFIT_ARGS = $(if $(FAST),--fast,--level $(call q,$(LEVEL)))
 SCORED := $(call stage,score,$(POOL_CLEAN) $(TARGET_PACKED) $(GZFIT_ARGS))
 SEL := $(call stage,top,$(SCORED) $(call how_many_key,$(TOP)))
 
 .PHONY: all plots clean
 all: $(SEL:.wnw=.jsonl)
-	ln -sf $(notdir $<) $(OUT)/selected.jsonl
-	ln -sf $(notdir $(SEL)) $(OUT)/selected.wnw
+	$(link_selection)
 	@$(cleaned)
 	@echo "zipfit: top $$(wc -l < $<) by score$(if $(BUDGET), within $(BUDGET)): $(OUT)/selected.jsonl"
 
-$(TARGET_PACKED): $(TARGET)
-	@mkdir -p $(@D)
-	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
 $(SCORED): $(POOL_CLEAN) $(TARGET_PACKED)
 	$(W)gzfit -t $(TARGET_PACKED) $(GZFIT_ARGS) -j $(call q,$(JOBS)) -o $@ $<
 $(SEL): $(SCORED)

@@ -182,6 +182,8 @@ ok "and runs" $M $ZF OUT=dc DECONTAM=bench3.jsonl DECONTAM_TEXT=question
 same "keeping the record the new reference does not quote" "$(nrec dc/pool.wnw)" 302
 same "the same stages come before TSDS" "$(would_run $TS POOL=dups.jsonl OUT=dt DECONTAM=bench.jsonl DECONTAM_TEXT=question)" \
 	"pack dedup pack decontam embed-hash pack embed-hash knn-build kde-dedup ot-weight sample unpack "
+same "a new DECONTAM_TEXT re-packs the reference, and runs decontam and what follows it" \
+	"$(would_run $ZF OUT=dc DECONTAM=bench.jsonl DECONTAM_TEXT='{question}!')" "pack decontam gzfit sample unpack "
 fails 2 "" "a missing DECONTAM file is an error" $M $ZF OUT=dc DECONTAM=missing.jsonl
 printf 'dedup: minhash\ndecontam: bench.jsonl\ndecontam_text: question\ntop: 25\n' >clean.yaml
 ok "DEDUP and DECONTAM from YAML" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=dups.jsonl CONFIG=clean.yaml OUT=dy
@@ -251,6 +253,9 @@ same "FAST=1 scores as a single gzfit --fast (the background from the whole pool
 	"$(records sharded/score.wnw)" "$(records fast.score.wnw)"
 embed-hash --dim 64 single.wnw >d64.vec.wnw
 same "DIM=64 embeds as embed-hash --dim 64" "$(records sharded/pool.vec.wnw)" "$(records d64.vec.wnw)"
+ok "sharded.mk on the pool with copies, DEDUP=minhash" $M $SH POOL=dups.jsonl DEDUP=minhash OUT=shd
+pack dups.jsonl | dedup --minhash | embed-hash >dd.vec.wnw
+same "dedups the whole pool before splitting it, as a single run" "$(records shd/pool.vec.wnw)" "$(records dd.vec.wnw)"
 $M $SH >/dev/null 2>&1
 kde-dedup --sigma 0.75 -k 20 sharded/knn.wnw 2>/dev/null | ot-weight --alpha 0.5 -C 5 | sample -n 40 | unpack --add count=tsds_count,prob=tsds_prob >chain.jsonl
 same "the README's TSDS chain from sharded/knn.wnw gives tsds.mk's selection" "$(md5sum <chain.jsonl)" "$(md5sum <tsds/selected.jsonl)"

@@ -4,7 +4,8 @@
 # byte under a byte 5-gram LM trained on the selection, share of copies on pool_dup), for: dsir (with
 # sample --log, without replacement), TSDS (the tsds.mk chain at its defaults), gzfit --fast top K,
 # pursuit on embed-hash vectors of dimension 256 and 4096 beside top K by cosine to the query mean on
-# the same vectors, and dsir on pool_dup; beside dsir, an independent numpy DSIR (bench/dsir_peer.py).
+# the same vectors, and dsir on pool_dup alone and after dedup --exact or --minhash (as the recipes'
+# DEDUP does); beside dsir, an independent numpy DSIR (bench/dsir_peer.py).
 # quality.py adds random, domain-oracle and whole-pool rows.
 # Run as `B=build/rel bench/quality.sh` (a few minutes on two cores); KS="1000 2000" sets the sizes.
 # SWEEP=1 also scores dsir over buckets and n-gram orders (how its defaults were chosen).
@@ -27,6 +28,7 @@ zstd -dc "$P/query.jsonl.zst" | pack -o q.wnw
 zstd -dc "$P/pool_dup.jsonl.zst" | pack -o dup.wnw
 dsir -t q.wnw -o pool.dsir.wnw pool.wnw
 dsir -t q.wnw -o dup.dsir.wnw dup.wnw
+for m in exact minhash; do dedup --$m dup.wnw | dsir -t q.wnw -o dup.$m.dsir.wnw; done
 embed-hash -j 2 -o pool.e256.wnw pool.wnw
 embed-hash -j 2 -o q.e256.wnw q.wnw
 embed-hash -j 2 --dim 4096 -o pool.e4096.wnw pool.wnw
@@ -55,13 +57,17 @@ for K in $KS; do
 		cosine_top pool.e$d.wnw q.e$d.wnw "$K" >cosine$d.$K.jsonl
 	done
 	sample -n "$K" --without-replacement --log --by logw --seed 1 dup.dsir.wnw | unpack >dupdsir.$K.jsonl
+	for m in exact minhash; do
+		sample -n "$K" --without-replacement --log --by logw --seed 1 dup.$m.dsir.wnw | unpack >dup$m.$K.jsonl
+	done
 	echo "== K = $K: public pool"
 	$PY "$EVAL/quality.py" --pool "$P/pool.jsonl.zst" --heldout "$P/heldout.jsonl.zst" \
 		dsir=dsir.$K.jsonl dsir-numpy-peer=peer.$K.jsonl tsds=tsds.$K.jsonl gzfit-fast=gzfit.$K.jsonl \
 		pursuit-256=pursuit256.$K.jsonl cosine-256=cosine256.$K.jsonl \
 		pursuit-4096=pursuit4096.$K.jsonl cosine-4096=cosine4096.$K.jsonl
 	echo "== K = $K: pool_dup"
-	$PY "$EVAL/quality.py" --pool "$P/pool_dup.jsonl.zst" --heldout "$P/heldout.jsonl.zst" dsir=dupdsir.$K.jsonl
+	$PY "$EVAL/quality.py" --pool "$P/pool_dup.jsonl.zst" --heldout "$P/heldout.jsonl.zst" dsir=dupdsir.$K.jsonl \
+		dedup-exact-dsir=dupexact.$K.jsonl dedup-minhash-dsir=dupminhash.$K.jsonl
 done
 
 [ "${SWEEP:-0}" = 1 ] || exit 0

@@ -1,5 +1,6 @@
 # pipelines/common.mk: what the recipes share: where the programs are, YAML parameters, the naming of
-# cached stages, quoting, and plots. Included by tsds.mk, zipfit.mk and sharded.mk; not a recipe.
+# cached stages, quoting, budgets and plots. Included by every recipe; not a recipe. The pool's first
+# stages (pack, dedup, decontam) are pool.mk's, shared the same way.
 #
 # How a stage is cached. Every stage's output is $(OUT)/NAME.KEY.wnw, where KEY is 16 hex digits of the
 # SHA-256 of the stage's name, the files it reads and every parameter that changes its result:
@@ -18,13 +19,14 @@
 # names (POOL, QUERY, TARGET, CONFIG, OUT, ...) are make prerequisites and targets, which make cannot
 # quote: they are checked instead, letters, digits and ._+,@/- only (nopath).
 #
-# Adding a cached stage takes three lines and a rule; e.g. a dedup stage between pack and embed-hash:
-#     DEDUP ?= none
-#     POOL_DEDUP := $(call stage,dedup,$(POOL_PACKED) $(call q,$(DEDUP)))
+# Adding a cached stage takes a key and a rule; pool.mk's dedup stage between pack and the methods:
+#     DEDUP ?= exact
+#     POOL_DEDUP := $(call stage,dedup,$(POOL_PACKED) $(DEDUP))
 #     $(POOL_DEDUP): $(POOL_PACKED)
-#     	$(W)dedup --mode $(call q,$(DEDUP)) -o $@ $<
-# then let the next stage read $(POOL_DEDUP) and name it in its own key. A stage that reads another
-# file (DECONTAM=FILE) puts $(call ident,$(DECONTAM)) in its key and the file among its prerequisites.
+#     	$(W)dedup --$(DEDUP) -o $@ $<
+# (DEDUP checked to be one of three words first); then the next stage reads $(POOL_DEDUP) and names
+# it in its own key. A stage that reads another file (DECONTAM=FILE) puts $(call ident,$(DECONTAM))
+# in its key and the file among its prerequisites.
 # A new parameter a YAML file may set also needs its line in yaml2mk's table of keys (yaml2mk(1)).
 
 PIPELINES := $(dir $(lastword $(MAKEFILE_LIST)))
@@ -75,6 +77,20 @@ $(CONFIG_MK): $(CONFIG)
 endif
 
 PACK_LABEL = $(if $(LABEL),--field $(call q,$(LABEL):text))
+
+# BUDGET=SIZE (suffixes k, M, G): select records up to SIZE bytes of text (or SIZE_FIELD's sum, pool.mk)
+# instead of N records or draws (sample --budget). N then no longer counts: a selection without
+# replacement may take every record (sample holds only what fits), TSDS's draws as many as the pool has
+# records (16 bytes each).
+BUDGET ?=
+SIZE_FIELD ?=
+BUDGET_ARGS = $(if $(BUDGET),--budget $(call q,$(BUDGET)) $(if $(SIZE_FIELD),--size size))
+# how_many N: sample's count, N or with BUDGET the largest it takes; how_many_key N: its part of a key.
+how_many = $(if $(BUDGET),1000000000,$(call q,$(1)))
+how_many_key = $(if $(BUDGET),budget $(call q,$(BUDGET)) $(call q,$(SIZE_FIELD)),$(call q,$(1)))
+
+# A recipe's all first names its selection $(OUT)/selected.jsonl and $(OUT)/selected.wnw (SEL: the stream).
+link_selection = ln -sf $(notdir $(SEL:.wnw=.jsonl)) $(OUT)/selected.jsonl && ln -sf $(notdir $(SEL)) $(OUT)/selected.wnw
 
 # $(call plot,SCORED.wnw,FIELD,SELECTED.wnw,OUT-PREFIX,POOL.wnw): PNG plots of FIELD with the
 # selection marked, and of the selection's composition by LABEL beside the pool's.

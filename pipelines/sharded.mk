@@ -10,7 +10,8 @@
 # kde-dedup reads) and $(OUT)/score.wnw (gzfit, what zipfit.mk's sample reads), links to stage files
 # cached as in tsds.mk and zipfit.mk (common.mk); the README's "Scaling out" shows the chains from
 # them to a selection. Parameters: those of tsds.mk and zipfit.mk up to these stages (TEXT,
-# QUERY_TEXT, LABEL, DIM, CHAR, K clamped as there, LEVEL, FAST), SHARDS, HOSTS.
+# QUERY_TEXT, LABEL, DIM, CHAR, K clamped as there, LEVEL, FAST), SHARDS, HOSTS. The pool is cleaned
+# as there before it is split (pool.mk: DEDUP, DECONTAM; dedup and decontam run on the whole pool).
 
 QUERY ?= query.jsonl
 TARGET ?= $(QUERY)
@@ -29,18 +30,17 @@ FAST ?=
 .DEFAULT_GOAL := all
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
-$(call nopath,POOL)$(call nopath,QUERY)$(call nopath,TARGET)
+include $(PIPELINES)pool.mk
+$(call nopath,QUERY)
 ifneq ($(shell printf '%s\n' $(call q,$(SHARDS)) | grep -qx '[1-9][0-9]*' && echo ok),ok)
 $(error SHARDS='$(SHARDS)': not a whole number)
 endif
-POOL_PACKED := $(call stage,pool,$(call q,$(call ident,$(POOL))) $(call q,$(TEXT)) $(call q,$(LABEL)))
 QUERY_PACKED := $(call stage,query,$(call q,$(call ident,$(QUERY))) $(call q,$(QUERY_TEXT)))
-TARGET_PACKED := $(call stage,target,$(call q,$(call ident,$(TARGET))) $(call q,$(QUERY_TEXT)))
 EMBED_ARGS = --dim $(call q,$(DIM)) --char $(call q,$(CHAR))
 GZFIT_ARGS = $(if $(FAST),--fast --background background.wnw,--level $(call q,$(LEVEL)))
 QUERY_VEC := $(call stage,embed,$(QUERY_PACKED) $(EMBED_ARGS))
 # The parts of the pool, a directory standing for all of them (shard writes every part or none).
-PARTS_DIR := $(basename $(call stage,parts,$(POOL_PACKED) $(call q,$(SHARDS))))
+PARTS_DIR := $(basename $(call stage,parts,$(POOL_CLEAN) $(call q,$(SHARDS))))
 PARTS := $(shell seq 0 $$(($(SHARDS) - 1)))
 POOL_VEC := $(call stage,embed,$(PARTS_DIR) $(EMBED_ARGS))
 KNN := $(call stage,knn,$(POOL_VEC) $(QUERY_VEC) $(call q,$(K)))
@@ -59,19 +59,13 @@ all: $(POOL_VEC) $(KNN) $(SCORED)
 	ln -sf $(notdir $(KNN)) $(OUT)/knn.wnw
 	ln -sf $(notdir $(SCORED)) $(OUT)/score.wnw
 
-$(POOL_PACKED): $(POOL)
-	@mkdir -p $(@D)
-	$(W)pack --text $(call q,$(TEXT)) $(PACK_LABEL) -o $@ $<
 $(QUERY_PACKED): $(QUERY)
-	@mkdir -p $(@D)
-	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
-$(TARGET_PACKED): $(TARGET)
 	@mkdir -p $(@D)
 	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
 $(QUERY_VEC): $(QUERY_PACKED)
 	$(W)embed-hash $(EMBED_ARGS) -o $@ $<
 
-$(PARTS_DIR)/done: $(POOL_PACKED)
+$(PARTS_DIR)/done: $(POOL_CLEAN)
 	rm -rf $(@D) && mkdir -p $(@D)
 	$(W)shard -n $(SHARDS) $(@D)/part-%d.wnw $<
 	touch $@
@@ -83,7 +77,7 @@ $(POOL_VEC): $(PARTS_DIR)/done
 
 $(KNN): $(POOL_VEC) $(QUERY_VEC) $(PARTS_DIR)/done
 	cp $(QUERY_VEC) $(PARTS_DIR)/query.$(call tag,$@).wnw
-	k=$(call clamp,$(K),$(POOL_PACKED)) && cd $(PARTS_DIR) && \
+	k=$(call clamp,$(K),$(POOL_CLEAN)) && cd $(PARTS_DIR) && \
 	$(call PAR,$(call tag,$@),--basefile query.$(call tag,$@).wnw) -q \
 		$(W)knn-build -q query.$(call tag,$@).wnw -k "$$k" -o {.}.$(call tag,$@).wnw {} \
 		::: $(PARTS:%=part-%.$(call tag,$(POOL_VEC)).wnw) && \
@@ -92,7 +86,7 @@ $(KNN): $(POOL_VEC) $(QUERY_VEC) $(PARTS_DIR)/done
 # gzfit --fast samples its background from the whole pool, as a single run does, not from its part.
 $(SCORED): $(PARTS_DIR)/done $(TARGET_PACKED)
 	cp $(TARGET_PACKED) $(PARTS_DIR)/target.$(call tag,$@).wnw
-	$(if $(FAST),ln -f $(POOL_PACKED) $(PARTS_DIR)/background.wnw 2>/dev/null || cp $(POOL_PACKED) $(PARTS_DIR)/background.wnw)
+	$(if $(FAST),ln -f $(POOL_CLEAN) $(PARTS_DIR)/background.wnw 2>/dev/null || cp $(POOL_CLEAN) $(PARTS_DIR)/background.wnw)
 	cd $(PARTS_DIR) && $(call PAR,$(call tag,$@),--basefile target.$(call tag,$@).wnw $(if $(FAST),--basefile background.wnw)) -q \
 		$(W)gzfit -t target.$(call tag,$@).wnw $(GZFIT_ARGS) -o {.}.$(call tag,$@).wnw {} ::: $(PARTS:%=part-%.wnw)
 	$(W)shard --merge -o $@ $(PARTS:%=$(PARTS_DIR)/part-%.$(call tag,$@).wnw)

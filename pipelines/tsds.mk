@@ -4,13 +4,20 @@
 #     make -f pipelines/tsds.mk QUERY=q.jsonl POOL=pool.jsonl ALPHA=0.7
 # re-runs only ot-weight and sample, another POOL or TEXT re-runs everything after it even when the
 # file is older than the cache, and going back to earlier values re-runs nothing.
-# Targets: all (default; $(OUT)/selected.jsonl, and the stream $(OUT)/selected.wnw), plots ($(OUT)/tsds-*.png), clean.
+# Targets: all (default; $(OUT)/selected.jsonl, the stream $(OUT)/selected.wnw and the cleaned pool
+# $(OUT)/pool.wnw), plots ($(OUT)/tsds-*.png), clean.
+#
+# Before embedding, the pool goes through dedup and decontam (pool.mk: DEDUP=exact|minhash|none,
+# default exact; DECONTAM=FILE, DECONTAM_TEXT, DECONTAM_NGRAM), so no selected record is a removed one.
+# The selection's JSONL is each pool line as it was, with members tsds_count (draws) and tsds_prob
+# added: names of the recipe's own, so that a pool line's own count or prob is kept, never replaced.
 #
 # The defaults are the TSDS reference's, the same in pipelines/tsds, tsds-config(1) and the README:
 # K 5000 and KDE_K 1000, each clamped to a tenth of the pool (at least 2) as the reference does,
 # SIGMA 0.75, ALPHA 0.5, C 5, N 1000, SEED 0. N is the number of draws: a record drawn several times
 # comes out once with its count, so the selection holds fewer than N distinct records; EXPAND=1
-# writes each record as often as it was drawn (N lines).
+# writes each record as often as it was drawn (N lines). BUDGET=SIZE draws up to SIZE bytes of text
+# (or of the number member SIZE_FIELD, a token count say) instead of N draws (common.mk).
 
 QUERY ?= query.jsonl
 POOL ?= pool.jsonl
@@ -39,24 +46,25 @@ ifneq ($(POOL_NPY),)
 $(call nopath,POOL_NPY)$(call nopath,QUERY_NPY)
 POOL_VEC := $(call stage,pool-npy,$(call q,$(call ident,$(POOL_NPY))))
 QUERY_VEC := $(call stage,query-npy,$(call q,$(call ident,$(QUERY_NPY))))
+$(if $(DECONTAM)$(BUDGET),$(error POOL_NPY: embeddings alone have no texts for DECONTAM or BUDGET))
 else
-$(call nopath,POOL)$(call nopath,QUERY)
-POOL_PACKED := $(call stage,pool,$(call q,$(call ident,$(POOL))) $(call q,$(TEXT)) $(call q,$(LABEL)))
+include $(PIPELINES)pool.mk
+$(call nopath,QUERY)
 QUERY_PACKED := $(call stage,query,$(call q,$(call ident,$(QUERY))) $(call q,$(QUERY_TEXT)))
 EMBED_ARGS = --dim $(call q,$(DIM)) --char $(call q,$(CHAR))
-POOL_VEC := $(call stage,embed,$(POOL_PACKED) $(EMBED_ARGS))
+POOL_VEC := $(call stage,embed,$(POOL_CLEAN) $(EMBED_ARGS))
 QUERY_VEC := $(call stage,embed,$(QUERY_PACKED) $(EMBED_ARGS))
 endif
 KNN := $(call stage,knn,$(POOL_VEC) $(QUERY_VEC) $(call q,$(K)))
 KDE := $(call stage,kde,$(KNN) $(call q,$(SIGMA)) $(call q,$(KDE_K)))
 OT := $(call stage,ot,$(KDE) $(call q,$(ALPHA)) $(call q,$(C)))
-SEL := $(call stage,sample,$(OT) $(call q,$(N)) $(call q,$(SEED)) $(call q,$(EXPAND)))
+SEL := $(call stage,sample,$(OT) $(call how_many_key,$(N)) $(call q,$(SEED)) $(call q,$(EXPAND)))
 
 .PHONY: all plots clean
 all: $(SEL:.wnw=.jsonl)
-	ln -sf $(notdir $<) $(OUT)/selected.jsonl
-	ln -sf $(notdir $(SEL)) $(OUT)/selected.wnw
-	@echo "tsds: $$(wc -l < $<) $(if $(EXPAND),lines,distinct records) from $(N) draws: $(OUT)/selected.jsonl"
+	$(link_selection)
+	@$(if $(POOL_NPY),:,$(cleaned))
+	@echo "tsds: $$(wc -l < $<) $(if $(EXPAND),lines,distinct records) from $(if $(BUDGET),the draws within $(BUDGET),$(N) draws): $(OUT)/selected.jsonl"
 
 ifneq ($(POOL_NPY),)
 $(POOL_VEC): $(POOL_NPY)
@@ -66,13 +74,10 @@ $(QUERY_VEC): $(QUERY_NPY)
 	@mkdir -p $(@D)
 	$(W)pack --vectors $< -o $@
 else
-$(POOL_PACKED): $(POOL)
-	@mkdir -p $(@D)
-	$(W)pack --text $(call q,$(TEXT)) $(PACK_LABEL) -o $@ $<
 $(QUERY_PACKED): $(QUERY)
 	@mkdir -p $(@D)
 	$(W)pack --text $(call q,$(QUERY_TEXT)) -o $@ $<
-$(POOL_VEC): $(POOL_PACKED)
+$(POOL_VEC): $(POOL_CLEAN)
 	$(W)embed-hash $(EMBED_ARGS) -j $(call q,$(JOBS)) -o $@ $<
 $(QUERY_VEC): $(QUERY_PACKED)
 	$(W)embed-hash $(EMBED_ARGS) -j $(call q,$(JOBS)) -o $@ $<
@@ -85,14 +90,17 @@ $(KDE): $(KNN) $(POOL_VEC)
 $(OT): $(KDE)
 	$(W)ot-weight --alpha $(call q,$(ALPHA)) -C $(call q,$(C)) -o $@ $<
 $(SEL): $(OT)
-	$(W)sample -n $(call q,$(N)) --by prob --seed $(call q,$(SEED)) $(if $(EXPAND),--expand) -o $@ $<
+	$(W)sample -n $(if $(BUDGET),$(call clamp_pool),$(call q,$(N))) --by prob --seed $(call q,$(SEED)) \
+		$(BUDGET_ARGS) $(if $(EXPAND),--expand) -o $@ $<
 $(SEL:.wnw=.jsonl): $(SEL)
-	$(W)unpack $(if $(EXPAND),--add prob,--add count$(comma)prob) -o $@ $<
+	$(W)unpack $(if $(EXPAND),--add prob=tsds_prob,--add count=tsds_count$(comma)prob=tsds_prob) -o $@ $<
 
 comma := ,
+# With BUDGET, TSDS's draws are bounded by the pool's size instead of N.
+clamp_pool = $$($(W)inspect $(POOL_VEC) | awk '/^records:/ { print $$2 }')
 
 plots: $(SEL)
-	$(call plot,$(OT),prob,$(SEL),$(OUT)/tsds,$(if $(POOL_NPY),,$(POOL_PACKED)))
+	$(call plot,$(OT),prob,$(SEL),$(OUT)/tsds,$(if $(POOL_NPY),,$(POOL_CLEAN)))
 
 clean:
 	rm -rf $(OUT)

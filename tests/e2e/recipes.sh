@@ -1,6 +1,7 @@
 # The recipes in pipelines/: caching by input identity and parameters (never a stale selection),
-# parameters as data, YAML parameters, both methods and their overlap on any JSONL, plots, one set of
-# TSDS defaults, and the sharded run equal to a single run.
+# parameters as data, YAML parameters, the pool's cleaning (dedup, decontam), budgets, the three methods
+# and their overlaps on any JSONL, members of the pool's own kept, plots, one set of TSDS defaults, and
+# the sharded run equal to a single run.
 . "$(dirname "$0")/../lib.sh"
 
 P=$TOP/pipelines
@@ -10,26 +11,28 @@ M="make --no-print-directory -s W=$B/bin/"
 # the records of a stream, whatever its header: count and CRC of the trailer
 records() { tail -c 12 "$1" | od -A n -t x1 | tr -d ' \n'; }
 # the programs a make -n would run, in order (not ln and echo)
-would_run() { $M -n "$@" | awk '{ print $1 }' | grep -Ev '^(ln|echo|@?mkdir)$' | xargs -rn1 basename | tr '\n' ' '; }
+would_run() { $M -n "$@" | sed -e :a -e '/\\$/N; s/\\\n//; ta' | awk '{ print $1 }' | grep -Ev '^(ln|echo|@?mkdir|cat|:)$' | xargs -rn1 basename | tr '\n' ' '; }
+# the draws of a tsds.mk selection
+draws() { grep -o '"tsds_count": *[0-9]*' "$1" | awk -F: '{ s += $2 } END { print s }'; }
 TS="-f $P/tsds.mk QUERY=target.jsonl N=40 K=20 KDE_K=20"
 
 ok "tsds.mk selects from JSONL" $M $TS POOL=pool.jsonl
-truthy "selected.jsonl holds the drawn records with count and prob" \
-	'[ "$(grep -c "\"count\"" tsds/selected.jsonl)" -ge 20 ] && grep -q "\"prob\"" tsds/selected.jsonl'
-same "the draws add up to N" "$(grep -o '"count": *[0-9]*' tsds/selected.jsonl | awk -F: '{ s += $2 } END { print s }')" 40
+truthy "selected.jsonl holds the drawn records with tsds_count and tsds_prob" \
+	'[ "$(grep -c "\"tsds_count\"" tsds/selected.jsonl)" -ge 20 ] && grep -q "\"tsds_prob\"" tsds/selected.jsonl'
+same "the draws add up to N" "$(draws tsds/selected.jsonl)" 40
 same "a new ALPHA re-runs only ot-weight, sample and unpack" "$(would_run $TS POOL=pool.jsonl ALPHA=0.8)" \
 	"ot-weight sample unpack "
 $M $TS POOL=pool.jsonl ALPHA=0.8 >/dev/null 2>&1
 same "going back to the first ALPHA re-runs nothing" "$(would_run $TS POOL=pool.jsonl)" ""
 same "EXPAND=1 re-runs only sample and unpack" "$(would_run $TS POOL=pool.jsonl EXPAND=1)" "sample unpack "
 ok "EXPAND=1 writes each record as often as drawn" $M $TS POOL=pool.jsonl EXPAND=1 OUT=expand
-same "so N lines, without count" "$(wc -l <expand/selected.jsonl) $(grep -c '"count"' expand/selected.jsonl)" "40 0"
+same "so N lines, without count" "$(wc -l <expand/selected.jsonl) $(grep -c '"tsds_count"' expand/selected.jsonl)" "40 0"
 
 # --- no stale selection: the issue's case, another pool older than the cache --------------------------
 sed 's/"text": "/"text": "B: /' pool.jsonl >b.jsonl
 touch -d '2 days ago' b.jsonl
 same "another POOL older than the cache re-runs every stage" "$(would_run $TS POOL=b.jsonl)" \
-	"pack embed-hash knn-build kde-dedup ot-weight sample unpack "
+	"pack dedup embed-hash knn-build kde-dedup ot-weight sample unpack "
 ok "and runs" $M $TS POOL=b.jsonl
 same "whose selection comes from the new pool only" "$(grep -vc '"text": "B: ' tsds/selected.jsonl)" 0
 same "the new pool again re-runs nothing" "$(would_run $TS POOL=b.jsonl)" ""
@@ -38,11 +41,11 @@ $M $TS POOL=a.jsonl >/dev/null 2>&1
 cat b.jsonl >a.jsonl
 touch -r pool.jsonl a.jsonl
 same "the same file rewritten in place with an old time re-runs every stage" "$(would_run $TS POOL=a.jsonl)" \
-	"pack embed-hash knn-build kde-dedup ot-weight sample unpack "
+	"pack dedup embed-hash knn-build kde-dedup ot-weight sample unpack "
 same "a new QUERY re-runs what reads it" "$(would_run $TS POOL=b.jsonl QUERY=pool.jsonl)" \
 	"pack embed-hash knn-build kde-dedup ot-weight sample unpack "
 same "a new TEXT re-runs the pool's packing and all after it" \
-	"$(would_run $TS POOL=b.jsonl TEXT='{text} {domain}' QUERY_TEXT=text)" "pack embed-hash knn-build kde-dedup ot-weight sample unpack "
+	"$(would_run $TS POOL=b.jsonl TEXT='{text} {domain}' QUERY_TEXT=text)" "pack dedup embed-hash knn-build kde-dedup ot-weight sample unpack "
 
 # --- parameters are data -----------------------------------------------------------------------------
 ok "TEXT as a template with \\n and spaces" $M $TS POOL=pool.jsonl 'TEXT={domain}\n{text}' QUERY_TEXT=text OUT=tmpl
@@ -66,13 +69,13 @@ same "to the same selection" "$(cat qt/selected.jsonl | md5sum)" "$(cat tsds/sel
 # --- YAML parameters ---------------------------------------------------------------------------------
 printf 'sample_size: 30\nalpha: 0.6\nC: 1.0\nsigma: 0.5\nmax_K: 20\nkde_K: 20\n' >params.yaml
 ok "tsds.mk takes its parameters from YAML" $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=params.yaml OUT=yaml
-same "30 draws as the YAML says" "$(grep -o '"count": *[0-9]*' yaml/selected.jsonl | awk -F: '{ s += $2 } END { print s }')" 30
+same "30 draws as the YAML says" "$(draws yaml/selected.jsonl)" 30
 ok "the command line wins over the YAML" $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=params.yaml OUT=yaml N=31
-same "so N=31 made its own sample" "$(grep -o '"count": *[0-9]*' yaml/selected.jsonl | awk -F: '{ s += $2 } END { print s }')" 31
+same "so N=31 made its own sample" "$(draws yaml/selected.jsonl)" 31
 printf 'sample_size: 25\nmax_K: 20\nkde_K: 20\n' >older.yaml
 touch -d '2 days ago' older.yaml
 ok "another CONFIG older than the cache" $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=older.yaml OUT=yaml
-same "is read afresh" "$(grep -o '"count": *[0-9]*' yaml/selected.jsonl | awk -F: '{ s += $2 } END { print s }')" 25
+same "is read afresh" "$(draws yaml/selected.jsonl)" 25
 printf 'text: "text`touch PWNED9`"\nmax_K: 20\nkde_K: 20\n' >evil.yaml
 $M -f $P/tsds.mk QUERY=target.jsonl POOL=pool.jsonl CONFIG=evil.yaml OUT=evil >/dev/null 2>&1
 printf 'output_folder: "o;touch PWNED8"\nmax_K: 20\n' >out.yaml
@@ -110,8 +113,8 @@ ok "compare.mk runs both and reports the overlap" $M -f $P/compare.mk TARGET=tar
 truthy "with the Jaccard index and per-domain counts" "grep -q 'Jaccard' .out && grep -q '^zipfit by domain: python 25' .out"
 printf 'max_K: 20\nkde_K: 20\nsample_size: 25\n' >cmp.yaml
 ok "compare.mk takes CONFIG" $M -f $P/compare.mk TARGET=target.jsonl POOL=pool.jsonl CONFIG=cmp.yaml OUT=cmpc
-same "whose N sets both methods" "$(grep -c . cmpc/zipfit/selected.jsonl) $(grep -o '"count": *[0-9]*' cmpc/tsds/selected.jsonl |
-	awk -F: '{ s += $2 } END { print s }')" "25 25"
+same "whose N sets both methods" "$(grep -c . cmpc/zipfit/selected.jsonl) $(draws cmpc/tsds/selected.jsonl) $(grep -c . cmpc/dsir/selected.jsonl)" \
+	"25 25 25"
 sed 's/^{"id": [0-9]*, /{/' pool.jsonl >noid.jsonl
 ok "compare.mk on JSONL without id members" $M -f $P/compare.mk TARGET=target.jsonl POOL=noid.jsonl N=25 K=20 KDE_K=20 OUT=noid
 same "gives the same overlap" "$(grep '^in both' .out)" \
@@ -131,6 +134,108 @@ else
 	_fail "gnuplot is installed (make deps)"
 fi
 
+# --- the pool's cleaning: dedup and decontam before any method ---------------------------------------
+# the pool with four copies: line 5 exactly, line 6 in capitals with tabs (equal once normalised), lines
+# 7 and 8 with one word added or changed (near copies)
+python3 -c 'import json, sys
+lines = open("pool.jsonl").read().splitlines()
+def copy(i, f):
+	o = json.loads(lines[i]); o["text"] = f(o["text"]); return json.dumps(o)
+print("\n".join(lines + [copy(5, str), copy(6, lambda t: "  " + t.upper().replace(" ", "\t")),
+	copy(7, lambda t: "extra " + t), copy(8, lambda t: t.rsplit(" ", 1)[0] + " changed")]))' >dups.jsonl
+ZF="-f $P/zipfit.mk TARGET=target.jsonl POOL=dups.jsonl TOP=25"
+nrec() { inspect "$1" | awk '/^records:/ { print $2 }'; }
+ok "zipfit.mk with DEDUP=none" $M $ZF DEDUP=none OUT=dd
+same "keeps all 304 records" "$(nrec dd/pool.wnw)" 304
+ok "with the default DEDUP=exact" $M $ZF OUT=dd
+same "drops the two exact copies" "$(nrec dd/pool.wnw)" 302
+truthy "and says so" "grep -q 'dedup: 304 records, 2 dropped' .out"
+ok "with DEDUP=minhash" $M $ZF DEDUP=minhash OUT=dd
+same "drops the near copies too" "$(nrec dd/pool.wnw) $(unpack --ids dd/pool.wnw | awk '$1 >= 300' | wc -l)" "300 0"
+same "a new DEDUP re-runs dedup and what follows it, not pack" "$(would_run $ZF OUT=dd DEDUP=exact JOBS=1)" ""
+same "(going back to exact re-runs nothing, JOBS is not a parameter of the result)" "$(would_run $ZF OUT=dd)" ""
+same "but a new DEDUP does" "$(rm -f dd/dedup.*; would_run $ZF OUT=dd DEDUP=minhash)" "dedup gzfit sample unpack "
+fails 2 "DEDUP='fuzzy': none, exact or minhash" "an unknown DEDUP is refused" $M $ZF DEDUP=fuzzy OUT=dd
+same "the selection holds no removed record" "$(unpack --ids dd/selected.wnw | awk '$1 >= 300' | wc -l)" 0
+
+# a benchmark whose second item quotes 20 words of pool line 43 (id 42), inside words of its own
+python3 -c 'import json
+words = json.loads(open("pool.jsonl").read().splitlines()[42])["text"].split()[10:30]
+print(json.dumps({"question": "What is a binary heap?"}))
+print(json.dumps({"question": "Complete this: " + " ".join(words) + " and so on"}))' >bench.jsonl
+ok "zipfit.mk with DECONTAM" $M $ZF OUT=dc DECONTAM=bench.jsonl DECONTAM_TEXT=question
+same "drops the planted record only" "$(nrec dc/pool.wnw) $(unpack --ids dc/pool.wnw | grep -cx 42)" "301 0"
+truthy "and says so" "grep -q 'decontam: .*: 1 of 302 records dropped' .out"
+same "DECONTAM_NGRAM=25, longer than the span, re-runs decontam and what follows it" \
+	"$(would_run $ZF OUT=dc DECONTAM=bench.jsonl DECONTAM_TEXT=question DECONTAM_NGRAM=25)" "decontam gzfit sample unpack "
+printf '{"question": "nothing shared here"}\n' >bench2.jsonl
+touch -d '2 days ago' bench2.jsonl
+same "another DECONTAM file older than the cache re-runs what reads it" \
+	"$(would_run $ZF OUT=dc DECONTAM=bench2.jsonl DECONTAM_TEXT=question)" "pack decontam gzfit sample unpack "
+cp bench.jsonl bench3.jsonl
+$M $ZF OUT=dc DECONTAM=bench3.jsonl DECONTAM_TEXT=question >/dev/null 2>&1
+cat bench2.jsonl >bench3.jsonl
+touch -r bench.jsonl bench3.jsonl
+same "as does the same file rewritten in place with an old time" \
+	"$(would_run $ZF OUT=dc DECONTAM=bench3.jsonl DECONTAM_TEXT=question)" "pack decontam gzfit sample unpack "
+ok "and runs" $M $ZF OUT=dc DECONTAM=bench3.jsonl DECONTAM_TEXT=question
+same "keeping the record the new reference does not quote" "$(nrec dc/pool.wnw)" 302
+same "the same stages come before TSDS" "$(would_run $TS POOL=dups.jsonl OUT=dt DECONTAM=bench.jsonl DECONTAM_TEXT=question)" \
+	"pack dedup pack decontam embed-hash pack embed-hash knn-build kde-dedup ot-weight sample unpack "
+same "a new DECONTAM_TEXT re-packs the reference, and runs decontam and what follows it" \
+	"$(would_run $ZF OUT=dc DECONTAM=bench.jsonl DECONTAM_TEXT='{question}!')" "pack decontam gzfit sample unpack "
+fails 2 "" "a missing DECONTAM file is an error" $M $ZF OUT=dc DECONTAM=missing.jsonl
+printf 'dedup: minhash\ndecontam: bench.jsonl\ndecontam_text: question\ntop: 25\n' >clean.yaml
+ok "DEDUP and DECONTAM from YAML" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=dups.jsonl CONFIG=clean.yaml OUT=dy
+same "clean as on the command line" "$(nrec dy/pool.wnw)" 299
+
+# --- dsir.mk, the comparison of three methods, budgets ------------------------------------------------
+DS="-f $P/dsir.mk TARGET=target.jsonl POOL=dups.jsonl N=25"
+ok "dsir.mk selects N records" $M $DS
+same "25 distinct, each with its log weight dsir_logw" \
+	"$(unpack --ids dsir/selected.wnw | sort -u | wc -l) $(grep -c '"dsir_logw":-\?[0-9][^,]*}$' dsir/selected.jsonl)" "25 25"
+truthy "most of them Python, as the target" '[ "$(grep -c "\"domain\": \"python\"" dsir/selected.jsonl)" -ge 15 ]'
+same "a new SEED re-runs the draw only" "$(would_run $DS SEED=3)" "sample unpack "
+same "new BUCKETS or NGRAM re-run the weights" "$(would_run $DS BUCKETS=500 NGRAM=1)" "dsir sample unpack "
+ok "dsir.mk runs dsir -t | sample --without-replacement --log" $M $DS SEED=3 OUT=dsir3
+pack dups.jsonl | dedup --exact | dsir -t <(pack target.jsonl) | sample -n 25 --without-replacement --log --by logw --seed 3 |
+	unpack --add logw=dsir_logw >dchain.jsonl 2>/dev/null
+same "as dsir(1) shows it" "$(md5sum <dchain.jsonl)" "$(md5sum <dsir3/selected.jsonl)"
+
+ok "compare.mk runs three methods" $M -f $P/compare.mk TARGET=target.jsonl POOL=dups.jsonl N=25 K=20 KDE_K=20 OUT=c3 LABEL=domain
+same "and reports the three pairs' overlaps" "$(grep -o '^[a-z]* and [a-z]*: in both' .out | tr '\n' ';')" \
+	"tsds and zipfit: in both;tsds and dsir: in both;zipfit and dsir: in both;"
+truthy "and what each picked" "grep -q '^dsir by domain: python' .out"
+
+# text bytes of the records of a selected JSONL, each as often as drawn
+bytes() { python3 -c 'import json, sys
+print(sum(len(o["text"].encode()) * o.get("tsds_count", 1) for o in map(json.loads, open(sys.argv[1]))))' "$1"; }
+ok "BUDGET=8k with zipfit.mk" $M $ZF BUDGET=8k OUT=bz
+truthy "keeps the best records within 8192 bytes of text" '[ "$(bytes bz/selected.jsonl)" -le 8192 ] && [ "$(bytes bz/selected.jsonl)" -gt 6000 ]'
+same "the top ones: a prefix of the ranking by score" "$(unpack --ids bz/selected.wnw | sort -n)" \
+	"$(sample --top "$(wc -l <bz/selected.jsonl)" --by score bz/score.*.wnw | unpack --ids | sort -n)"
+ok "BUDGET=8k with dsir.mk" $M $DS BUDGET=8k OUT=bd
+truthy "within the budget" '[ "$(bytes bd/selected.jsonl)" -le 8192 ] && [ "$(bytes bd/selected.jsonl)" -gt 6000 ]'
+ok "BUDGET=8k with tsds.mk" $M $TS POOL=dups.jsonl BUDGET=8k OUT=bt
+truthy "counts each draw of a record" '[ "$(bytes bt/selected.jsonl)" -le 8192 ] && [ "$(bytes bt/selected.jsonl)" -gt 6000 ]'
+same "a new BUDGET re-runs only the selection" "$(would_run $TS POOL=dups.jsonl BUDGET=9k OUT=bt)" "sample unpack "
+awk '{ sub(/^\{/, "{\"tokens\": " (NR % 7 + 1) * 10 ", "); print }' dups.jsonl >tok.jsonl
+ok "BUDGET=300 SIZE_FIELD=tokens" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=tok.jsonl TOP=25 BUDGET=300 SIZE_FIELD=tokens OUT=bk
+truthy "counts the tokens member instead of bytes" \
+	'[ "$(grep -o "\"tokens\": [0-9]*" bk/selected.jsonl | awk "{ s += \$2 } END { print s }")" -le 300 ] && [ "$(wc -l <bk/selected.jsonl)" -ge 5 ]'
+
+# --- members of the pool's own are kept ---------------------------------------------------------------
+awk '{ sub(/^\{/, "{\"score\": \"mine\", \"count\": -1, \"prob\": \"p\", \"logw\": 7, "); print }' dups.jsonl >own.jsonl
+ok "zipfit.mk on a pool with its own score member" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=own.jsonl TOP=25 OUT=own
+same "keeps it, beside zipfit_score" "$(grep -c '^{"score": "mine", .*"zipfit_score":[-0-9.e]*}$' own/selected.jsonl)" 25
+ok "tsds.mk on a pool with its own count and prob" $M $TS POOL=own.jsonl OUT=own
+same "keeps them, beside tsds_count and tsds_prob" \
+	"$(grep -c '"count": -1, "prob": "p", .*"tsds_count":[0-9]*,"tsds_prob":[-0-9.e]*}$' own/selected.jsonl)" "$(wc -l <own/selected.jsonl)"
+ok "dsir.mk on a pool with its own logw" $M $DS POOL=own.jsonl OUT=own
+same "keeps it, beside dsir_logw" "$(grep -c '"logw": 7, .*"dsir_logw":[-0-9.e]*}$' own/selected.jsonl)" 25
+fails 2 "POOL_NPY: embeddings alone have no texts" "POOL_NPY with DECONTAM is refused" \
+	$M -f $P/tsds.mk POOL_NPY=q.npy QUERY_NPY=q.npy DECONTAM=bench.jsonl OUT=npy
+
 # --- sharded: every parameter, FAST, and the chains from its outputs to a selection ---------------------
 SH="-f $P/sharded.mk QUERY=target.jsonl POOL=pool.jsonl SHARDS=3 K=20"
 ok "sharded.mk runs the stages in 3 parts with GNU parallel" $M $SH
@@ -148,10 +253,13 @@ same "FAST=1 scores as a single gzfit --fast (the background from the whole pool
 	"$(records sharded/score.wnw)" "$(records fast.score.wnw)"
 embed-hash --dim 64 single.wnw >d64.vec.wnw
 same "DIM=64 embeds as embed-hash --dim 64" "$(records sharded/pool.vec.wnw)" "$(records d64.vec.wnw)"
+ok "sharded.mk on the pool with copies, DEDUP=minhash" $M $SH POOL=dups.jsonl DEDUP=minhash OUT=shd
+pack dups.jsonl | dedup --minhash | embed-hash >dd.vec.wnw
+same "dedups the whole pool before splitting it, as a single run" "$(records shd/pool.vec.wnw)" "$(records dd.vec.wnw)"
 $M $SH >/dev/null 2>&1
-kde-dedup --sigma 0.75 -k 20 sharded/knn.wnw 2>/dev/null | ot-weight --alpha 0.5 -C 5 | sample -n 40 | unpack --add count,prob >chain.jsonl
+kde-dedup --sigma 0.75 -k 20 sharded/knn.wnw 2>/dev/null | ot-weight --alpha 0.5 -C 5 | sample -n 40 | unpack --add count=tsds_count,prob=tsds_prob >chain.jsonl
 same "the README's TSDS chain from sharded/knn.wnw gives tsds.mk's selection" "$(md5sum <chain.jsonl)" "$(md5sum <tsds/selected.jsonl)"
-sample --top 25 --by score sharded/score.wnw | unpack --add score >zchain.jsonl
+sample --top 25 --by score sharded/score.wnw | unpack --add score=zipfit_score >zchain.jsonl
 same "and its ZIP-FIT chain from sharded/score.wnw zipfit.mk's" "$(md5sum <zchain.jsonl)" "$(md5sum <zipfit/selected.jsonl)"
 
 fails 2 "" "a missing pool is an error" $M -f $P/zipfit.mk TARGET=target.jsonl POOL=missing.jsonl OUT=missing

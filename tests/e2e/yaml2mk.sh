@@ -48,6 +48,14 @@ for kv in 'k: 0' 'k: -3' 'k: 3.5' 'alpha: 1' 'alpha: nan' 'C: 0' 'sigma: -1' 'se
 done
 same "every documented kind is taken" "$(printf 'k: 3\nseed: 0\nalpha: 0.25\nC: 1e-3\nsigma: 0\nchar: 3-5\nlevel: 9\nfast: yes\nexpand: no\nout: o/x\n' |
 	yaml2mk | tr '\n' ';')" "K = 3;SEED = 0;ALPHA = 0.25;C = 1e-3;SIGMA = 0;CHAR = 3-5;LEVEL = 9;FAST = 1;EXPAND = ;OUT = o/x;"
+same "the keys of the cleaning stages, budgets and dsir.mk" \
+	"$(printf 'dedup: minhash\ndecontam: tests.jsonl\ndecontam_text: "{q} {a}"\ndecontam_ngram: 8\nbudget: 50M\nsize_field: meta.tokens\nbuckets: 5000\nngram: 1-3\n' |
+	yaml2mk | tr '\n' ';')" \
+	"DEDUP = minhash;DECONTAM = tests.jsonl;DECONTAM_TEXT = {q} {a};DECONTAM_NGRAM = 8;BUDGET = 50M;SIZE_FIELD = meta.tokens;BUCKETS = 5000;NGRAM = 1-3;"
+for kv in 'decontam_ngram: 0' 'buckets: -5' 'ngram: 2-1' 'decontam: "a b.jsonl"' 'budget: "5 M"'; do
+	printf '%s\n' "$kv" >kind.yaml
+	fails 1 "kind.yaml: line 1: .*(is not|is negative)" "a value of the wrong kind is refused: $kv" yaml2mk kind.yaml
+done
 printf 'a: [1\n' >broken.yaml
 fails 1 "broken.yaml: line" "a syntax error names file and line" yaml2mk broken.yaml
 fails 2 "cannot open" "a missing file is a usage error" yaml2mk missing.yaml

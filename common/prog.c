@@ -91,6 +91,8 @@ _Noreturn static void leave(const struct wnw_cmd *cmd, int status)
 		cmd->on_die(cmd->on_die_arg);
 	for (int i = 0; i < cmd->nouts; i++)
 		wnw_writer_abort(cmd->outs[i]);
+	for (int i = 0; i < cmd->ntouts; i++)
+		wnw_tout_abort(cmd->touts[i]);
 	exit(status);
 }
 
@@ -411,6 +413,7 @@ int wnw_cmd_done(struct wnw_cmd *cmd)
 	free(cmd->allopts);
 	free(cmd->allshort);
 	free(cmd->outs);
+	free(cmd->touts);
 	memset(cmd, 0, sizeof *cmd);
 	return WNW_EXIT_OK;
 }
@@ -531,6 +534,32 @@ void wnw_xclose(struct wnw_cmd *cmd, struct wnw_writer *w)
 			break;
 		}
 	if (wnw_writer_close(w, &e) < 0)
+		wnw_die_err(cmd, &e);
+}
+
+struct wnw_tout *wnw_xtout_open(struct wnw_cmd *cmd, const char *path, int zlevel)
+{
+	struct wnw_err e;
+	if (cmd->ntouts == cmd->captouts) {
+		cmd->captouts = cmd->captouts ? 2 * cmd->captouts : 4;
+		cmd->touts = wnw_xrealloc(cmd, cmd->touts, (size_t)cmd->captouts * sizeof *cmd->touts);
+	}
+	struct wnw_tout *t = wnw_tout_open(path, zlevel, &e);
+	if (t == NULL)
+		wnw_die_err(cmd, &e);
+	cmd->touts[cmd->ntouts++] = t;
+	return t;
+}
+
+void wnw_xtout_close(struct wnw_cmd *cmd, struct wnw_tout *t)
+{
+	struct wnw_err e;
+	for (int i = 0; i < cmd->ntouts; i++)
+		if (cmd->touts[i] == t) {
+			cmd->touts[i] = cmd->touts[--cmd->ntouts];
+			break;
+		}
+	if (wnw_tout_close(t, &e) < 0)
 		wnw_die_err(cmd, &e);
 }
 

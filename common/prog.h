@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "textout.h"
 #include "winnow.h"
 
 /* Shared options a program may accept, as flags of struct wnw_spec.common. */
@@ -38,6 +39,8 @@ struct wnw_cmd {
 	int threads;        /* -j N, default: 1 */
 	struct wnw_writer **outs; /* open outputs, removed on die() */
 	int nouts, capouts;
+	struct wnw_tout **touts; /* open text outputs, removed on die() */
+	int ntouts, captouts;
 	void (*on_die)(void *); /* called by wnw_die before it exits */
 	void *on_die_arg;
 	double prog_start, prog_last; /* progress clock */
@@ -79,6 +82,10 @@ int wnw_xnext(struct wnw_cmd *cmd, struct wnw_reader *r, struct wnw_rec *rec);
 struct wnw_writer *wnw_xcreate(struct wnw_cmd *cmd, const struct wnw_schema *s);
 void wnw_xend(struct wnw_cmd *cmd, struct wnw_writer *w);
 void wnw_xclose(struct wnw_cmd *cmd, struct wnw_writer *w);
+/* A text output (textout.h) that is removed when the program dies, as stream outputs are; path NULL or
+ * "-" is stdout. wnw_xtout_close commits it, dying on a write error. */
+struct wnw_tout *wnw_xtout_open(struct wnw_cmd *cmd, const char *path, int zlevel);
+void wnw_xtout_close(struct wnw_cmd *cmd, struct wnw_tout *t);
 /* Field lookup that dies naming the stream when the field is missing or of another type
  * (type 0: any type; for WNW_VEC, *dim receives the dimension when dim is not NULL). */
 int wnw_xfield(const struct wnw_cmd *cmd, const struct wnw_reader *r, const char *name, int type,

@@ -1,6 +1,6 @@
 /* replay.h: reading one input stream twice, for programs that must see every record before they can
  * write the first (ot-weight). A regular file (named, or redirected to stdin) is simply read again; any
- * other input (a pipe) is copied, record by record, to an uncompressed temporary file during the first
+ * other input (a pipe, a named pipe, /dev/stdin) is copied, record by record, to an uncompressed temporary file during the first
  * pass, and the second pass reads that copy. The temporary file is unlinked as soon as it is reopened,
  * so nothing is left behind once the second pass has started. Never prints, never exits. */
 #ifndef WINNOW_REPLAY_H

@@ -25,6 +25,8 @@ enum {
 #define WNW_MAX_RECORD (1u << 30)
 #define WNW_MAX_HEADER (1u << 24)
 #define WNW_MAX_PROV 65536u
+/* The most outputs one program writes at once (shard's parts). */
+#define WNW_MAX_PARTS 1024
 
 struct wnw_err {
 	int status;
@@ -216,5 +218,9 @@ int wnw_edit_end(struct wnw_writer *w, const struct wnw_rec *rec, const struct w
 
 /* Removes a temporary output file if the process is killed by SIGINT, SIGTERM or SIGHUP. */
 void wnw_cleanup_on_signal(void);
+/* Adds (on 1) or removes (on 0) a temporary directory the same signals remove (after the files in it,
+ * which must be temporary outputs); dir must stay valid while it is tracked. Returns 0, or -1 when the
+ * table is full. */
+int wnw_track_tmpdir(char *dir, int on);
 
 #endif

@@ -315,7 +315,6 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 {
 	struct argv_buf a = {0};
 	const char *cfg;
-	const char *lvl = getenv("WINNOW_ZSTD_LEVEL");
 
 	memset(cmd, 0, sizeof *cmd);
 	cmd->spec = spec;
@@ -342,8 +341,6 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 	}
 	cmd->argc = a.n;
 	cmd->argv = a.v;
-	if (lvl != NULL && *lvl != '\0' && (!is_number(lvl) || atoi(lvl) < 1 || atoi(lvl) > 22))
-		wnw_usage(cmd, "WINNOW_ZSTD_LEVEL: '%s' is not a level from 1 to 22", lvl);
 	optind = 0; /* GNU: reinitialise, since a program may call this in tests more than once */
 	opterr = 0;
 }
@@ -375,8 +372,12 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 			if (!(cmd->spec->common & WNW_OPT_OUTPUT))
 				return ch;
 			if (optarg == NULL) {
+				/* Checked only here, where it is used: a program that writes no stream never
+				 * fails on it. */
 				const char *lvl = getenv("WINNOW_ZSTD_LEVEL");
-				cmd->zlevel = lvl && *lvl ? atoi(lvl) : 3;
+				cmd->zlevel = 3;
+				if (lvl != NULL && *lvl != '\0')
+					cmd->zlevel = (int)wnw_opt_u64(cmd, "WINNOW_ZSTD_LEVEL", lvl, 1, 22);
 			} else {
 				cmd->zlevel = (int)wnw_opt_u64(cmd, "-z", optarg, 1, 22);
 			}
@@ -439,7 +440,10 @@ double wnw_opt_double(const struct wnw_cmd *cmd, const char *opt, const char *s,
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v < min || v > max)
+	/* ERANGE with a non-zero result is a subnormal number (such as 1e-320): exact enough, and taken. */
+	int range = errno == ERANGE && (v == 0 || !isfinite(v));
+	if (*s == '\0' || *end != '\0' || range || (errno != 0 && errno != ERANGE) || !isfinite(v) || v < min ||
+	    v > max)
 		wnw_usage(cmd, "%s: '%s' is not a number from %g to %g", opt, s, min, max);
 	return v;
 }

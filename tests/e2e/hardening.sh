@@ -89,3 +89,30 @@ same "SIGINT in the first pass of a two-pass program leaves no copy in TMPDIR" "
 mkdir parts
 interrupt INT tmpd pool.wnw shard -n 100 parts/p%d.wnw
 same "SIGINT leaves none of shard's 100 temporary parts" "$(leftovers parts)" ""
+
+# --- 6. a zero-field schema is legal: no program reads or copies past it (UBSan caught memcpy(NULL)) ----
+/usr/bin/python3 - <<'PY'
+import struct, zlib
+body = struct.pack("<II", 0, 0)          # no fields, no provenance
+recs = struct.pack("<I", 0) * 3          # three empty records
+with open("zf.wnw", "wb") as f:
+    f.write(b"\x89WNW\r\n\x1a\n" + struct.pack("<HHI", 1, 0, len(body)) + body)
+    f.write(struct.pack("<I", zlib.crc32(body)) + recs + struct.pack("<IQI", 0xFFFFFFFF, 3, zlib.crc32(recs)))
+PY
+ok "a zero-field stream is valid" inspect --check zf.wnw
+same "unpack writes three empty objects" "$(unpack zf.wnw | tr '\n' ' ')" "{} {} {} "
+same "sample copies its records" "$(sample --random 2 zf.wnw | inspect | grep '^records')" "records: 2"
+fails 1 "zf.wnw: no field 'grad'" "gradex names the field it lacks" gradex -t zf.wnw gp.wnw
+
+# --- 8. consistent errors ---------------------------------------------------------------------------------
+WINNOW_ZSTD_LEVEL=junk ok "a bad WINNOW_ZSTD_LEVEL fails no program that does not compress" inspect --check pool.wnw
+WINNOW_ZSTD_LEVEL=junk ok "... nor one that writes plain output" inspect -o /dev/null pool.wnw
+WINNOW_ZSTD_LEVEL=junk fails 2 "WINNOW_ZSTD_LEVEL: 'junk' is not a whole number from 1 to 22" \
+	"... but -z with no level checks it" inspect -z -o /dev/null pool.wnw
+same "kde-dedup --sigma 1e-200 (sigma^2 underflows): every record is its own only neighbour, kde 1" \
+	"$(kde-dedup --sigma 1e-200 -k 5 u.wnw 2>/dev/null | unpack --tsv kde | tail -n +2 | sort | uniq -c | tr -s ' ')" " 16 1"
+ok "kde-dedup takes a subnormal --sigma (1e-320)" kde-dedup --sigma 1e-320 -k 5 -o /dev/null u.wnw
+ok "ot-weight takes a subnormal -C (1e-320)" ot-weight --alpha 0.5 -C 1e-320 -o tinyc.wnw kde.wnw
+same "... and its probabilities sum to 1" "$(unpack --tsv prob tinyc.wnw | awk 'NR > 1 { s += $1 } END { print s }')" 1
+fails 2 "'1e-400' is not a number" "a value that underflows to 0 is refused" ot-weight --alpha 0.5 -C 1e-400 kde.wnw
+fails 2 "from 1e-300 to 1e\+300" "gradex -C states its true range" gradex -t gt.wnw -C 1e-320 gp.wnw

@@ -64,11 +64,17 @@ void *wnw_xrealloc(const struct wnw_cmd *cmd, void *p, size_t n)
 	return np;
 }
 
+/* Every message is written through here: what it quotes of the input (an id line, a configuration
+ * value, a field name) has its control bytes escaped, and a message is cut at MSG_MAX bytes, so a
+ * 50 MB value does not fill the terminal. */
+#define MSG_MAX 2048
 static void vmsg(const struct wnw_cmd *cmd, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", cmd->spec->name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char raw[MSG_MAX + 1], safe[4 * MSG_MAX + 8];
+	int n = vsnprintf(raw, sizeof raw, fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+	wnw_escape(safe, sizeof safe, raw, len);
+	fprintf(stderr, "%s: %s%s\n", cmd->spec->name, safe, n > MSG_MAX ? "..." : "");
 }
 
 void wnw_warn(const struct wnw_cmd *cmd, const char *fmt, ...)

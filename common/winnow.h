@@ -33,6 +33,11 @@ struct wnw_err {
 	char msg[1024];
 };
 
+/* Copies n bytes of src into dst (cap bytes, NUL-terminated) for a message: control bytes (C0, DEL,
+ * C1) as \xHH, so that input quoted in a message cannot drive the terminal; cut with "..." when it does
+ * not fit. Returns the length written. */
+size_t wnw_escape(char *dst, size_t cap, const char *src, size_t n);
+
 /* Sets e and returns -1 so that callers can write `return wnw_errf(...)`. */
 int wnw_errf(struct wnw_err *e, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -116,3 +116,14 @@ ok "ot-weight takes a subnormal -C (1e-320)" ot-weight --alpha 0.5 -C 1e-320 -o 
 same "... and its probabilities sum to 1" "$(unpack --tsv prob tinyc.wnw | awk 'NR > 1 { s += $1 } END { print s }')" 1
 fails 2 "'1e-400' is not a number" "a value that underflows to 0 is refused" ot-weight --alpha 0.5 -C 1e-400 kde.wnw
 fails 2 "from 1e-300 to 1e\+300" "gradex -C states its true range" gradex -t gt.wnw -C 1e-320 gp.wnw
+printf '1\0junk\n' >ids.nul
+fails 1 "line 1: '1\\\\x00junk' is not an id" "pick --ids refuses a line with a NUL in it, shown escaped" \
+	pick --ids ids.nul pool.wnw
+printf '3\n\033]0;x\a\n' >ids.esc
+fails 1 "line 2: '\\\\x1b\]0;x\\\\x07' is not an id" "control bytes quoted in a message are escaped" \
+	pick --ids ids.esc pool.wnw
+fails 2 "-C: '\\\\x1b\[31m' is not" "... in every message, an option's value as well" \
+	ot-weight --alpha 0.5 -C "$(printf '\033[31m')" kde.wnw
+printf 'alpha: "%s"\n' "$(printf "%0100000d" 0)" >big.yaml
+ot-weight --config big.yaml kde.wnw 2>big.err >/dev/null
+truthy "a 100 kB configuration value is cut in the message (got $(wc -c <big.err) bytes)" '[ $(wc -c <big.err) -lt 4096 ]'

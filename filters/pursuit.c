@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "par.h"
+#include "knn.h"
 #include "prog.h"
 #include "pursuit.h"
 #include "replay.h"
@@ -180,6 +181,11 @@ static void load_vec(struct ctx *x, const struct wnw_reader *r, const struct wnw
 		for (uint32_t j = 0; j < x->d; j++)
 			dst[j] = (float)(dst[j] * x->o.segw[j / len]);
 	}
+	/* As knn-build and kde-dedup: a vector whose squared norm is not a finite float is refused, since
+	 * every residual and correlation built on it would be infinite or NaN. */
+	if (!isfinite(wnw_knn_norm2(dst, x->d)))
+		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float",
+			wnw_reader_name(r), (unsigned long long)rec->number, x->o.field);
 }
 
 /* The vector field of a stream: its index, with the dimension checked against x->d (0: set it). */

@@ -13,6 +13,9 @@ np.save("q.npy", r.standard_normal((4, 8)).astype(np.float32))
 with open("p.jsonl", "w") as f:
     for i in range(40):
         f.write(json.dumps({"id": i, "text": "row %d about %s" % (i, "abc" * (i % 5))}) + "\n")
+big = r.standard_normal((40, 8)).astype(np.float32)
+big[3] = 1e20                            # finite, but its squared norm overflows a float
+np.save("big.npy", big)
 with open("g.jsonl", "w") as f:
     for i in range(40):
         f.write(json.dumps({"text": "g%d" % i, "f0": 1.0, "source": "s%d\tx" % (i % 4)}) + "\n")
@@ -127,3 +130,10 @@ fails 2 "-C: '\\\\x1b\[31m' is not" "... in every message, an option's value as 
 printf 'alpha: "%s"\n' "$(printf "%0100000d" 0)" >big.yaml
 ot-weight --config big.yaml kde.wnw 2>big.err >/dev/null
 truthy "a 100 kB configuration value is cut in the message (got $(wc -c <big.err) bytes)" '[ $(wc -c <big.err) -lt 4096 ]'
+
+# --- 7. vectors whose squared norm overflows a float are refused the same way everywhere --------------
+pack --vectors big.npy p.jsonl >big.wnw 2>/dev/null
+for p in "pursuit --field vec -t q.wnw -k 5" "knn-build -q q.wnw -k 5" "kde-dedup --sigma 1 -k 5"; do
+	fails 1 "big.wnw: record 4: the squared norm of vec overflows a float" "${p%% *} refuses an overflowing vector" \
+		$p big.wnw
+done

@@ -160,10 +160,23 @@ static void release(struct wnw_sink *s)
 	s->fd = -1;
 }
 
+int wnw_sink_finish(struct wnw_sink *s, struct wnw_err *e)
+{
+	if (s->tmp == NULL || s->fd < 0)
+		return 0;
+	int rc = close(s->fd);
+	s->fd = -1;
+	return rc < 0 ? wnw_errf(e, WNW_EXIT_SYSTEM, "%s: %s", s->path, strerror(errno)) : 0;
+}
+
 int wnw_sink_commit(struct wnw_sink *s, struct wnw_err *e)
 {
 	if (s->tmp != NULL) {
-		if (close(s->fd) < 0 || rename(s->tmp, s->path) < 0) {
+		if (wnw_sink_finish(s, e) < 0) {
+			wnw_sink_abort(s);
+			return -1;
+		}
+		if (rename(s->tmp, s->path) < 0) {
 			wnw_errf(e, WNW_EXIT_SYSTEM, "%s: %s", s->path, strerror(errno));
 			s->fd = -1;
 			wnw_sink_abort(s);

@@ -198,6 +198,10 @@ void wnw_w_copy(struct wnw_writer *w, const struct wnw_rec *rec, int from, int t
 int wnw_w_end(struct wnw_writer *w, struct wnw_err *e);
 /* Writes the trailer, flushes, and renames the temporary file into place. Frees w. */
 int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e);
+/* The first half of wnw_writer_close: writes the trailer and closes the temporary file, leaving only
+ * the rename, which wnw_writer_close then does. For outputs that must all appear or none (shard's
+ * parts): finish every one before closing any. On failure w is left for wnw_writer_abort. */
+int wnw_writer_finish(struct wnw_writer *w, struct wnw_err *e);
 /* Drops the output: removes the temporary file, if any. Frees w. Safe on NULL. */
 void wnw_writer_abort(struct wnw_writer *w);
 /* A writer that keeps its records in memory, so that threads can build records at once, each in its

@@ -137,3 +137,18 @@ for p in "pursuit --field vec -t q.wnw -k 5" "knn-build -q q.wnw -k 5" "kde-dedu
 	fails 1 "big.wnw: record 4: the squared norm of vec overflows a float" "${p%% *} refuses an overflowing vector" \
 		$p big.wnw
 done
+
+# --- 3. shard writes all parts or none ------------------------------------------------------------------
+mkdir sh
+ln -s /dev/full sh/x1.wnw
+fails 3 "sh/x1.wnw: write: No space left" "shard with a part on a full disk fails naming it" shard -n 3 sh/x%d.wnw pool.wnw
+same "... and leaves no other part, complete or not" "$(leftovers sh)" "x1.wnw "
+rm sh/x1.wnw
+ok "shard -n 1024 under a soft limit of 1,024 open files" bash -c 'ulimit -Sn 1024 && shard -n 1024 sh/p%d.wnw pool.wnw'
+same "... writes 1,024 parts" "$(ls sh | wc -l)" 1024
+same "... which merge back into the pool" "$(shard --merge sh/p*.wnw | unpack --ids | tr '\n' ' ')" \
+	"$(unpack --ids pool.wnw | tr '\n' ' ')"
+rm -f sh/*
+fails 3 "1024 parts need 1040 open files; the limit is 500" "beyond the hard limit shard says what it needs" \
+	bash -c 'ulimit -n 500 && shard -n 1024 sh/p%d.wnw pool.wnw'
+same "... and begins nothing" "$(leftovers sh)" ""

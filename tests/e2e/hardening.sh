@@ -152,3 +152,49 @@ rm -f sh/*
 fails 3 "1024 parts need 1040 open files; the limit is 500" "beyond the hard limit shard says what it needs" \
 	bash -c 'ulimit -n 500 && shard -n 1024 sh/p%d.wnw pool.wnw'
 same "... and begins nothing" "$(leftovers sh)" ""
+
+# --- 5. knn-build re-reads kept records from a plain pool file: a file changed meanwhile is detected ---
+# Two pools of one layout (same ids, lengths and vectors; other text). knn-build writes its union only
+# after the search, in chunks of 1 MiB that it reads again from the pool; with stdout a pipe nobody
+# drains, it stops inside the writing, and the pool is changed there.
+/usr/bin/python3 - <<'PY'
+import numpy as np
+r = np.random.default_rng(4)
+np.save("cv.npy", r.standard_normal((30000, 8)).astype(np.float32))
+np.save("cq.npy", r.standard_normal((100, 8)).astype(np.float32))
+for name, ch in (("c1.jsonl", "a"), ("c2.jsonl", "b")):
+    with open(name, "w") as f:
+        for i in range(30000):
+            f.write('{"text": "%s"}\n' % (ch * (300 + i % 7)))
+PY
+pack --vectors cv.npy c1.jsonl >c1.wnw 2>/dev/null
+pack --vectors cv.npy c2.jsonl >c2.wnw 2>/dev/null
+pack --vectors cq.npy >cq.wnw 2>/dev/null
+# change_midway WITH [keep-time]: knn-build on cpool.wnw (a copy of c1), the pool overwritten in place
+# by WITH once the first bytes of output came; keep-time then restores its modification time.
+change_midway() {
+	cp c1.wnw cpool.wnw && touch -d @1000000000 cpool.wnw
+	rm -f out.fifo && mkfifo out.fifo
+	knn-build -q cq.wnw -k 100 cpool.wnw >out.fifo 2>mid.err &
+	local pid=$!
+	exec 3<out.fifo
+	head -c 1000 <&3 >/dev/null
+	dd if="$1" of=cpool.wnw bs=1M conv=notrunc status=none
+	[ "${2:-}" = keep-time ] && touch -d @1000000000 cpool.wnw
+	cat <&3 >/dev/null
+	exec 3<&-
+	wait $pid
+	echo "status $?: $(cat mid.err)"
+}
+ok "knn-build on an unchanged pool file" knn-build -q cq.wnw -k 100 -o /dev/null c1.wnw
+same "the union is larger than two chunks of output (else the test cannot stop inside it)" \
+	"$(knn-build -q cq.wnw -k 100 c1.wnw 2>/dev/null | wc -c | awk '{ print ($1 > 3000000) }')" 1
+got=$(change_midway c2.wnw)
+truthy "a pool overwritten in place during the run is detected ($got)" \
+	'[[ "$got" == "status 1: knn-build: cpool.wnw: "* && "$got" == *changed* ]]'
+got=$(change_midway c1.wnw)
+truthy "a pool written again with the same bytes is refused by its modification time ($got)" \
+	'[[ "$got" == "status 1: knn-build: cpool.wnw: the file changed during the run"* ]]'
+got=$(change_midway c2.wnw keep-time)
+truthy "one whose modification time was put back is caught by the bytes read again ($got)" \
+	'[[ "$got" == "status 1: knn-build: cpool.wnw: record "*"differ from those first read"* ]]'

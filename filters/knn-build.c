@@ -639,9 +639,7 @@ static void search(struct state *st, struct wnw_reader *r)
 	struct block blk[2];
 	for (int i = 0; i < 2; i++) {
 		wnw_vecs_init(&blk[i].x, dim);
-		wnw_batch_init(&blk[i].b);
-		if (wnw_vecs_reserve(&blk[i].x, bs0) != 0)
-			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		wnw_batch_init(&blk[i].b); /* its vectors grow with the records read, not with rows x dim */
 		blk[i].slot = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].slot);
 		blk[i].at = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].at);
 		blk[i].len = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].len);

@@ -389,6 +389,8 @@ static void run_whole(struct ctx *x, int f, float *b, struct choice *ch)
 	if (x->o.merge && A.n > 0 && wnw_schema_find(wnw_reader_schema(r), x->o.out) < 0)
 		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: no field '%s': --merge reads shortlists written by pursuit",
 		     wnw_reader_name(r), x->o.out);
+	if (sum && A.n == 0) /* as for an empty target: and before any work of the declared dimension */
+		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: no records to take the mean of", wnw_reader_name(r));
 	if (sum)
 		finish_mean(sum, A.n, x->d, b);
 	take_choice(x, &A, b, NULL, ch);

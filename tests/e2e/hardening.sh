@@ -198,3 +198,23 @@ truthy "a pool written again with the same bytes is refused by its modification 
 got=$(change_midway c2.wnw keep-time)
 truthy "one whose modification time was put back is caught by the bytes read again ($got)" \
 	'[[ "$got" == "status 1: knn-build: cpool.wnw: record "*"differ from those first read"* ]]'
+
+# --- 4. memory follows the records, not what a header declares ---------------------------------------
+/usr/bin/python3 - <<'PY'
+import struct, zlib
+import numpy as np
+np.save("q20.npy", np.ones((1, 1 << 20), np.float32))
+body = struct.pack("<I", 2) + bytes([1, 2]) + b"id" + struct.pack("<I", 0) + bytes([5, 3]) + b"vec"
+body += struct.pack("<II", 1 << 20, 0)   # vec[2^20], no provenance; no records follow
+with open("h20.wnw", "wb") as f:
+    f.write(b"\x89WNW\r\n\x1a\n" + struct.pack("<HHI", 1, 0, len(body)) + body + struct.pack("<I", zlib.crc32(body)))
+    f.write(struct.pack("<IQI", 0xFFFFFFFF, 0, 0))
+PY
+pack --vectors q20.npy >q20.wnw 2>/dev/null
+fails 1 "h20.wnw: no records to take the mean of" "pursuit --in-domain on a pool of no records says so, as for a target" \
+	pursuit -k 5 --field vec --in-domain h20.wnw
+# ASan reserves terabytes of address space: the limit applies to the plain build only.
+if [[ $B != *san* ]]; then
+	ok "knn-build on a header-only pool of dimension 2^20 runs in 1.5 GB of address space" \
+		bash -c 'ulimit -v 1500000 && knn-build -k 5 -q q20.wnw -o /dev/null h20.wnw'
+fi

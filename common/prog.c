@@ -12,7 +12,7 @@
 #include "prog.h"
 #include "yamlmap.h"
 
-enum { OPT_HELP = 0x1000, OPT_VERSION, OPT_CONFIG, OPT_PROGRESS };
+enum { OPT_HELP = 0x1000, OPT_VERSION, OPT_CONFIG, OPT_PROGRESS, OPT_MAX_RECORD };
 
 static const struct option common_opts[] = {
 	{"help", no_argument, NULL, OPT_HELP},
@@ -22,6 +22,7 @@ static const struct option common_opts[] = {
 	{"zstd", optional_argument, NULL, 'z'},
 	{"threads", required_argument, NULL, 'j'},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"max-record", required_argument, NULL, OPT_MAX_RECORD},
 	{NULL, 0, NULL, 0},
 };
 
@@ -150,6 +151,8 @@ static void print_help(const struct wnw_cmd *cmd)
 		fputs("  -j, --threads N       use N threads (default 1); output is identical for any N\n", stdout);
 	if (s->common & WNW_OPT_PROGRESS)
 		fputs("      --progress        show progress on stderr (default: when stderr is a terminal)\n", stdout);
+	fputs("      --max-record SIZE refuse input records larger than SIZE, such as 512M (default 64M, at most 1G)\n",
+	      stdout);
 	fputs("      --config FILE     read options from a YAML mapping of long option names; the command line wins\n"
 	      "      --help            show this help and exit\n"
 	      "      --version         show the version and exit\n"
@@ -325,6 +328,7 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 	memset(cmd, 0, sizeof *cmd);
 	cmd->spec = spec;
 	cmd->threads = 1;
+	cmd->max_record = WNW_DEFAULT_MAX_RECORD;
 	cmd->progress = isatty(2);
 	cmd->zlevel = 0;
 	build_tables(cmd);
@@ -369,6 +373,13 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 		case OPT_PROGRESS:
 			cmd->progress = 1;
 			continue;
+		case OPT_MAX_RECORD: {
+			uint64_t v = wnw_opt_size(cmd, "--max-record", optarg);
+			if (v > WNW_MAX_RECORD)
+				wnw_usage(cmd, "--max-record: '%s' is more than the format's 1G", optarg);
+			cmd->max_record = (uint32_t)v;
+			continue;
+		}
 		case 'o':
 			if (!(cmd->spec->common & WNW_OPT_OUTPUT))
 				return ch;
@@ -483,6 +494,7 @@ struct wnw_reader *wnw_xopen(struct wnw_cmd *cmd, const char *path)
 	struct wnw_reader *r = wnw_reader_open(path, &e);
 	if (r == NULL)
 		wnw_die_err(cmd, &e);
+	wnw_reader_set_max_record(r, cmd->max_record);
 	return r;
 }
 

@@ -37,6 +37,7 @@ struct wnw_cmd {
 	int zlevel;         /* 0 plain; -z gives WINNOW_ZSTD_LEVEL or 3 */
 	int progress;       /* --progress, or stderr is a terminal */
 	int threads;        /* -j N, default: 1 */
+	uint32_t max_record; /* --max-record SIZE: the largest input record held (wnw_reader_set_max_record) */
 	struct wnw_writer **outs; /* open outputs, removed on die() */
 	int nouts, capouts;
 	struct wnw_tout **touts; /* open text outputs, removed on die() */
@@ -75,7 +76,7 @@ double wnw_opt_double(const struct wnw_cmd *cmd, const char *opt, const char *s,
 /* Sizes such as 512M, 2G (like sort -S); bytes. */
 uint64_t wnw_opt_size(const struct wnw_cmd *cmd, const char *opt, const char *s);
 
-/* Die-on-error wrappers. The writer is opened on cmd->output with cmd->zlevel, after the program's
+/* Die-on-error wrappers; wnw_xopen's reader refuses records over cmd->max_record. The writer is opened on cmd->output with cmd->zlevel, after the program's
  * provenance entry has been appended to a copy of s. */
 struct wnw_reader *wnw_xopen(struct wnw_cmd *cmd, const char *path);
 int wnw_xnext(struct wnw_cmd *cmd, struct wnw_reader *r, struct wnw_rec *rec);

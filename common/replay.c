@@ -12,6 +12,7 @@
 struct wnw_replay {
 	char *path;               /* the named input, NULL for stdin */
 	off_t stdin_at;           /* where a regular stdin started */
+	uint32_t max_record;      /* 0: the reader's default */
 	int pass;                 /* 1 or 2 */
 	struct wnw_reader *r;
 	struct wnw_writer *spill; /* first pass over a pipe: the copy being written */
@@ -88,6 +89,12 @@ struct wnw_replay *wnw_replay_open(const char *path, const char *tmpdir, struct 
 
 struct wnw_reader *wnw_replay_reader(struct wnw_replay *rp) { return rp->r; }
 
+void wnw_replay_set_max_record(struct wnw_replay *rp, uint32_t max)
+{
+	rp->max_record = max;
+	wnw_reader_set_max_record(rp->r, max);
+}
+
 int wnw_replay_next(struct wnw_replay *rp, struct wnw_rec *rec, struct wnw_err *e)
 {
 	int got = wnw_reader_next(rp->r, rec, e);
@@ -123,6 +130,8 @@ int wnw_replay_rewind(struct wnw_replay *rp, struct wnw_err *e)
 		rp->r = wnw_reader_fdopen(0, "stdin", e);
 	}
 	int ok = rp->r != NULL;
+	if (ok && rp->max_record)
+		wnw_reader_set_max_record(rp->r, rp->max_record);
 	if (ok && !wnw_schema_same_fields(&first, wnw_reader_schema(rp->r))) {
 		wnw_errf(e, WNW_EXIT_DATA, "%s: the input changed while it was being read", wnw_reader_name(rp->r));
 		ok = 0;

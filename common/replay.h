@@ -12,6 +12,8 @@ struct wnw_replay;
 
 /* path NULL or "-" is stdin; tmpdir NULL means $TMPDIR or else /tmp. NULL on error (e set). */
 struct wnw_replay *wnw_replay_open(const char *path, const char *tmpdir, struct wnw_err *e);
+/* Records longer than max are refused in both passes (wnw_reader_set_max_record). */
+void wnw_replay_set_max_record(struct wnw_replay *rp, uint32_t max);
 /* The reader of the current pass (for its schema, name, counts and progress). */
 struct wnw_reader *wnw_replay_reader(struct wnw_replay *rp);
 /* Like wnw_reader_next; in the first pass over a pipe it also appends the record to the copy. */

@@ -23,6 +23,7 @@ enum {
 #define WNW_MAX_NAME 255u
 #define WNW_MAX_DIM (1u << 24)
 #define WNW_MAX_RECORD (1u << 30)
+#define WNW_DEFAULT_MAX_RECORD (64u << 20) /* what programs hold unless --max-record says more */
 #define WNW_MAX_HEADER (1u << 24)
 #define WNW_MAX_PROV 65536u
 /* The most outputs one program writes at once (shard's parts). */
@@ -169,6 +170,9 @@ const char *wnw_reader_name(const struct wnw_reader *r);
 /* Returns 1 with a record, 0 at a verified end of stream, -1 on error. */
 int wnw_reader_next(struct wnw_reader *r, struct wnw_rec *rec, struct wnw_err *e);
 uint64_t wnw_reader_count(const struct wnw_reader *r);
+/* Records longer than max are refused (WNW_EXIT_SYSTEM, naming --max-record) instead of being held:
+ * the bound of a program's memory. The default is WNW_MAX_RECORD, the format's limit. */
+void wnw_reader_set_max_record(struct wnw_reader *r, uint32_t max);
 /* Bytes consumed from the file (compressed bytes for zstd input) and its size, 0 if unknown. */
 void wnw_reader_position(const struct wnw_reader *r, uint64_t *done, uint64_t *total);
 void wnw_reader_close(struct wnw_reader *r);

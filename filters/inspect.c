@@ -382,6 +382,7 @@ static void inspect_one(struct ctx *c, const char *path, uint64_t show, int chec
 	struct wnw_reader *r = wnw_reader_open(path, &e);
 	if (!r)
 		wnw_die_err(c->cmd, &e);
+	wnw_reader_set_max_record(r, c->cmd->max_record);
 	const struct wnw_schema *s = wnw_reader_schema(r);
 	struct stat1 *st = wnw_xcalloc(c->cmd, s->nfields + 1, sizeof *st);
 	yaml_event_t ev;
@@ -441,6 +442,7 @@ static void hist_one(struct ctx *c, const char *path, const char *field, uint32_
 	if (rp == NULL)
 		wnw_die_err(c->cmd, &e);
 	wnw_cmd_on_die(c->cmd, wnw_replay_discard, rp);
+	wnw_replay_set_max_record(rp, c->cmd->max_record);
 	const struct wnw_reader *r = wnw_replay_reader(rp);
 	int fi = wnw_xfield(c->cmd, r, field, 0, NULL);
 	static const char *const of[] = {"", "value", "value", "value", "length", "norm", "neighbours"};

@@ -458,6 +458,7 @@ int main(int argc, char **argv)
 	if (x.rp == NULL)
 		wnw_die_err(&x.cmd, &e);
 	wnw_cmd_on_die(&x.cmd, wnw_replay_discard, x.rp);
+	wnw_replay_set_max_record(x.rp, x.cmd.max_record);
 	int f = vec_field(&x, wnw_replay_reader(x.rp));
 	if (b == NULL)
 		b = wnw_xcalloc(&x.cmd, x.d + 1, sizeof *b);

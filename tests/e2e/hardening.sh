@@ -218,3 +218,22 @@ if [[ $B != *san* ]]; then
 	ok "knn-build on a header-only pool of dimension 2^20 runs in 1.5 GB of address space" \
 		bash -c 'ulimit -v 1500000 && knn-build -k 5 -q q20.wnw -o /dev/null h20.wnw'
 fi
+# A legal record of 80 MB in a stream of a few kB (zstd): refused beyond the default 64M, named, not
+# held; --max-record raises the bound.
+/usr/bin/python3 - <<'PY'
+import struct, zlib
+body = struct.pack("<I", 1) + bytes([4, 4]) + b"text" + struct.pack("<II", 0, 0)
+text = b"a" * (80 << 20)
+rec = struct.pack("<II", 4 + len(text), len(text)) + text
+with open("huge.wnw", "wb") as f:
+    f.write(b"\x89WNW\r\n\x1a\n" + struct.pack("<HHI", 1, 0, len(body)) + body + struct.pack("<I", zlib.crc32(body)))
+    f.write(rec + struct.pack("<IQI", 0xFFFFFFFF, 1, zlib.crc32(rec)))
+PY
+zstd -q --rm huge.wnw
+for p in "inspect --check" "embed-hash -o /dev/null" "inspect --hist text"; do
+	fails 3 "huge.wnw.zst: record 1: 83886084 bytes, more than the 67108864 this program holds at once \(raise it with --max-record\)" \
+		"$p refuses a record over the default bound" $p huge.wnw.zst
+done
+ok "--max-record 100M takes it" inspect --check --max-record 100M huge.wnw.zst
+fails 2 "more than the format's 1G" "--max-record beyond the format's limit is a usage error" \
+	inspect --check --max-record 2G huge.wnw.zst

@@ -33,8 +33,15 @@ pack --vectors grad=q.npy --field f0:f64 gt.jsonl >gt.wnw 2>/dev/null
 # --- 1. two-pass programs read a named pipe, /dev/stdin or <(...) once and replay a copy -------------
 # run_fifo FILE CMD...: CMD with a named pipe "fifo" that FILE is written into.
 run_fifo() {
-	local src=$1; shift
-	rm -f fifo && mkfifo fifo && { cat "$src" >fifo & } && timeout 20 "$@"
+	local src=$1 feeder rc; shift
+	rm -f fifo && mkfifo fifo || return 1
+	cat "$src" >fifo &
+	feeder=$!
+	timeout 20 "$@"
+	rc=$?
+	kill $feeder 2>/dev/null # still waiting for a reader when the program failed before opening it
+	wait $feeder 2>/dev/null
+	return $rc
 }
 # records FILE: the records of a stream as text (the provenance names the input, which differs).
 records() { unpack --tsv "$2" "$1" 2>&1; }

@@ -53,18 +53,28 @@ PY
 }
 counts() { case $1 in cut) echo 5 ;; flip) echo 6 ;; inflate) echo 3 ;; esac; }
 
-# sweep SRC NAME CMD...: CMD on every damaged copy of SRC; one TAP line per kind of damage.
+# sweep SRC NAME CMD...: CMD on every damaged copy of SRC, given as the word @ of CMD (else as its
+# last operand), or as standard input through a pipe when CMD starts with "pipe"; one TAP line per
+# kind of damage.
 sweep() {
 	local src=$1 name=$2; shift 2
+	local named="d\.wnw" args=("$@") pipe=0
+	if [ "$1" = pipe ]; then pipe=1 named=stdin args=("${@:2}"); fi
+	[[ " ${args[*]} " == *" @ "* ]] || [ $pipe = 1 ] || args+=(@)
+	args=("${args[@]/#@/d.wnw}")
 	for kind in cut flip inflate; do
 		local bad="" i
 		for ((i = 0; i < $(counts $kind); i++)); do
 			damage "$src" $kind $i
-			timeout 30 "$@" d.wnw >/dev/null 2>d.err
+			if [ $pipe = 1 ]; then
+				cat d.wnw | timeout 30 "${args[@]}" >/dev/null 2>d.err
+			else
+				timeout 30 "${args[@]}" >/dev/null 2>d.err
+			fi
 			local rc=$? why=""
 			case $rc in
 			0) [ $kind = cut ] && why="a cut stream taken for complete" ;;
-			1 | 3) grep -q "d\.wnw" d.err || why="status $rc without naming the file" ;;
+			1 | 3) grep -q "$named" d.err || why="status $rc without naming the input" ;;
 			2) why="a usage error on bad data" ;;
 			124) why="no end within 30 s" ;;
 			*) why="status $rc" ;;
@@ -93,6 +103,20 @@ sweep pool.wnw pursuit pursuit -t q.wnw -k 3
 sweep pool.wnw gradex gradex -t q.wnw -M 8
 sweep kde.wnw ot-weight ot-weight --alpha 0.5 -C 1
 sweep prob.wnw "sample -n" sample -n 5
+# the second inputs: queries, targets, parts to merge, ids
+sweep q.wnw "knn-build -q" knn-build -q @ -k 3 pool.wnw
+sweep q.wnw "pursuit -t" pursuit -t @ -k 3 pool.wnw
+sweep q.wnw "gzfit -t" gzfit -t @ pool.wnw
+sweep q.wnw "gradex -t" gradex -t @ -M 8 pool.wnw
+sweep pool.wnw "kde-dedup --reference" kde-dedup --drop-within 0.5 --reference @ q.wnw
+sweep pool.wnw "shard --merge" shard --merge @
+sweep pool.wnw "pick --ids (a stream)" pick --ids @ pool.wnw
+# pipes (the two-pass programs copy them), and threads
+sweep kde.wnw "ot-weight, piped" pipe ot-weight --alpha 0.5 -C 1
+sweep pool.wnw "inspect --hist, piped" pipe inspect --hist vec
+sweep pool.wnw "pursuit, piped" pipe pursuit -t q.wnw -k 3
+sweep pool.wnw "knn-build -j 2" knn-build -j 2 -q q.wnw -k 3
+sweep pool.wnw "kde-dedup -j 2" kde-dedup -j 2 --sigma 1 -k 3
 zstd -q -c pool.wnw >pool.zst && zstd -q -c kde.wnw >kde.zst
 sweep pool.zst "inspect --check, zstd" inspect --check
 sweep pool.zst "knn-build, zstd" knn-build -q q.wnw -k 3

@@ -13,7 +13,7 @@
 #include "sink.h"
 #include "yamlmap.h"
 
-enum { OPT_HELP = 0x1000, OPT_VERSION, OPT_CONFIG, OPT_PROGRESS, OPT_FORCE };
+enum { OPT_HELP = 0x1000, OPT_VERSION, OPT_CONFIG, OPT_PROGRESS, OPT_FORCE, OPT_MAX_RECORD };
 
 static const struct option common_opts[] = {
 	{"help", no_argument, NULL, OPT_HELP},
@@ -24,6 +24,7 @@ static const struct option common_opts[] = {
 	{"threads", required_argument, NULL, 'j'},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"force", no_argument, NULL, OPT_FORCE},
+	{"max-record", required_argument, NULL, OPT_MAX_RECORD},
 	{NULL, 0, NULL, 0},
 };
 
@@ -67,11 +68,17 @@ void *wnw_xrealloc(const struct wnw_cmd *cmd, void *p, size_t n)
 	return np;
 }
 
+/* Every message is written through here: what it quotes of the input (an id line, a configuration
+ * value, a field name) has its control bytes escaped, and a message is cut at MSG_MAX bytes, so a
+ * 50 MB value does not fill the terminal. */
+#define MSG_MAX 2048
 static void vmsg(const struct wnw_cmd *cmd, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", cmd->spec->name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char raw[MSG_MAX + 1], safe[4 * MSG_MAX + 8];
+	int n = vsnprintf(raw, sizeof raw, fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+	wnw_escape(safe, sizeof safe, raw, len);
+	fprintf(stderr, "%s: %s%s\n", cmd->spec->name, safe, n > MSG_MAX ? "..." : "");
 }
 
 void wnw_warn(const struct wnw_cmd *cmd, const char *fmt, ...)
@@ -94,6 +101,8 @@ _Noreturn static void leave(const struct wnw_cmd *cmd, int status)
 		cmd->on_die(cmd->on_die_arg);
 	for (int i = 0; i < cmd->nouts; i++)
 		wnw_writer_abort(cmd->outs[i]);
+	for (int i = 0; i < cmd->ntouts; i++)
+		wnw_tout_abort(cmd->touts[i]);
 	exit(status);
 }
 
@@ -158,6 +167,8 @@ static void print_help(const struct wnw_cmd *cmd)
 		fputs("  -j, --threads N       use N threads (default 1); output is identical for any N\n", stdout);
 	if (s->common & WNW_OPT_PROGRESS)
 		fputs("      --progress        show progress on stderr (default: when stderr is a terminal)\n", stdout);
+	fputs("      --max-record SIZE refuse input records larger than SIZE, such as 512M (default 64M, at most 1G)\n",
+	      stdout);
 	fputs("      --config FILE     read options from a YAML mapping of long option names; the command line wins\n"
 	      "      --help            show this help and exit\n"
 	      "      --version         show the version and exit\n"
@@ -363,11 +374,11 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 {
 	struct argv_buf a = {0};
 	const char *cfg;
-	const char *lvl = getenv("WINNOW_ZSTD_LEVEL");
 
 	memset(cmd, 0, sizeof *cmd);
 	cmd->spec = spec;
 	cmd->threads = 1;
+	cmd->max_record = WNW_DEFAULT_MAX_RECORD;
 	cmd->progress = isatty(2);
 	cmd->zlevel = 0;
 	build_tables(cmd);
@@ -390,8 +401,6 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 	}
 	cmd->argc = a.n;
 	cmd->argv = a.v;
-	if (lvl != NULL && *lvl != '\0' && (!is_number(lvl) || atoi(lvl) < 1 || atoi(lvl) > 22))
-		wnw_usage(cmd, "WINNOW_ZSTD_LEVEL: '%s' is not a level from 1 to 22", lvl);
 	optind = 0; /* GNU: reinitialise, since a program may call this in tests more than once */
 	opterr = 0;
 }
@@ -424,6 +433,13 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 				return ch;
 			cmd->force = 1;
 			continue;
+		case OPT_MAX_RECORD: {
+			uint64_t v = wnw_opt_size(cmd, "--max-record", optarg);
+			if (v > WNW_MAX_RECORD)
+				wnw_usage(cmd, "--max-record: '%s' is more than the format's 1G", optarg);
+			cmd->max_record = (uint32_t)v;
+			continue;
+		}
 		case 'o':
 			if (!(cmd->spec->common & WNW_OPT_OUTPUT))
 				return ch;
@@ -433,8 +449,12 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 			if (!(cmd->spec->common & WNW_OPT_OUTPUT))
 				return ch;
 			if (optarg == NULL) {
+				/* Checked only here, where it is used: a program that writes no stream never
+				 * fails on it. */
 				const char *lvl = getenv("WINNOW_ZSTD_LEVEL");
-				cmd->zlevel = lvl && *lvl ? atoi(lvl) : 3;
+				cmd->zlevel = 3;
+				if (lvl != NULL && *lvl != '\0')
+					cmd->zlevel = (int)wnw_opt_u64(cmd, "WINNOW_ZSTD_LEVEL", lvl, 1, 22);
 			} else {
 				cmd->zlevel = (int)wnw_opt_u64(cmd, "-z", optarg, 1, 22);
 			}
@@ -472,6 +492,7 @@ int wnw_cmd_done(struct wnw_cmd *cmd)
 	free(cmd->allshort);
 	free(cmd->outs);
 	free(cmd->lists);
+	free(cmd->touts);
 	memset(cmd, 0, sizeof *cmd);
 	return WNW_EXIT_OK;
 }
@@ -497,7 +518,10 @@ double wnw_opt_double(const struct wnw_cmd *cmd, const char *opt, const char *s,
 	char *end, q[WNW_QUOTE_MAX];
 	errno = 0;
 	double v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v < min || v > max)
+	/* ERANGE with a non-zero result is a subnormal number (such as 1e-320): exact enough, and taken. */
+	int range = errno == ERANGE && (v == 0 || !isfinite(v));
+	if (*s == '\0' || *end != '\0' || range || (errno != 0 && errno != ERANGE) || !isfinite(v) || v < min ||
+	    v > max)
 		wnw_usage(cmd, "%s: '%s' is not a number from %g to %g", opt, wnw_quote(s, q), min, max);
 	return v;
 }
@@ -538,6 +562,7 @@ struct wnw_reader *wnw_xopen(struct wnw_cmd *cmd, const char *path)
 	struct wnw_reader *r = wnw_reader_open(path, &e);
 	if (r == NULL)
 		wnw_die_err(cmd, &e);
+	wnw_reader_set_max_record(r, cmd->max_record);
 	return r;
 }
 
@@ -603,6 +628,32 @@ void wnw_xclose(struct wnw_cmd *cmd, struct wnw_writer *w)
 			break;
 		}
 	if (wnw_writer_close(w, &e) < 0)
+		wnw_die_err(cmd, &e);
+}
+
+struct wnw_tout *wnw_xtout_open(struct wnw_cmd *cmd, const char *path, int zlevel)
+{
+	struct wnw_err e;
+	if (cmd->ntouts == cmd->captouts) {
+		cmd->captouts = cmd->captouts ? 2 * cmd->captouts : 4;
+		cmd->touts = wnw_xrealloc(cmd, cmd->touts, (size_t)cmd->captouts * sizeof *cmd->touts);
+	}
+	struct wnw_tout *t = wnw_tout_open(path, zlevel, &e);
+	if (t == NULL)
+		wnw_die_err(cmd, &e);
+	cmd->touts[cmd->ntouts++] = t;
+	return t;
+}
+
+void wnw_xtout_close(struct wnw_cmd *cmd, struct wnw_tout *t)
+{
+	struct wnw_err e;
+	for (int i = 0; i < cmd->ntouts; i++)
+		if (cmd->touts[i] == t) {
+			cmd->touts[i] = cmd->touts[--cmd->ntouts];
+			break;
+		}
+	if (wnw_tout_close(t, &e) < 0)
 		wnw_die_err(cmd, &e);
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "textout.h"
 #include "winnow.h"
 
 /* Shared options a program may accept, as flags of struct wnw_spec.common. */
@@ -37,8 +38,11 @@ struct wnw_cmd {
 	int progress;       /* --progress, or stderr is a terminal */
 	int threads;        /* -j N, default: 1 */
 	int force;          /* -f, --force: binary output even to a terminal */
+	uint32_t max_record; /* --max-record SIZE: the largest input record held (wnw_reader_set_max_record) */
 	struct wnw_writer **outs; /* open outputs, removed on die() */
 	int nouts, capouts;
+	struct wnw_tout **touts; /* open text outputs, removed on die() */
+	int ntouts, captouts;
 	void (*on_die)(void *); /* called by wnw_die before it exits */
 	void *on_die_arg;
 	double prog_start, prog_last; /* progress clock */
@@ -79,7 +83,7 @@ double wnw_opt_double(const struct wnw_cmd *cmd, const char *opt, const char *s,
 /* Sizes such as 512M, 2G (like sort -S); bytes. */
 uint64_t wnw_opt_size(const struct wnw_cmd *cmd, const char *opt, const char *s);
 
-/* Die-on-error wrappers. The writer is opened on cmd->output with cmd->zlevel, after the program's
+/* Die-on-error wrappers; wnw_xopen's reader refuses records over cmd->max_record. The writer is opened on cmd->output with cmd->zlevel, after the program's
  * provenance entry has been appended to a copy of s. */
 struct wnw_reader *wnw_xopen(struct wnw_cmd *cmd, const char *path);
 int wnw_xnext(struct wnw_cmd *cmd, struct wnw_reader *r, struct wnw_rec *rec);
@@ -90,6 +94,10 @@ void wnw_xclose(struct wnw_cmd *cmd, struct wnw_writer *w);
  * neither -f nor --force was given. wnw_xcreate calls it; so does a program writing other binary
  * output (unpack --npy). */
 void wnw_xrefuse_tty(const struct wnw_cmd *cmd);
+/* A text output (textout.h) that is removed when the program dies, as stream outputs are; path NULL or
+ * "-" is stdout. wnw_xtout_close commits it, dying on a write error. */
+struct wnw_tout *wnw_xtout_open(struct wnw_cmd *cmd, const char *path, int zlevel);
+void wnw_xtout_close(struct wnw_cmd *cmd, struct wnw_tout *t);
 /* Field lookup that dies naming the stream when the field is missing or of another type
  * (type 0: any type; for WNW_VEC, *dim receives the dimension when dim is not NULL). */
 int wnw_xfield(const struct wnw_cmd *cmd, const struct wnw_reader *r, const char *name, int type,

@@ -37,6 +37,7 @@ struct wnw_reader {
 	uint32_t crc;    /* of the member's records before crc_at */
 	size_t crc_at;   /* record bytes in buf[crc_at, pos) are not yet in crc: it is folded in spans */
 	int done;
+	uint32_t max_record; /* the largest record taken (wnw_reader_set_max_record) */
 };
 
 /* Record bytes are folded into the CRC in spans of about this much: few calls, and the bytes still in
@@ -211,6 +212,7 @@ struct wnw_reader *wnw_reader_fdopen(int fd, const char *name, struct wnw_err *e
 		wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 		return NULL;
 	}
+	r->max_record = WNW_MAX_RECORD;
 	r->fd = fd;
 	r->cap = CHUNK;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -371,6 +373,11 @@ int wnw_reader_next(struct wnw_reader *r, struct wnw_rec *rec, struct wnw_err *e
 		if (len > WNW_MAX_RECORD)
 			return wnw_errf(e, WNW_EXIT_DATA, "%s: record %llu: length %u is not plausible", r->name,
 					(unsigned long long)r->count + 1, len);
+		if (len > r->max_record && plausible(r, 4ull + len))
+			return wnw_errf(e, WNW_EXIT_SYSTEM,
+					"%s: record %llu: %u bytes, more than the %u this program holds at once "
+					"(raise it with --max-record)",
+					r->name, (unsigned long long)r->count + 1, len, r->max_record);
 		if (!plausible(r, 4ull + len))
 			return wnw_errf(e, WNW_EXIT_DATA,
 					"%s: record %llu: truncated or corrupt stream: record length %u is more than the "
@@ -446,3 +453,5 @@ double wnw_get_number(const struct wnw_rec *r, int f)
 		return 0.0 / 0.0;
 	}
 }
+
+void wnw_reader_set_max_record(struct wnw_reader *r, uint32_t max) { r->max_record = max; }

@@ -12,6 +12,7 @@
 struct wnw_replay {
 	char *path;               /* the named input, NULL for stdin */
 	off_t stdin_at;           /* where a regular stdin started */
+	uint32_t max_record;      /* 0: the reader's default */
 	int pass;                 /* 1 or 2 */
 	struct wnw_reader *r;
 	struct wnw_writer *spill; /* first pass over a pipe: the copy being written */
@@ -42,8 +43,23 @@ static int start_spill(struct wnw_replay *rp, const char *tmpdir, struct wnw_err
 				strerror(err));
 	}
 	snprintf(rp->file, sizeof rp->file, "%s/copy.wnw", rp->dir);
+	if (wnw_track_tmpdir(rp->dir, 1) < 0) {
+		rmdir(rp->dir);
+		rp->dir[0] = '\0';
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: too many temporary directories", tmpdir);
+	}
 	rp->spill = wnw_writer_open(rp->file, wnw_reader_schema(rp->r), 0, e);
 	return rp->spill == NULL ? -1 : 0;
+}
+
+static void remove_copy(struct wnw_replay *rp)
+{
+	if (rp->dir[0] == '\0')
+		return;
+	unlink(rp->file);
+	rmdir(rp->dir);
+	wnw_track_tmpdir(rp->dir, 0);
+	rp->dir[0] = '\0';
 }
 
 struct wnw_replay *wnw_replay_open(const char *path, const char *tmpdir, struct wnw_err *e)
@@ -59,7 +75,10 @@ struct wnw_replay *wnw_replay_open(const char *path, const char *tmpdir, struct 
 		free(rp);
 		return NULL;
 	}
-	int again = rp->path != NULL || is_regular(0, &rp->stdin_at);
+	/* Only a regular file can be opened again: a named pipe, /dev/stdin or <(...) is copied like stdin. */
+	struct stat st;
+	int again = rp->path != NULL ? stat(rp->path, &st) == 0 && S_ISREG(st.st_mode)
+				     : is_regular(0, &rp->stdin_at);
 	rp->r = wnw_reader_open(rp->path, e);
 	if (rp->r == NULL || (!again && start_spill(rp, tmpdir, e) < 0)) {
 		wnw_replay_close(rp);
@@ -69,6 +88,12 @@ struct wnw_replay *wnw_replay_open(const char *path, const char *tmpdir, struct 
 }
 
 struct wnw_reader *wnw_replay_reader(struct wnw_replay *rp) { return rp->r; }
+
+void wnw_replay_set_max_record(struct wnw_replay *rp, uint32_t max)
+{
+	rp->max_record = max;
+	wnw_reader_set_max_record(rp->r, max);
+}
 
 int wnw_replay_next(struct wnw_replay *rp, struct wnw_rec *rec, struct wnw_err *e)
 {
@@ -96,8 +121,7 @@ int wnw_replay_rewind(struct wnw_replay *rp, struct wnw_err *e)
 		rp->spill = NULL;
 		if (rc == 0)
 			rp->r = wnw_reader_open(rp->file, e);
-		unlink(rp->file);
-		rmdir(rp->dir);
+		remove_copy(rp);
 	} else if (rp->path != NULL) {
 		rp->r = wnw_reader_open(rp->path, e);
 	} else if (lseek(0, rp->stdin_at, SEEK_SET) < 0) {
@@ -106,6 +130,8 @@ int wnw_replay_rewind(struct wnw_replay *rp, struct wnw_err *e)
 		rp->r = wnw_reader_fdopen(0, "stdin", e);
 	}
 	int ok = rp->r != NULL;
+	if (ok && rp->max_record)
+		wnw_reader_set_max_record(rp->r, rp->max_record);
 	if (ok && !wnw_schema_same_fields(&first, wnw_reader_schema(rp->r))) {
 		wnw_errf(e, WNW_EXIT_DATA, "%s: the input changed while it was being read", wnw_reader_name(rp->r));
 		ok = 0;
@@ -122,10 +148,7 @@ void wnw_replay_close(struct wnw_replay *rp)
 		wnw_reader_close(rp->r);
 	if (rp->spill != NULL)
 		wnw_writer_abort(rp->spill);
-	if (rp->dir[0] != '\0') {
-		unlink(rp->file);
-		rmdir(rp->dir);
-	}
+	remove_copy(rp);
 	free(rp->path);
 	free(rp);
 }

@@ -1,6 +1,6 @@
 /* replay.h: reading one input stream twice, for programs that must see every record before they can
  * write the first (ot-weight). A regular file (named, or redirected to stdin) is simply read again; any
- * other input (a pipe) is copied, record by record, to an uncompressed temporary file during the first
+ * other input (a pipe, a named pipe, /dev/stdin) is copied, record by record, to an uncompressed temporary file during the first
  * pass, and the second pass reads that copy. The temporary file is unlinked as soon as it is reopened,
  * so nothing is left behind once the second pass has started. Never prints, never exits. */
 #ifndef WINNOW_REPLAY_H
@@ -12,6 +12,8 @@ struct wnw_replay;
 
 /* path NULL or "-" is stdin; tmpdir NULL means $TMPDIR or else /tmp. NULL on error (e set). */
 struct wnw_replay *wnw_replay_open(const char *path, const char *tmpdir, struct wnw_err *e);
+/* Records longer than max are refused in both passes (wnw_reader_set_max_record). */
+void wnw_replay_set_max_record(struct wnw_replay *rp, uint32_t max);
 /* The reader of the current pass (for its schema, name, counts and progress). */
 struct wnw_reader *wnw_replay_reader(struct wnw_replay *rp);
 /* Like wnw_reader_next; in the first pass over a pipe it also appends the record to the copy. */

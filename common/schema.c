@@ -119,7 +119,8 @@ int wnw_schema_copy(struct wnw_schema *dst, const struct wnw_schema *src, struct
 		wnw_schema_free(dst);
 		return oom(e);
 	}
-	memcpy(dst->fields, src->fields, src->nfields * sizeof *dst->fields);
+	if (src->nfields > 0) /* a zero-field schema may have no array to copy from */
+		memcpy(dst->fields, src->fields, src->nfields * sizeof *dst->fields);
 	dst->nfields = src->nfields;
 	for (; dst->nprov < src->nprov; dst->nprov++)
 		if (prov_copy(&dst->prov[dst->nprov], &src->prov[dst->nprov]) < 0) {

@@ -11,16 +11,22 @@
 
 #include "sink.h"
 
-/* Temporary outputs to remove when a signal ends the process. A signal handler can only reach them
- * through static storage; this is the one place in common/ that keeps any. */
-#define MAX_TMP 64
+/* Temporary files and directories to remove when a signal ends the process. A signal handler can only
+ * reach them through static storage; this is the one place in common/ that keeps any. The table holds
+ * every part shard may write (WNW_MAX_PARTS) with room for a program's other outputs. */
+#define MAX_TMP (WNW_MAX_PARTS + 64)
+#define MAX_TMPDIR 8
 static char *volatile tmp_paths[MAX_TMP];
+static char *volatile tmp_dirs[MAX_TMPDIR];
 
 static void unlink_tmp_and_reraise(int sig)
 {
 	for (int i = 0; i < MAX_TMP; i++)
 		if (tmp_paths[i] != NULL)
 			unlink(tmp_paths[i]);
+	for (int i = 0; i < MAX_TMPDIR; i++)
+		if (tmp_dirs[i] != NULL)
+			rmdir(tmp_dirs[i]);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -36,20 +42,27 @@ void wnw_cleanup_on_signal(void)
 	}
 }
 
-static void track_tmp(char *path, int on)
+static int track_in(char *volatile *table, int n, char *path, int on)
 {
-	for (int i = 0; i < MAX_TMP; i++)
-		if (on ? tmp_paths[i] == NULL : tmp_paths[i] == path) {
-			tmp_paths[i] = on ? path : NULL;
-			return;
+	for (int i = 0; i < n; i++)
+		if (on ? table[i] == NULL : table[i] == path) {
+			table[i] = on ? path : NULL;
+			return 0;
 		}
+	return -1;
 }
+
+static int track_tmp(char *path, int on) { return track_in(tmp_paths, MAX_TMP, path, on); }
+
+int wnw_track_tmpdir(char *dir, int on) { return track_in(tmp_dirs, MAX_TMPDIR, dir, on); }
 
 static int open_file(struct wnw_sink *s, const char *path, struct wnw_err *e)
 {
 	struct stat st;
 
 	/* A device or a fifo (-o /dev/null) is written in place: a rename over it would replace it. */
+	if ((s->path = strdup(path)) == NULL)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		if ((s->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 			return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: cannot open: %s", path, strerror(errno));
@@ -60,7 +73,7 @@ static int open_file(struct wnw_sink *s, const char *path, struct wnw_err *e)
 		return 0;
 	}
 	size_t n = strlen(path);
-	if ((s->path = strdup(path)) == NULL || (s->tmp = malloc(n + 16)) == NULL)
+	if ((s->tmp = malloc(n + 16)) == NULL)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	snprintf(s->tmp, n + 16, "%s.tmp.XXXXXX", path);
 	if ((s->fd = mkstemp(s->tmp)) < 0) {
@@ -69,7 +82,13 @@ static int open_file(struct wnw_sink *s, const char *path, struct wnw_err *e)
 		s->tmp = NULL;
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: cannot create: %s", path, strerror(err));
 	}
-	track_tmp(s->tmp, 1);
+	if (track_tmp(s->tmp, 1) < 0) {
+		close(s->fd);
+		unlink(s->tmp);
+		free(s->tmp);
+		s->tmp = NULL;
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: more than %d outputs open at once", path, MAX_TMP);
+	}
 	/* mkstemp makes the file 0600; the finished file gets the permissions any new file would. */
 	mode_t mask = umask(0);
 	umask(mask);
@@ -186,10 +205,23 @@ static void release(struct wnw_sink *s)
 	s->fd = -1;
 }
 
+int wnw_sink_finish(struct wnw_sink *s, struct wnw_err *e)
+{
+	if (s->tmp == NULL || s->fd < 0)
+		return 0;
+	int rc = close(s->fd);
+	s->fd = -1;
+	return rc < 0 ? wnw_errf(e, WNW_EXIT_SYSTEM, "%s: %s", s->path, strerror(errno)) : 0;
+}
+
 int wnw_sink_commit(struct wnw_sink *s, struct wnw_err *e)
 {
 	if (s->tmp != NULL) {
-		if (close(s->fd) < 0 || rename(s->tmp, s->path) < 0) {
+		if (wnw_sink_finish(s, e) < 0) {
+			wnw_sink_abort(s);
+			return -1;
+		}
+		if (rename(s->tmp, s->path) < 0) {
 			wnw_errf(e, WNW_EXIT_SYSTEM, "%s: %s", s->path, strerror(errno));
 			s->fd = -1;
 			wnw_sink_abort(s);

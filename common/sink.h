@@ -28,6 +28,9 @@ int wnw_sink_gzip(struct wnw_sink *s, struct wnw_err *e);
 int wnw_sink_gz_name(const char *path);
 /* Writes n bytes, compressed when zstd or gzip; end also finishes the zstd frame. */
 int wnw_sink_write(struct wnw_sink *s, const void *p, size_t n, int end, struct wnw_err *e);
+/* Closes a temporary file (so that a late write error shows) without renaming it; the sink stays for
+ * wnw_sink_commit or wnw_sink_abort. Nothing to do for stdout or a device. */
+int wnw_sink_finish(struct wnw_sink *s, struct wnw_err *e);
 /* Closes the output and renames the temporary file into place; frees what the sink holds. */
 int wnw_sink_commit(struct wnw_sink *s, struct wnw_err *e);
 /* Drops the output, removing the temporary file; frees what the sink holds. Safe after commit. */

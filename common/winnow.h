@@ -23,13 +23,21 @@ enum {
 #define WNW_MAX_NAME 255u
 #define WNW_MAX_DIM (1u << 24)
 #define WNW_MAX_RECORD (1u << 30)
+#define WNW_DEFAULT_MAX_RECORD (64u << 20) /* what programs hold unless --max-record says more */
 #define WNW_MAX_HEADER (1u << 24)
 #define WNW_MAX_PROV 65536u
+/* The most outputs one program writes at once (shard's parts). */
+#define WNW_MAX_PARTS 1024
 
 struct wnw_err {
 	int status;
 	char msg[1024];
 };
+
+/* Copies n bytes of src into dst (cap bytes, NUL-terminated) for a message: control bytes (C0, DEL,
+ * C1) as \xHH, so that input quoted in a message cannot drive the terminal; cut with "..." when it does
+ * not fit. Returns the length written. */
+size_t wnw_escape(char *dst, size_t cap, const char *src, size_t n);
 
 /* Sets e and returns -1 so that callers can write `return wnw_errf(...)`. */
 int wnw_errf(struct wnw_err *e, int status, const char *fmt, ...)
@@ -162,6 +170,9 @@ const char *wnw_reader_name(const struct wnw_reader *r);
 /* Returns 1 with a record, 0 at a verified end of stream, -1 on error. */
 int wnw_reader_next(struct wnw_reader *r, struct wnw_rec *rec, struct wnw_err *e);
 uint64_t wnw_reader_count(const struct wnw_reader *r);
+/* Records longer than max are refused (WNW_EXIT_SYSTEM, naming --max-record) instead of being held:
+ * the bound of a program's memory. The default is WNW_MAX_RECORD, the format's limit. */
+void wnw_reader_set_max_record(struct wnw_reader *r, uint32_t max);
 /* Bytes consumed from the file (compressed bytes for zstd input) and its size, 0 if unknown. */
 void wnw_reader_position(const struct wnw_reader *r, uint64_t *done, uint64_t *total);
 void wnw_reader_close(struct wnw_reader *r);
@@ -191,6 +202,10 @@ void wnw_w_copy(struct wnw_writer *w, const struct wnw_rec *rec, int from, int t
 int wnw_w_end(struct wnw_writer *w, struct wnw_err *e);
 /* Writes the trailer, flushes, and renames the temporary file into place. Frees w. */
 int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e);
+/* The first half of wnw_writer_close: writes the trailer and closes the temporary file, leaving only
+ * the rename, which wnw_writer_close then does. For outputs that must all appear or none (shard's
+ * parts): finish every one before closing any. On failure w is left for wnw_writer_abort. */
+int wnw_writer_finish(struct wnw_writer *w, struct wnw_err *e);
 /* Drops the output: removes the temporary file, if any. Frees w. Safe on NULL. */
 void wnw_writer_abort(struct wnw_writer *w);
 /* A writer that keeps its records in memory, so that threads can build records at once, each in its
@@ -216,5 +231,9 @@ int wnw_edit_end(struct wnw_writer *w, const struct wnw_rec *rec, const struct w
 
 /* Removes a temporary output file if the process is killed by SIGINT, SIGTERM or SIGHUP. */
 void wnw_cleanup_on_signal(void);
+/* Adds (on 1) or removes (on 0) a temporary directory the same signals remove (after the files in it,
+ * which must be temporary outputs); dir must stay valid while it is tracked. Returns 0, or -1 when the
+ * table is full. */
+int wnw_track_tmpdir(char *dir, int on);
 
 #endif

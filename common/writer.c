@@ -27,6 +27,7 @@ struct wnw_writer {
 	size_t crc_at;    /* records in buf[crc_at, rec) are not yet in crc: it is folded in spans */
 	int failed;       /* an allocation failed while building the record */
 	int mem;          /* records stay in buf until wnw_writer_put (no sink) */
+	int finished;     /* wnw_writer_finish has written the trailer: only the rename is left */
 };
 
 /* Brings the CRC up to the record being built: once per flush instead of once per record. */
@@ -311,26 +312,32 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
 	return 0;
 }
 
-int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e)
+int wnw_writer_finish(struct wnw_writer *w, struct wnw_err *e)
 {
 	uint8_t t[WNW_TRAILER_SIZE];
 
-	if (w->cur != 0) {
-		wnw_writer_abort(w);
+	if (w->finished)
+		return 0;
+	if (w->cur != 0)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "internal error: stream closed inside a record");
-	}
 	w->used = w->rec; /* drop the length word reserved for a next record */
 	crc_fold(w);
 	le32(t, WNW_TRAILER_MARK);
 	le64(t + 4, w->count);
 	le32(t + 12, w->crc);
-	if (reserve(w, sizeof t) == NULL) {
-		wnw_writer_abort(w);
+	if (reserve(w, sizeof t) == NULL)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-	}
 	memcpy(w->buf + w->rec, t, sizeof t);
 	w->rec = w->used;
-	if (wnw_sink_write(&w->sink, w->buf, w->rec, 1, e) < 0) {
+	if (wnw_sink_write(&w->sink, w->buf, w->rec, 1, e) < 0 || wnw_sink_finish(&w->sink, e) < 0)
+		return -1;
+	w->finished = 1;
+	return 0;
+}
+
+int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e)
+{
+	if (wnw_writer_finish(w, e) < 0) {
 		wnw_writer_abort(w);
 		return -1;
 	}

@@ -1,5 +1,6 @@
 /* gradex: scores data groups (sources, tasks, clusters) by GradEx estimates of the target loss after
  * fine-tuning on subsets of them; writes one record per group. See gradex(1) and common/gradex.h. */
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,49 +247,64 @@ static void estimate(struct wnw_cmd *cmd, struct gx_engine *x, struct subsets *s
 }
 
 /* TSV text: tab, newline and backslash escaped as \t, \n, \\. */
-static void put_text(FILE *f, const char *s, size_t len)
+static void put_text(struct wnw_cmd *cmd, struct wnw_tout *t, const char *s, size_t len)
 {
+	struct wnw_err e;
+	size_t from = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\t')
-			fputs("\\t", f);
-		else if (s[i] == '\n')
-			fputs("\\n", f);
-		else if (s[i] == '\\')
-			fputs("\\\\", f);
-		else
-			putc(s[i], f);
+		const char *esc = s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n" : s[i] == '\\' ? "\\\\" : NULL;
+		if (esc == NULL)
+			continue;
+		if (wnw_tout_write(t, s + from, i - from, &e) < 0 || wnw_tout_write(t, esc, 2, &e) < 0)
+			wnw_die_err(cmd, &e);
+		from = i + 1;
 	}
+	if (wnw_tout_write(t, s + from, len - from, &e) < 0)
+		wnw_die_err(cmd, &e);
 }
 
-static FILE *losses_file(struct wnw_cmd *cmd, const char *path)
+/* printf to a text output, dying on a write error. */
+static void put_fmt(struct wnw_cmd *cmd, struct wnw_tout *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void put_fmt(struct wnw_cmd *cmd, struct wnw_tout *t, const char *fmt, ...)
 {
-	FILE *f = fopen(path, "w");
-	if (f) {
-		fputs("subset\tloss\tgroup\n", f);
-		return f;
-	}
-	wnw_die(cmd, WNW_EXIT_SYSTEM, "%s: cannot create: %m", path);
+	struct wnw_err e;
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "internal error: a TSV field too long");
+	if (wnw_tout_write(t, buf, (size_t)n, &e) < 0)
+		wnw_die_err(cmd, &e);
 }
 
-static void write_losses(struct wnw_cmd *cmd, FILE *f, const struct pool *p, const struct subsets *s,
+/* --losses goes, like every output, to a temporary file renamed when complete. */
+static struct wnw_tout *losses_file(struct wnw_cmd *cmd, const char *path)
+{
+	struct wnw_tout *t = wnw_xtout_open(cmd, path, 0);
+	put_fmt(cmd, t, "subset\tloss\tgroup\n");
+	return t;
+}
+
+static void write_losses(struct wnw_cmd *cmd, struct wnw_tout *f, const struct pool *p, const struct subsets *s,
 			 size_t first)
 {
 	for (size_t j = 0; j < s->n; j++) {
 		for (uint32_t i = 0; i < s->size[j]; i++) {
 			size_t len;
 			const char *nm = wnw_names_get(&p->names, s->mem[j][i], &len);
-			fprintf(f, "%zu\t%.17g\t", first + j + 1, s->loss[j]);
-			put_text(f, nm, len);
-			putc('\n', f);
+			put_fmt(cmd, f, "%zu\t%.17g\t", first + j + 1, s->loss[j]);
+			put_text(cmd, f, nm, len);
+			put_fmt(cmd, f, "\n");
 		}
 	}
-	if (ferror(f))
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "--losses: write error");
 }
 
 /* The random ensemble: scores for every group (NaN when a group is in all subsets or in none). */
 static void ensemble(struct wnw_cmd *cmd, const struct opts *o, struct gx_engine *x, const struct pool *p,
-		     double *score, FILE *lf)
+		     double *score, struct wnw_tout *lf)
 {
 	uint32_t k = (uint32_t)floor(o->size * p->ng);
 	if (k == 0)
@@ -323,7 +339,7 @@ static void ensemble(struct wnw_cmd *cmd, const struct opts *o, struct gx_engine
  * gives the lowest estimated loss (ties: the earlier group); score is that loss. The groups not chosen
  * are scored by the loss of adding them to the final selection. */
 static void forward(struct wnw_cmd *cmd, const struct opts *o, struct gx_engine *x, const struct pool *p,
-		    double *score, uint32_t *order, FILE *lf)
+		    double *score, uint32_t *order, struct wnw_tout *lf)
 {
 	uint32_t K = o->forward > p->ng ? p->ng : (uint32_t)o->forward;
 	uint8_t *chosen = wnw_xcalloc(cmd, p->ng, 1);
@@ -392,32 +408,16 @@ static int cmp_rank(const void *a, const void *b, void *ctx)
 /* The TSV table, on stdout or, like a stream, through a temporary file renamed when complete. */
 static void write_table(struct wnw_cmd *cmd, const struct pool *p, const uint32_t *rank, const double *score)
 {
-	FILE *f = stdout;
-	char *tmp = NULL;
-	if (cmd->output) {
-		size_t len = strlen(cmd->output) + 16;
-		tmp = wnw_xmalloc(cmd, len);
-		snprintf(tmp, len, "%s.tmp.XXXXXX", cmd->output);
-		int fd = mkstemp(tmp);
-		mode_t mask = umask(0);
-		umask(mask);
-		if (fd < 0 || fchmod(fd, 0666 & ~mask) != 0 || !(f = fdopen(fd, "w")))
-			wnw_die(cmd, WNW_EXIT_SYSTEM, "%s: cannot create: %m", tmp);
-	}
-	fputs("group\tcount\tscore\n", f);
+	struct wnw_tout *t = wnw_xtout_open(cmd, cmd->output, cmd->zlevel);
+	put_fmt(cmd, t, "group\tcount\tscore\n");
 	for (uint32_t i = 0; i < p->ng; i++) {
 		uint32_t g = rank[i];
 		size_t len;
 		const char *nm = wnw_names_get(&p->names, g, &len);
-		put_text(f, nm, len);
-		fprintf(f, "\t%zu\t%.17g\n", p->off[g + 1] - p->off[g], score[g]);
+		put_text(cmd, t, nm, len);
+		put_fmt(cmd, t, "\t%zu\t%.17g\n", p->off[g + 1] - p->off[g], score[g]);
 	}
-	if (fflush(f) != 0 || ferror(f) || (tmp && fclose(f) != 0) || (tmp && rename(tmp, cmd->output) != 0)) {
-		if (tmp)
-			unlink(tmp);
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "%s: write error: %m", cmd->output ? cmd->output : "stdout");
-	}
-	free(tmp);
+	wnw_xtout_close(cmd, t);
 }
 
 static void write_stream(struct wnw_cmd *cmd, const struct wnw_schema *in, const struct pool *p,
@@ -538,7 +538,7 @@ int main(int argc, char **argv)
 	if (!x)
 		wnw_die_err(&cmd, &e);
 	t[2] = now();
-	FILE *lf = o.losses ? losses_file(&cmd, o.losses) : NULL;
+	struct wnw_tout *lf = o.losses ? losses_file(&cmd, o.losses) : NULL;
 	double *score = wnw_xcalloc(&cmd, p.ng, sizeof *score);
 	uint32_t *order = wnw_xcalloc(&cmd, p.ng, sizeof *order), *prefix = NULL;
 	if (o.forward) {
@@ -550,8 +550,8 @@ int main(int argc, char **argv)
 	} else {
 		ensemble(&cmd, &o, x, &p, score, lf);
 	}
-	if (lf && fclose(lf) != 0)
-		wnw_die(&cmd, WNW_EXIT_SYSTEM, "%s: write error: %m", o.losses);
+	if (lf)
+		wnw_xtout_close(&cmd, lf);
 	t[3] = now();
 	report(&cmd, &o, x, t);
 	uint32_t *rank = wnw_xmalloc(&cmd, p.ng * sizeof *rank);

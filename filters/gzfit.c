@@ -534,6 +534,7 @@ int main(int argc, char **argv)
 		if ((rp = wnw_replay_open(o.input, o.tmpdir, &e)) == NULL)
 			wnw_die_err(&cmd, &e);
 		wnw_cmd_on_die(&cmd, wnw_replay_discard, rp);
+		wnw_replay_set_max_record(rp, cmd.max_record);
 		r = wnw_replay_reader(rp);
 	} else {
 		r = wnw_xopen(&cmd, o.input);

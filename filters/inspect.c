@@ -73,8 +73,6 @@ static int write_handler(void *data, unsigned char *buf, size_t size)
 
 _Noreturn static void emit_failed(struct ctx *c)
 {
-	wnw_tout_abort(c->t);
-	c->t = NULL;
 	if (c->failed)
 		wnw_die_err(c->cmd, &c->werr);
 	wnw_die(c->cmd, WNW_EXIT_SYSTEM, "YAML output: %s", c->em.problem ? c->em.problem : "emitter error");
@@ -382,11 +380,9 @@ static void inspect_one(struct ctx *c, const char *path, uint64_t show, int chec
 {
 	struct wnw_err e;
 	struct wnw_reader *r = wnw_reader_open(path, &e);
-	if (!r) {
-		wnw_tout_abort(c->t);
-		c->t = NULL;
+	if (!r)
 		wnw_die_err(c->cmd, &e);
-	}
+	wnw_reader_set_max_record(r, c->cmd->max_record);
 	const struct wnw_schema *s = wnw_reader_schema(r);
 	struct stat1 *st = wnw_xcalloc(c->cmd, s->nfields + 1, sizeof *st);
 	yaml_event_t ev;
@@ -416,11 +412,8 @@ static void inspect_one(struct ctx *c, const char *path, uint64_t show, int chec
 		if (c->cmd->progress)
 			wnw_progress(c->cmd, r);
 	}
-	if (got < 0) {
-		wnw_tout_abort(c->t);
-		c->t = NULL;
+	if (got < 0)
 		wnw_die_err(c->cmd, &e);
-	}
 	if (c->cmd->progress)
 		wnw_progress_done(c->cmd, r);
 	if (!check) {
@@ -449,6 +442,7 @@ static void hist_one(struct ctx *c, const char *path, const char *field, uint32_
 	if (rp == NULL)
 		wnw_die_err(c->cmd, &e);
 	wnw_cmd_on_die(c->cmd, wnw_replay_discard, rp);
+	wnw_replay_set_max_record(rp, c->cmd->max_record);
 	const struct wnw_reader *r = wnw_replay_reader(rp);
 	int fi = wnw_xfield(c->cmd, r, field, 0, NULL);
 	static const char *const of[] = {"", "value", "value", "value", "length", "norm", "neighbours"};
@@ -496,7 +490,6 @@ static void hist_one(struct ctx *c, const char *path, const char *field, uint32_
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
-	struct wnw_err e;
 	uint64_t show = 0, bins = 20;
 	int ch, check = 0;
 	const char *hist = NULL;
@@ -535,17 +528,14 @@ int main(int argc, char **argv)
 	if (hist != NULL) {
 		if (check || show)
 			wnw_usage(&cmd, "--hist takes no --check or -n");
-		if (!(c.t = wnw_tout_open(cmd.output, cmd.zlevel, &e)))
-			wnw_die_err(&cmd, &e);
+		c.t = wnw_xtout_open(&cmd, cmd.output, cmd.zlevel);
 		for (int i = 0; i < nin; i++)
 			hist_one(&c, in[i], hist, (uint32_t)bins);
-		if (wnw_tout_close(c.t, &e) < 0)
-			wnw_die_err(&cmd, &e);
+		wnw_xtout_close(&cmd, c.t);
 		return wnw_cmd_done(&cmd);
 	}
 	if (!check) {
-		if (!(c.t = wnw_tout_open(cmd.output, cmd.zlevel, &e)))
-			wnw_die_err(&cmd, &e);
+		c.t = wnw_xtout_open(&cmd, cmd.output, cmd.zlevel);
 		if (!yaml_emitter_initialize(&c.em))
 			wnw_die(&cmd, WNW_EXIT_SYSTEM, "out of memory");
 		yaml_emitter_set_output(&c.em, write_handler, &c);
@@ -564,8 +554,7 @@ int main(int argc, char **argv)
 		if (!yaml_emitter_flush(&c.em))
 			emit_failed(&c);
 		yaml_emitter_delete(&c.em);
-		if (wnw_tout_close(c.t, &e) < 0)
-			wnw_die_err(&cmd, &e);
+		wnw_xtout_close(&cmd, c.t);
 	}
 	free(c.tmp.p);
 	return wnw_cmd_done(&cmd);

@@ -66,7 +66,7 @@ struct input {
 };
 
 struct kde_ctx {
-	double s2;
+	double sigma;
 	float *kde;
 	uint32_t *near;
 };
@@ -78,7 +78,8 @@ static void kde_done(void *ctx, size_t i, const struct wnw_hit *h, uint32_t n)
 	double sum = 0;
 	uint32_t pos = 0;
 	for (uint32_t j = 0; j < n; j++) {
-		double kern = 1.0 - (double)h[j].dist * (double)h[j].dist / c->s2;
+		/* dist / sigma, not dist^2 / sigma^2: sigma^2 underflows to 0 for sigma below 1e-162. */
+		double u = (double)h[j].dist / c->sigma, kern = 1.0 - u * u;
 		if (kern > 0) {
 			sum += kern;
 			pos++;
@@ -192,9 +193,9 @@ static void kde_mode(struct wnw_cmd *cmd, const struct opts *o, struct input *in
 {
 	struct wnw_err e;
 	size_t n = in->x.rows;
-	struct kde_ctx c = {o->sigma * o->sigma, wnw_xmalloc(cmd, (n ? n : 1) * sizeof(float)),
+	struct kde_ctx c = {o->sigma, wnw_xmalloc(cmd, (n ? n : 1) * sizeof(float)),
 			    wnw_xcalloc(cmd, n ? n : 1, sizeof(uint32_t))};
-	struct wnw_self_opts so = self_opts(cmd, o, n, o->k, c.s2);
+	struct wnw_self_opts so = self_opts(cmd, o, n, o->k, o->sigma * o->sigma);
 	if (o->sigma == 0) {
 		for (size_t i = 0; i < n; i++)
 			c.kde[i] = 1.0f;

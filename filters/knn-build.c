@@ -5,7 +5,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "crc.h"
 #include "knn.h"
 #include "par.h"
 #include "prog.h"
@@ -52,6 +54,7 @@ struct member {
 	uint64_t at;  /* its handle in the store, or (in place) its offset in the input file */
 	uint32_t refs; /* how many lists hold it; 0: free */
 	uint32_t len;  /* in place: its bytes */
+	uint32_t sum;  /* in place: CRC-32 of its bytes as first read, checked when they are read again */
 };
 
 /* What one part of the queries did to the lists during a block. */
@@ -76,6 +79,7 @@ struct state {
 	struct wnw_store *store;
 	struct wnw_store_view *view; /* this thread's, for reading the store */
 	int in_place;            /* records are read again from the input file, not kept in the store */
+	struct stat first;       /* in place: the input file when the run began */
 	uint64_t seq;            /* input records seen */
 };
 
@@ -329,7 +333,7 @@ static uint32_t take_slot(struct state *st)
 /* Gives slot its record (or frees it when no list took it): a copy of rec, or with rec NULL the len bytes
  * at off of the input file. */
 static void fill_slot(struct state *st, uint32_t slot, const struct wnw_rec *rec, uint64_t off, uint32_t len,
-		      uint64_t seq, uint64_t id, uint32_t refs)
+		      uint32_t sum, uint64_t seq, uint64_t id, uint32_t refs)
 {
 	struct wnw_err e;
 	if (!refs) {
@@ -339,7 +343,7 @@ static void fill_slot(struct state *st, uint32_t slot, const struct wnw_rec *rec
 	int64_t h = rec ? wnw_store_add(st->store, rec, &e) : 0;
 	if (h < 0)
 		wnw_die_err(st->cmd, &e);
-	st->mem[slot] = (struct member){seq, id, rec ? (uint64_t)h : off, refs, len};
+	st->mem[slot] = (struct member){seq, id, rec ? (uint64_t)h : off, refs, len, sum};
 }
 
 static void drop_ref(struct state *st, uint32_t slot)
@@ -360,6 +364,7 @@ struct block {
 	struct wnw_batch b;
 	uint64_t *at; /* the records' offsets in the input file (0 when copied) */
 	uint32_t *len;
+	uint32_t *sum; /* CRC-32 of the records' bytes (in place) */
 	struct wnw_vecs x;
 	uint32_t *slot;
 	uint64_t seq0;
@@ -376,7 +381,7 @@ static void apply_events(struct state *st, const struct block *b, struct part *p
 		uint32_t refs = 0;
 		for (size_t p = 0; p < np; p++)
 			refs += parts[p].ev[par].ins[j];
-		fill_slot(st, b->slot[j], st->in_place ? NULL : &b->b.recs[j], b->at[j], b->len[j], b->seq0 + j,
+		fill_slot(st, b->slot[j], st->in_place ? NULL : &b->b.recs[j], b->at[j], b->len[j], b->sum[j], b->seq0 + j,
 			  b->x.id[j], refs);
 	}
 	for (size_t p = 0; p < np; p++) {
@@ -416,8 +421,14 @@ static int read_member(const struct state *st, struct wnw_store_view *v, const s
 		       const struct member *m, uint64_t upto, struct wnw_rec *rec, struct wnw_err *e)
 {
 	*rec = (struct wnw_rec){.schema = wnw_reader_schema(r), .number = m->seq + 1};
-	if (st->in_place)
-		return wnw_store_view_source(st->store, v, m->at, m->len, upto, fid, m->id, rec, e);
+	if (st->in_place) {
+		if (wnw_store_view_source(st->store, v, m->at, m->len, upto, fid, m->id, rec, e) != 0)
+			return -1;
+		if (wnw_crc32(0, rec->data, rec->len) != m->sum)
+			return wnw_errf(e, WNW_EXIT_DATA, "read again, its bytes differ from those first read: "
+					"the file changed during the run");
+		return 0;
+	}
 	return wnw_store_view_get(st->store, v, m->at, fid, m->id, rec, e);
 }
 
@@ -426,6 +437,27 @@ static void member_error(struct wnw_err *to, const struct wnw_reader *r, const s
 			 const struct wnw_err *e)
 {
 	wnw_errf(to, e->status, "%s: record %llu: %s", wnw_reader_name(r), (unsigned long long)m->seq + 1, e->msg);
+}
+
+/* Records read again from the input file (in place) must be those first read: each is checked against
+ * its CRC-32 as it is read again, and here, before the output is put in place, the file must still be
+ * the same file (device and inode, by descriptor and by name), of the same size and modification time. */
+static void check_unchanged(const struct state *st, const struct wnw_reader *r)
+{
+	struct stat now, byname;
+	const char *name = wnw_reader_name(r);
+	if (!st->in_place)
+		return;
+	if (fstat(wnw_reader_fd(r), &now) != 0)
+		wnw_die(st->cmd, WNW_EXIT_SYSTEM, "%s: %m", name);
+	int same = now.st_dev == st->first.st_dev && now.st_ino == st->first.st_ino &&
+		   now.st_size == st->first.st_size && now.st_mtim.tv_sec == st->first.st_mtim.tv_sec &&
+		   now.st_mtim.tv_nsec == st->first.st_mtim.tv_nsec;
+	if (same && strcmp(name, "stdin") != 0 && stat(name, &byname) == 0)
+		same = byname.st_dev == now.st_dev && byname.st_ino == now.st_ino;
+	if (!same)
+		wnw_die(st->cmd, WNW_EXIT_DATA, "%s: the file changed during the run (its size, time or identity "
+			"differ): run again on a file left alone", name);
 }
 
 /* read_member through this thread's view, or dies. */
@@ -554,6 +586,7 @@ static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 		blk->at[blk->x.rows - 1] = st->in_place ? wnw_reader_offset(r, &rec) : 0;
 		blk->len[blk->x.rows - 1] = rec.len;
+		blk->sum[blk->x.rows - 1] = st->in_place ? wnw_crc32(0, rec.data, rec.len) : 0;
 		if (!st->in_place && wnw_batch_add(&blk->b, &rec) != 0)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 		st->seq++;
@@ -591,6 +624,8 @@ static void search(struct state *st, struct wnw_reader *r)
 	if (wnw_reader_fd(r) >= 0) {
 		wnw_store_source(st->store, wnw_reader_fd(r), wnw_reader_schema(r));
 		st->in_place = 1;
+		if (fstat(wnw_reader_fd(r), &st->first) != 0)
+			wnw_die(cmd, WNW_EXIT_SYSTEM, "%s: %m", name);
 	}
 	size_t bs = block_rows(st), bs0 = first_rows(st, bs), panels = (st->m + 15) / 16;
 	size_t nt = (size_t)cmd->threads - 1; /* searching threads besides this one */
@@ -604,12 +639,11 @@ static void search(struct state *st, struct wnw_reader *r)
 	struct block blk[2];
 	for (int i = 0; i < 2; i++) {
 		wnw_vecs_init(&blk[i].x, dim);
-		wnw_batch_init(&blk[i].b);
-		if (wnw_vecs_reserve(&blk[i].x, bs0) != 0)
-			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		wnw_batch_init(&blk[i].b); /* its vectors grow with the records read, not with rows x dim */
 		blk[i].slot = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].slot);
 		blk[i].at = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].at);
 		blk[i].len = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].len);
+		blk[i].sum = wnw_xmalloc(cmd, bs0 * sizeof *blk[i].sum);
 	}
 	for (size_t p = 0; p < np; p++) {
 		parts[p].st = st;
@@ -676,6 +710,7 @@ static void search(struct state *st, struct wnw_reader *r)
 		wnw_batch_free(&blk[i].b);
 		free(blk[i].at);
 		free(blk[i].len);
+		free(blk[i].sum);
 		wnw_vecs_free(&blk[i].x);
 		free(blk[i].slot);
 	}
@@ -737,7 +772,7 @@ static void merge(struct state *st, struct wnw_reader *r)
 			struct wnw_hit h = {.dist = nb.dist, .tag = slot, .id = id, .ref = st->seq};
 			record(&ev, t, wnw_topk_offer(t, &h), &ins);
 		}
-		fill_slot(st, slot, &rec, 0, 0, st->seq, id, ins);
+		fill_slot(st, slot, &rec, 0, 0, 0, st->seq, id, ins);
 		if (ev.oom)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 		for (size_t i = 0; i < ev.nout; i++)
@@ -1029,6 +1064,7 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
 	struct writing wr = {.st = st, .r = r, .ed = &ed, .fid = src.fid, .fv = src.fv, .pr = &pr};
 	write_records(st, &wr, w, &out);
+	check_unchanged(st, r);
 	wnw_xclose(cmd, w);
 	wnw_schema_free(&out);
 	free(pr.start);

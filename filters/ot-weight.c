@@ -467,6 +467,7 @@ int main(int argc, char **argv)
 	if (x.rp == NULL)
 		wnw_die_err(&x.cmd, &e);
 	wnw_cmd_on_die(&x.cmd, wnw_replay_discard, x.rp);
+	wnw_replay_set_max_record(x.rp, x.cmd.max_record);
 	find_fields(&x, &f);
 	while ((got = wnw_replay_next(x.rp, &rec, &e)) == 1) {
 		take_record(&x, &rec, &f);

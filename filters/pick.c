@@ -204,9 +204,13 @@ static void read_id_text(struct wnw_cmd *cmd, FILE *f, const char *name, struct 
 		char *end;
 		errno = 0;
 		unsigned long long v = strtoull(line, &end, 10);
-		if (errno || *end || line[0] < '0' || line[0] > '9')
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: line %llu: '%.40s' is not an id", name,
-				(unsigned long long)lineno, line);
+		/* end, not *end: a NUL inside the line ("1\0junk") must not end the number. */
+		if (errno || end != line + n || line[0] < '0' || line[0] > '9') {
+			char q[64]; /* escaped here, as %s would stop at a NUL */
+			wnw_escape(q, sizeof q, line, (size_t)n);
+			wnw_die(cmd, WNW_EXIT_DATA, "%s: line %llu: '%s' is not an id", name, (unsigned long long)lineno,
+				q);
+		}
 		add_id(cmd, m, v, 1);
 	}
 	if (ferror(f))

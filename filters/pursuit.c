@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "par.h"
+#include "knn.h"
 #include "prog.h"
 #include "pursuit.h"
 #include "replay.h"
@@ -184,6 +185,11 @@ static void load_vec(struct ctx *x, const struct wnw_reader *r, const struct wnw
 		for (uint32_t j = 0; j < x->d; j++)
 			dst[j] = (float)(dst[j] * x->o.segw[j / len]);
 	}
+	/* As knn-build and kde-dedup: a vector whose squared norm is not a finite float is refused, since
+	 * every residual and correlation built on it would be infinite or NaN. */
+	if (!isfinite(wnw_knn_norm2(dst, x->d)))
+		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float",
+			wnw_reader_name(r), (unsigned long long)rec->number, x->o.field);
 }
 
 /* The vector field of a stream: its index, with the dimension checked against x->d (0: set it). */
@@ -414,6 +420,8 @@ static void run_whole(struct ctx *x, int f, float *b, struct choice *ch)
 	if (x->o.merge && A.n > 0 && wnw_schema_find(wnw_reader_schema(r), x->o.out) < 0)
 		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: no field '%s': --merge reads shortlists written by pursuit",
 		     wnw_reader_name(r), x->o.out);
+	if (sum && A.n == 0) /* as for an empty target: and before any work of the declared dimension */
+		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: no records to take the mean of", wnw_reader_name(r));
 	if (sum)
 		finish_mean(sum, A.n, x->d, b);
 	take_choice(x, &A, b, NULL, ch);
@@ -481,6 +489,7 @@ int main(int argc, char **argv)
 	if (x.rp == NULL)
 		wnw_die_err(&x.cmd, &e);
 	wnw_cmd_on_die(&x.cmd, wnw_replay_discard, x.rp);
+	wnw_replay_set_max_record(x.rp, x.cmd.max_record);
 	int f = vec_field(&x, wnw_replay_reader(x.rp));
 	if (b == NULL)
 		b = wnw_xcalloc(&x.cmd, x.d + 1, sizeof *b);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "prog.h"
 
@@ -65,6 +67,51 @@ static int part_name(char *buf, size_t len, const char *p, uint64_t part)
 	return conv == 1 ? 0 : -1;
 }
 
+struct made {
+	const char *pattern;
+	uint64_t n; /* parts 0 .. n-1 are in place */
+};
+
+static void remove_made(void *arg)
+{
+	const struct made *m = arg;
+	char name[4096];
+	for (uint64_t j = 0; j < m->n; j++)
+		if (part_name(name, sizeof name, m->pattern, j) == 0)
+			unlink(name);
+}
+
+/* All parts or none: every part is finished (trailer written, temporary file closed) before the first
+ * is renamed into place, so a full disk leaves no part; a rename that fails removes those made. */
+static void commit_all(struct wnw_cmd *cmd, const char *pattern, struct wnw_writer **out, uint64_t parts)
+{
+	struct wnw_err e;
+	struct made m = {pattern, 0};
+	for (uint64_t i = 0; i < parts; i++)
+		if (wnw_writer_finish(out[i], &e) < 0)
+			wnw_die_err(cmd, &e); /* removes every temporary part */
+	wnw_cmd_on_die(cmd, remove_made, &m);
+	for (; m.n < parts; m.n++)
+		wnw_xclose(cmd, out[m.n]);
+	wnw_cmd_on_die(cmd, NULL, NULL);
+}
+
+/* Each part holds a descriptor until the end: the soft limit on open files (often 1,024) is raised
+ * to the hard one when need is more than it allows; beyond the hard limit, nothing is begun. */
+static void allow_open_files(struct wnw_cmd *cmd, uint64_t need)
+{
+	struct rlimit rl;
+	need += 16; /* stdin, stdout, stderr, the input, and what libraries open */
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "%llu parts need %llu open files; the limit is %llu (ulimit -Hn)",
+			(unsigned long long)(need - 16), (unsigned long long)need, (unsigned long long)rl.rlim_max);
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot raise the limit on open files to %llu: %m", (unsigned long long)need);
+}
+
 /* Writes each record of in to the part its key hashes to. */
 static void split(struct wnw_cmd *cmd, const char *pattern, uint64_t parts, const char *by, const char *file)
 {
@@ -86,8 +133,7 @@ static void split(struct wnw_cmd *cmd, const char *pattern, uint64_t parts, cons
 		wnw_xend(cmd, w);
 	}
 	wnw_progress_done(cmd, in);
-	for (uint64_t i = 0; i < parts; i++)
-		wnw_xclose(cmd, out[i]);
+	commit_all(cmd, pattern, out, parts);
 	free(out);
 	wnw_reader_close(in);
 }
@@ -188,6 +234,7 @@ int main(int argc, char **argv)
 	if (merging) {
 		if (parts != 0 || nargs < 1)
 			wnw_usage(&cmd, "--merge takes input FILEs and no -n");
+		allow_open_files(&cmd, (uint64_t)nargs);
 		merge(&cmd, nargs, args, by);
 		return wnw_cmd_done(&cmd);
 	}
@@ -200,6 +247,7 @@ int main(int argc, char **argv)
 	char name[4096];
 	if (part_name(name, sizeof name, args[0], 0) < 0)
 		wnw_usage(&cmd, "PATTERN '%s' must hold exactly one %%d (and %%%% for a percent sign)", args[0]);
+	allow_open_files(&cmd, parts);
 	split(&cmd, args[0], parts, by, nargs == 2 ? args[1] : NULL);
 	return wnw_cmd_done(&cmd);
 }

@@ -42,7 +42,7 @@ truthy "and compresses more than level 1" \
 	'pack -z 1 -o out1.wnw many.jsonl && [ $(stat -c %s out19.wnw) -lt $(stat -c %s out1.wnw) ]'
 WINNOW_ZSTD_LEVEL=1 pack -z -o env1.wnw many.jsonl
 same "WINNOW_ZSTD_LEVEL sets the default level" "$(cmp -s env1.wnw out1.wnw && echo same)" same
-fails 2 "WINNOW_ZSTD_LEVEL" "a bad WINNOW_ZSTD_LEVEL is a usage error" env WINNOW_ZSTD_LEVEL=99 pack two.jsonl
+fails 2 "WINNOW_ZSTD_LEVEL" "a bad WINNOW_ZSTD_LEVEL is a usage error where -z uses it" env WINNOW_ZSTD_LEVEL=99 pack -z two.jsonl
 fails 2 "-z: '0'" "-z is range-checked" pack -z0 two.jsonl
 
 # a closed pipe downstream ends quietly

@@ -341,7 +341,7 @@ static void build_tables(struct wnw_cmd *cmd)
  * with another thread count, output name or compression gives the same header. */
 static int unrecorded(const char *a, int *takes_next)
 {
-	static const char *const with_arg[] = {"-j", "--threads", "-o", "--output", "--config"};
+	static const char *const with_arg[] = {"-j", "--threads", "-o", "--output", "--config", "--max-record"};
 	*takes_next = 0;
 	for (size_t i = 0; i < sizeof with_arg / sizeof with_arg[0]; i++) {
 		size_t n = strlen(with_arg[i]);

@@ -2,6 +2,8 @@
 # bench/stream.sh: throughput of the stream library itself: a pass-through filter (read, validate,
 # CRC, rewrite every record) over a synthetic stream, plain and zstd, beside cat(1) on the same file.
 # Usage: B=build/rel bench/stream.sh [RECORDS]   (default 1,000,000 records of ~1.2 KB)
+# With BASE=DIR (a libwinnow.a built from another commit) the chain is also run through that library in
+# the same run: before and after side by side.
 set -eu
 cd "$(dirname "$0")/.."
 B=${B:-build/rel}
@@ -31,5 +33,18 @@ echo "stream of $N records, $bytes bytes (id, 200-byte text, vec[256])"
 read -r w c < <(measure cat "$T/p.wnw"); row "cat (peer: the disk cache)" "$w" "$c"
 read -r w c < <(measure "$T/passthru" "$T/p.wnw"); row "passthru (file -> stdout)" "$w" "$c"
 read -r w c < <(measure sh -c "\"$T/passthru\" < \"$T/p.wnw\" | cat"); row "passthru (pipe -> pipe, + cat)" "$w" "$c"
+# Four filters in a pipe: every byte crosses four pipes and is checked and rewritten four times. The
+# chain runs at the rate of its slowest hop, so bytes / wall is the rate of each hop.
+P=$T/passthru
+read -r w c < <(measure sh -c "\"$P\" \"$T/p.wnw\" | \"$P\" | \"$P\" | \"$P\" | cat >/dev/null")
+row "chain of 4 passthru (per hop)" "$w" "$c"
+if [ -n "${BASE:-}" ]; then
+	cc $CF -o "$T/passthru0" bench/passthru.c "$BASE/libwinnow.a" -lzstd -lz -lyaml -lm -lpthread
+	P=$T/passthru0
+	read -r w c < <(measure sh -c "\"$P\" \"$T/p.wnw\" | \"$P\" | \"$P\" | \"$P\" | cat >/dev/null")
+	row "chain of 4 passthru, BASE library" "$w" "$c"
+fi
+read -r w c < <(measure sh -c "cat \"$T/p.wnw\" | cat | cat | cat | cat >/dev/null")
+row "chain of 4 cat (peer: the pipes alone)" "$w" "$c"
 "$T/passthru" -z 1 -o "$T/p.wnw.zst" "$T/p.wnw"
 read -r w c < <(measure "$T/passthru" "$T/p.wnw.zst"); row "passthru (zstd input)" "$w" "$c"

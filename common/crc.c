@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "crc.h"
+#include "isa.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -132,4 +133,9 @@ uint32_t wnw_crc32_with(int kernel, uint32_t crc, const uint8_t *p, size_t len)
 	return crc;
 }
 
-uint32_t wnw_crc32(uint32_t crc, const uint8_t *p, size_t len) { return wnw_crc32_with(3, crc, p, len); }
+/* The level's kernel: zlib's at the portable level (so WINNOW_ISA=portable tests it), the widest
+ * carry-less fold the CPU has above it. An AVX-512 fold (512-bit vpclmulqdq) would be kernel 4. */
+uint32_t wnw_crc32(uint32_t crc, const uint8_t *p, size_t len)
+{
+	return wnw_crc32_with(wnw_isa() >= WNW_ISA_AVX2 ? 3 : 1, crc, p, len);
+}

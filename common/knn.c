@@ -1,10 +1,10 @@
 /* knn.c: dot products, exact distances, the filtered join and top-K lists (see knn.h). */
 #include "knn.h"
+#include "isa.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,13 +36,8 @@ void wnw_blas_setup(char **argv)
 	int set_threads = !getenv("OPENBLAS_NUM_THREADS"), set_core = 0;
 	const char *core = NULL;
 	if (!getenv("OPENBLAS_CORETYPE")) {
-		__builtin_cpu_init();
-		set_core = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-			   slow_core(openblas_get_corename());
-		core = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-				       __builtin_cpu_supports("avx512vl")
-			       ? "SkylakeX"
-			       : "Haswell";
+		set_core = wnw_isa_cpu() >= WNW_ISA_AVX2 && slow_core(openblas_get_corename());
+		core = wnw_isa_cpu() >= WNW_ISA_AVX512 ? "SkylakeX" : "Haswell";
 	}
 	if ((set_threads && setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) ||
 	    (set_core && setenv("OPENBLAS_CORETYPE", core, 1) != 0))
@@ -556,21 +551,18 @@ __attribute__((target("avx2,fma"))) static void join_fused(const struct join *j)
 	}
 }
 
-static const struct kernels avx2_kernels = {load_avx2, norm2_avx2, dist2_avx2, next_avx2, NULL};
-static const struct kernels fma_kernels = {load_avx2, norm2_avx2, dist2_avx2, next_avx2, join_fused};
+static const struct kernels avx2_kernels = {load_avx2, norm2_avx2, dist2_avx2, next_avx2, join_fused};
+
+/* By wnw_isa(): the AVX2 level includes FMA. The AVX-512 slot is empty (no such forms yet: the
+ * fused join would take 32-row panels there); an empty slot falls back to the level below. */
+static const struct kernels *const by_level[WNW_ISA_LEVELS] = {&plain_kernels, &avx2_kernels, NULL};
 
 static const struct kernels *kernels(void)
 {
-	static _Atomic(const struct kernels *) chosen;
-	const struct kernels *k = atomic_load_explicit(&chosen, memory_order_relaxed);
-	if (!k) {
-		__builtin_cpu_init();
-		k = !__builtin_cpu_supports("avx2")  ? &plain_kernels
-		    : __builtin_cpu_supports("fma") ? &fma_kernels
-						     : &avx2_kernels;
-		atomic_store_explicit(&chosen, k, memory_order_relaxed);
-	}
-	return k;
+	int l = wnw_isa();
+	while (!by_level[l])
+		l--;
+	return by_level[l];
 }
 #else
 static const struct kernels *kernels(void) { return &plain_kernels; }

@@ -1,6 +1,7 @@
 /* minhash.c: shingles, MinHash signatures and LSH band keys (minhash.h). Signatures are the hot loop:
  * eight 32-bit lanes per AVX2 instruction, with a portable loop giving the same bits elsewhere. */
 #include "minhash.h"
+#include "isa.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -140,7 +141,7 @@ __attribute__((target("avx2"))) static void signature_avx2(const struct mh_perms
 
 void mh_signature(const struct mh_perms *pm, const uint64_t *h, size_t n, uint32_t *sig)
 {
-	if (!pm->plain && __builtin_cpu_supports("avx2"))
+	if (!pm->plain && wnw_isa() >= WNW_ISA_AVX2) /* AVX-512 slot: 16 lanes, vpminud on zmm */
 		signature_avx2(pm, h, n, sig);
 	else
 		signature_plain(pm, h, n, sig);

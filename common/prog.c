@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "isa.h"
 #include "prog.h"
 #include "sink.h"
 #include "yamlmap.h"
@@ -403,6 +404,9 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 	cmd->argv = a.v;
 	optind = 0; /* GNU: reinitialise, since a program may call this in tests more than once */
 	opterr = 0;
+	struct wnw_err e;
+	if (wnw_isa_check(&e) != 0)
+		wnw_die(cmd, e.status, "%s", e.msg);
 }
 
 int wnw_cmd_opt(struct wnw_cmd *cmd)

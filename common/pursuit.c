@@ -1,7 +1,7 @@
 /* pursuit.c: non-negative OMP and its CoSaMP-style batch variant (see pursuit.h and pursuit(1)). */
 #include "pursuit.h"
+#include "isa.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
@@ -160,15 +160,8 @@ __attribute__((target("avx2,fma,f16c"))) static void to_f16(const float *a, floa
 		h[j] = _cvtss_sh(a[j] * inv, _MM_FROUND_TO_NEAREST_INT);
 }
 
-/* AVX2, FMA and F16C (the last through CPUID leaf 1, ECX bit 29: clang has no builtin name for it). */
-static int have_avx2(void)
-{
-	unsigned a, b, c, d;
-	__builtin_cpu_init();
-	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !__get_cpuid(1, &a, &b, &c, &d))
-		return 0;
-	return (c >> 29) & 1;
-}
+/* AVX2 (with FMA and F16C) by wnw_isa(); the AVX-512 slot (dot over zmm, same summation order) is empty. */
+static int have_avx2(void) { return wnw_isa() >= WNW_ISA_AVX2; }
 
 float pur_dot(const float *x, const float *y, uint32_t d)
 {

@@ -11,6 +11,7 @@
 
 #include "crc.h"
 #include "format.h"
+#include "sink.h"
 #include "winnow.h"
 
 #define CHUNK (1u << 20)
@@ -215,6 +216,7 @@ struct wnw_reader *wnw_reader_fdopen(int fd, const char *name, struct wnw_err *e
 	r->max_record = WNW_MAX_RECORD;
 	r->fd = fd;
 	r->cap = CHUNK;
+	wnw_pipe_grow(fd, WNW_PIPE_BYTES);
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		off_t at = lseek(fd, 0, SEEK_CUR);
 		r->total = (uint64_t)st.st_size;

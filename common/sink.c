@@ -94,6 +94,32 @@ static int open_file(struct wnw_sink *s, const char *path, struct wnw_err *e)
 	return 0;
 }
 
+/* The unprivileged ceiling of F_SETPIPE_SZ, or 1 MiB (its default) when it cannot be read. */
+static long pipe_max(void)
+{
+	long max = 1L << 20;
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &max) != 1 || max < 4096)
+			max = 1L << 20;
+		fclose(f);
+	}
+	return max;
+}
+
+long wnw_pipe_grow(int fd, long want)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	long now = fcntl(fd, F_GETPIPE_SZ), max = pipe_max();
+	/* EPERM past the user's soft limit of pipe pages: try smaller. */
+	for (long sz = want < max ? want : max; sz > now; sz /= 2)
+		if (fcntl(fd, F_SETPIPE_SZ, (int)sz) >= 0)
+			return fcntl(fd, F_GETPIPE_SZ);
+	return now;
+}
+
 int wnw_sink_open(struct wnw_sink *s, const char *path, int zlevel, struct wnw_err *e)
 {
 	memset(s, 0, sizeof *s);
@@ -112,6 +138,7 @@ int wnw_sink_open(struct wnw_sink *s, const char *path, int zlevel, struct wnw_e
 		wnw_sink_abort(s);
 		return -1;
 	}
+	wnw_pipe_grow(s->fd, WNW_PIPE_BYTES);
 	return 0;
 }
 

@@ -33,6 +33,13 @@ int wnw_sink_write(struct wnw_sink *s, const void *p, size_t n, int end, struct 
 int wnw_sink_finish(struct wnw_sink *s, struct wnw_err *e);
 /* Closes the output and renames the temporary file into place; frees what the sink holds. */
 int wnw_sink_commit(struct wnw_sink *s, struct wnw_err *e);
+/* When fd is a pipe, raises its buffer towards want bytes (at most /proc/sys/fs/pipe-max-size, less when
+ * the user's pipe pages run short): a pipe hop then moves up to want bytes per system call and wakes the
+ * other side a sixteenth as often as with the 64 KiB default. Best effort; returns the buffer size, or 0
+ * for no pipe. */
+long wnw_pipe_grow(int fd, long want);
+/* What the reader and the sink ask for: the writer flushes 1 MiB at a time (the default ceiling). */
+#define WNW_PIPE_BYTES (1L << 20)
 /* Drops the output, removing the temporary file; frees what the sink holds. Safe after commit. */
 void wnw_sink_abort(struct wnw_sink *s);
 

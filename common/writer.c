@@ -14,6 +14,8 @@
 #include "winnow.h"
 
 #define FLUSH_AT (1u << 20)
+/* Records are folded into the CRC in spans of about this much (as the reader does). */
+#define CRC_SPAN (64u << 10)
 
 struct wnw_writer {
 	struct wnw_sink sink;
@@ -303,9 +305,10 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
 	w->count++;
 	w->cur = 0;
 	w->rec = w->used;
-	if (w->mem && w->rec - w->crc_at >= FLUSH_AT)
-		crc_fold(w); /* by the thread that built the records, while they are in its cache */
-	else if (!w->mem && w->used >= FLUSH_AT && flush(w, e) < 0)
+	/* By the thread that built the records, while they are in its L2 cache (a whole flush is not). */
+	if (w->rec - w->crc_at >= CRC_SPAN)
+		crc_fold(w);
+	if (!w->mem && w->used >= FLUSH_AT && flush(w, e) < 0)
 		return -1;
 	if (reserve(w, 4) == NULL)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "par.h"
 #include "prog.h"
 #include "sink.h"
 #include "yamlmap.h"
@@ -720,4 +721,12 @@ void wnw_progress_done(struct wnw_cmd *cmd, const struct wnw_reader *r)
 {
 	if (cmd->prog_start != 0)
 		progress_of(cmd, r, 1);
+}
+
+struct wnw_pool *wnw_xpool(const struct wnw_cmd *cmd, int nthreads)
+{
+	struct wnw_pool *p = wnw_pool_new(nthreads);
+	if (p == NULL)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", nthreads);
+	return p;
 }

@@ -114,6 +114,10 @@ void *wnw_xmalloc(const struct wnw_cmd *cmd, size_t n) __attribute__((returns_no
 void *wnw_xcalloc(const struct wnw_cmd *cmd, size_t n, size_t size) __attribute__((returns_nonnull, malloc));
 void *wnw_xrealloc(const struct wnw_cmd *cmd, void *p, size_t n) __attribute__((returns_nonnull));
 
+struct wnw_pool;
+/* A thread pool of nthreads (par.h), or dies "cannot start N threads". */
+struct wnw_pool *wnw_xpool(const struct wnw_cmd *cmd, int nthreads);
+
 /* Releases what wnw_cmd_init took; returns WNW_EXIT_OK, for `return wnw_cmd_done(&cmd);` at the
  * end of main. */
 int wnw_cmd_done(struct wnw_cmd *cmd);

@@ -302,8 +302,7 @@ int main(int argc, char **argv)
 	parse(&x, argc, argv);
 	x.sh = wnw_xcalloc(&x.cmd, (size_t)x.cmd.threads, sizeof *x.sh);
 	x.hits = wnw_xcalloc(&x.cmd, BATCH_RECORDS, sizeof *x.hits);
-	if ((x.pool = wnw_pool_new(x.cmd.threads)) == NULL)
-		wnw_die(&x.cmd, WNW_EXIT_SYSTEM, "cannot start threads");
+	x.pool = wnw_xpool(&x.cmd, x.cmd.threads);
 	load_reference(&x);
 	x.r = wnw_xopen(&x.cmd, x.o.input);
 	x.field = wnw_xfield(&x.cmd, x.r, x.o.field, WNW_BYTES, NULL);

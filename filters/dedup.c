@@ -479,13 +479,11 @@ static void setup(struct ctx *x)
 	else
 		setup_text(x);
 	mh_perms_init(&x->pm, x->o.perms, x->o.seed);
-	x->pool = wnw_pool_new(x->cmd.threads);
+	x->pool = wnw_xpool(&x->cmd, x->cmd.threads);
 	x->sh = wnw_xcalloc(&x->cmd, (size_t)x->cmd.threads, sizeof *x->sh);
 	x->items = wnw_xcalloc(&x->cmd, BATCH_RECORDS, sizeof *x->items);
 	if (x->o.minhash)
 		x->sigs = wnw_xmalloc(&x->cmd, (size_t)BATCH_RECORDS * (size_t)x->o.perms * 4);
-	if (x->pool == NULL)
-		wnw_die(&x->cmd, WNW_EXIT_SYSTEM, "cannot start threads");
 	if (!x->o.signatures &&
 	    wnw_dups_init(&x->dups, x->o.minhash, x->o.perms, x->o.bands, (int)ceil(x->o.threshold * x->o.perms - 1e-9),
 			  x->o.keep_by != NULL || x->keyf2 >= 0, x->o.mem, &e) < 0)

@@ -404,9 +404,7 @@ int main(int argc, char **argv)
 	struct job j = {.c = &o.c};
 	wnw_batch_init(&j.batch);
 	j.field = wnw_xfield(&cmd, r, o.field, WNW_BYTES, NULL);
-	struct wnw_pool *pool = wnw_pool_new(cmd.threads);
-	if (!pool)
-		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
+	struct wnw_pool *pool = wnw_xpool(&cmd, cmd.threads);
 	j.scratch = wnw_xcalloc(&cmd, (size_t)cmd.threads, sizeof *j.scratch);
 	j.nfeat = wnw_xcalloc(&cmd, BATCH_RECORDS, sizeof *j.nfeat);
 

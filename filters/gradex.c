@@ -529,9 +529,7 @@ int main(int argc, char **argv)
 			(int)len, nm);
 	}
 
-	struct wnw_pool *tp = wnw_pool_new(cmd.threads);
-	if (!tp)
-		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
+	struct wnw_pool *tp = wnw_xpool(&cmd, cmd.threads);
 	struct gx_data dt = {(int)p.d, p.n, p.ng, p.off, p.g, tg.n, tg.g, tg.f0};
 	struct gx_params prm = {o.C, o.step, o.tol, o.maxit, o.batch};
 	struct gx_engine *x = gx_new(&dt, &prm, tp, &e);

@@ -554,9 +554,7 @@ int main(int argc, char **argv)
 	if (wnw_schema_copy(&out, wnw_reader_schema(r), &e) < 0 ||
 	    wnw_edit_init(&ed, wnw_reader_schema(r), &out, "score", WNW_F64, 0, &e) < 0)
 		wnw_die_err(&cmd, &e);
-	struct wnw_pool *pool = wnw_pool_new(cmd.threads);
-	if (pool == NULL)
-		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
+	struct wnw_pool *pool = wnw_xpool(&cmd, cmd.threads);
 	make_scorers(&cmd, &o, &ts, bg, &j, dict);
 	j.score = wnw_xcalloc(&cmd, BATCH_RECORDS, sizeof *j.score);
 	j.err = wnw_xcalloc(&cmd, BATCH_RECORDS, sizeof *j.err);

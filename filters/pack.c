@@ -647,8 +647,7 @@ int main(int argc, char **argv)
 		wnw_usage(&cmd, "standard input ('-') can be read only once");
 
 	struct run r = {.cmd = &cmd, .o = &o, .have_text = have_text, .sid = -1};
-	if (!(r.pool = wnw_pool_new(cmd.threads)))
-		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
+	r.pool = wnw_xpool(&cmd, cmd.threads);
 	int nthreads = wnw_pool_threads(r.pool);
 	r.b.js = wnw_xcalloc(&cmd, (size_t)nthreads, sizeof *r.b.js);
 	r.b.arenas = wnw_xcalloc(&cmd, (size_t)nthreads, sizeof *r.b.arenas);

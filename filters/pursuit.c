@@ -493,9 +493,7 @@ int main(int argc, char **argv)
 	int f = vec_field(&x, wnw_replay_reader(x.rp));
 	if (b == NULL)
 		b = wnw_xcalloc(&x.cmd, x.d + 1, sizeof *b);
-	x.threads = wnw_pool_new(x.cmd.threads);
-	if (x.threads == NULL)
-		wnw_die(&x.cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", x.cmd.threads);
+	x.threads = wnw_xpool(&x.cmd, x.cmd.threads);
 	struct choice ch;
 	if (x.o.shard)
 		run_sharded(&x, f, b, &ch);

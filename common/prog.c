@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "knn.h"
 #include "par.h"
 #include "prog.h"
 #include "sink.h"
@@ -729,4 +730,19 @@ struct wnw_pool *wnw_xpool(const struct wnw_cmd *cmd, int nthreads)
 	if (p == NULL)
 		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", nthreads);
 	return p;
+}
+
+void wnw_xvecs_add(const struct wnw_cmd *cmd, struct wnw_vecs *x, const struct wnw_reader *r,
+		   const struct wnw_rec *rec, int fv, const char *field, uint64_t id)
+{
+	long bad = wnw_vecs_add_raw(x, wnw_get_vec_raw(rec, fv), id);
+	if (bad == -1)
+		return;
+	if (bad == -2)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+	if (bad == (long)x->d)
+		wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float",
+			wnw_reader_name(r), (unsigned long long)rec->number, field);
+	wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
+		wnw_reader_name(r), (unsigned long long)rec->number, bad, field);
 }

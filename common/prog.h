@@ -118,6 +118,12 @@ struct wnw_pool;
 /* A thread pool of nthreads (par.h), or dies "cannot start N threads". */
 struct wnw_pool *wnw_xpool(const struct wnw_cmd *cmd, int nthreads);
 
+struct wnw_vecs;
+/* Adds record rec's vector (field fv, named field, of the input r) to x with this id, or dies: out of
+ * memory, a component not finite, or a squared norm past a float (naming the input and record). */
+void wnw_xvecs_add(const struct wnw_cmd *cmd, struct wnw_vecs *x, const struct wnw_reader *r,
+		   const struct wnw_rec *rec, int fv, const char *field, uint64_t id);
+
 /* Releases what wnw_cmd_init took; returns WNW_EXIT_OK, for `return wnw_cmd_done(&cmd);` at the
  * end of main. */
 int wnw_cmd_done(struct wnw_cmd *cmd);

@@ -106,18 +106,6 @@ static void dedup_done(void *ctx, size_t i, const struct wnw_hit *h, uint32_t n)
 	c->count[i] = c->nb[i] || n <= 1 ? m : UINT32_MAX; /* UINT32_MAX: out of memory */
 }
 
-static void die_vec(struct wnw_cmd *cmd, const char *name, const struct wnw_rec *rec, long bad, size_t d,
-		    const char *field)
-{
-	if (bad == -2)
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-	if (bad == (long)d)
-		wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float", name,
-			(unsigned long long)rec->number, field);
-	wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number", name,
-		(unsigned long long)rec->number, bad, field);
-}
-
 /* Reads every record: vectors (and ids) into in->x, records (or, from a plain file, where they lie) into
  * the store. */
 static void read_all(struct wnw_cmd *cmd, const struct opts *o, struct input *in, const char *path)
@@ -126,7 +114,6 @@ static void read_all(struct wnw_cmd *cmd, const struct opts *o, struct input *in
 	struct wnw_rec rec;
 	uint32_t dim;
 	in->r = wnw_xopen(cmd, path);
-	const char *name = wnw_reader_name(in->r);
 	int fid = wnw_xfield(cmd, in->r, "id", WNW_U64, NULL);
 	in->fv = wnw_xfield(cmd, in->r, o->field, WNW_VEC, &dim);
 	wnw_vecs_init(&in->x, dim);
@@ -136,9 +123,7 @@ static void read_all(struct wnw_cmd *cmd, const struct opts *o, struct input *in
 	if (in_place)
 		wnw_store_source(in->store, wnw_reader_fd(in->r), wnw_reader_schema(in->r));
 	while (wnw_xnext(cmd, in->r, &rec)) {
-		long bad = wnw_vecs_add_raw(&in->x, wnw_get_vec_raw(&rec, in->fv), wnw_get_u64(&rec, fid));
-		if (bad != -1)
-			die_vec(cmd, name, &rec, bad, dim, o->field);
+		wnw_xvecs_add(cmd, &in->x, in->r, &rec, in->fv, o->field, wnw_get_u64(&rec, fid));
 		if ((in_place ? wnw_store_add_ref(in->store, wnw_reader_offset(in->r, &rec), rec.len, &e)
 				  : wnw_store_add(in->store, &rec, &e)) < 0)
 			wnw_die_err(cmd, &e);
@@ -309,9 +294,7 @@ static void reference_mode(struct wnw_cmd *cmd, const struct opts *o, const char
 	int rfv = wnw_xfield(cmd, rr, o->field, WNW_VEC, &rdim);
 	wnw_vecs_init(&ref, rdim);
 	while (wnw_xnext(cmd, rr, &rec)) {
-		long bad = wnw_vecs_add_raw(&ref, wnw_get_vec_raw(&rec, rfv), rec.number);
-		if (bad != -1)
-			die_vec(cmd, rname, &rec, bad, rdim, o->field);
+		wnw_xvecs_add(cmd, &ref, rr, &rec, rfv, o->field, rec.number);
 	}
 	struct wnw_reader *r = wnw_xopen(cmd, path);
 	const char *name = wnw_reader_name(r);
@@ -332,9 +315,7 @@ static void reference_mode(struct wnw_cmd *cmd, const struct opts *o, const char
 		wnw_batch_clear(&b);
 		wnw_vecs_clear(&x);
 		while (b.n < bs && (more = wnw_xnext(cmd, r, &rec)) != 0) {
-			long bad = wnw_vecs_add_raw(&x, wnw_get_vec_raw(&rec, fv), rec.number);
-			if (bad != -1)
-				die_vec(cmd, name, &rec, bad, dim, o->field);
+			wnw_xvecs_add(cmd, &x, r, &rec, fv, o->field, rec.number);
 			if (wnw_batch_add(&b, &rec) != 0)
 				wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 		}

@@ -398,15 +398,7 @@ static void read_queries(struct state *st, uint32_t *dim)
 	struct wnw_rec rec;
 	wnw_vecs_init(&st->q, *dim);
 	while (wnw_xnext(cmd, r, &rec)) {
-		long bad = wnw_vecs_add_raw(&st->q, wnw_get_vec_raw(&rec, fv), wnw_get_u64(&rec, fid));
-		if (bad == -2)
-			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-		if (bad == (long)*dim)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float", name,
-				(unsigned long long)rec.number, st->o.field);
-		if (bad >= 0)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
-				name, (unsigned long long)rec.number, bad, st->o.field);
+		wnw_xvecs_add(cmd, &st->q, r, &rec, fv, st->o.field, wnw_get_u64(&rec, fid));
 	}
 	st->m = st->q.rows;
 	if (st->m == 0)
@@ -451,15 +443,7 @@ static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv
 	wnw_vecs_clear(&blk->x);
 	blk->seq0 = st->seq;
 	while (blk->x.rows < bs && wnw_xnext(cmd, r, &rec)) {
-		long bad = wnw_vecs_add_raw(&blk->x, wnw_get_vec_raw(&rec, fv), wnw_get_u64(&rec, fid));
-		if (bad == (long)blk->x.d)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float",
-				wnw_reader_name(r), (unsigned long long)rec.number, st->o.field);
-		if (bad >= 0)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
-				wnw_reader_name(r), (unsigned long long)rec.number, bad, st->o.field);
-		if (bad == -2)
-			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		wnw_xvecs_add(cmd, &blk->x, r, &rec, fv, st->o.field, wnw_get_u64(&rec, fid));
 		blk->at[blk->x.rows - 1] = st->in_place ? wnw_reader_offset(r, &rec) : 0;
 		blk->len[blk->x.rows - 1] = rec.len;
 		blk->sum[blk->x.rows - 1] = st->in_place ? wnw_crc32(0, rec.data, rec.len) : 0;

@@ -13,7 +13,7 @@
 
 static const char synopsis[] =
 	"-r REFERENCE [--ngram N] [--min-overlap F] [--bloom] [--field NAME] [--mark] [-v] [-j N]\n"
-	"                [-o FILE] [-z] [FILE]";
+	"                [-o FILE] [-z [LEVEL]] [FILE]";
 
 static const char help[] =
 	"Writes the records that share no token n-gram with REFERENCE (all records with --mark, and field\n"

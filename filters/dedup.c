@@ -17,14 +17,14 @@
 #include <xxhash.h>
 
 static const char synopsis[] =
-	"--exact [--raw] [--field NAME] [--keep-by FIELD] [--mark] [-v] [-S SIZE] [-j N] [-o FILE] [-z]\n"
+	"--exact [--raw] [--field NAME] [--keep-by FIELD] [--mark] [-v] [-S SIZE] [-j N] [-o FILE] [-z [LEVEL]]\n"
 	"             [FILE]\n"
 	"       dedup --minhash [--ngram N] [--perms P] [--bands B] [--threshold J] [--seed X] [--field NAME]\n"
-	"             [--keep-by FIELD] [--mark] [-v] [-S SIZE] [-j N] [-o FILE] [-z] [FILE]\n"
+	"             [--keep-by FIELD] [--mark] [-v] [-S SIZE] [-j N] [-o FILE] [-z [LEVEL]] [FILE]\n"
 	"       dedup --minhash --signatures [--ngram N] [--perms P] [--seed X] [--field NAME]\n"
-	"             [--keep-by FIELD] [-j N] [-o FILE] [-z] [FILE]\n"
+	"             [--keep-by FIELD] [-j N] [-o FILE] [-z [LEVEL]] [FILE]\n"
 	"       dedup --minhash --merge [--ngram N] [--perms P] [--bands B] [--threshold J] [--seed X] [-v]\n"
-	"             [-S SIZE] [-o FILE] [-z] [FILE]";
+	"             [-S SIZE] [-o FILE] [-z [LEVEL]] [FILE]";
 
 static const char help[] =
 	"Writes one record of every cluster of duplicates (all records with --mark, and field dup_of).\n"

@@ -37,7 +37,8 @@ static const struct option longopts[] = {
 static const struct wnw_spec spec = {
 	.name = "gradex",
 	.synopsis = "-t TARGET [--group NAME] [--subsets M] [--size A] [--seed X] [-C C] [--step S]\n"
-		    "              [--forward K] [--table] [--losses FILE] [-j N] [-o FILE] [POOL]",
+		    "              [--forward K] [--table] [--losses FILE] [-j N] [-o FILE] [-z [LEVEL]]\n"
+		    "              [POOL]",
 	.help = "  -t, --target FILE   target stream (fields grad and f0), held in memory\n"
 		"  -g, --group NAME    the pool's group field, text or u64 (default source)\n"
 		"      --grad NAME     the projected-gradient vector field (default grad)\n"

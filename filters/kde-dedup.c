@@ -26,7 +26,8 @@ static const struct option longopts[] = {
 static const struct wnw_spec spec = {
 	.name = "kde-dedup",
 	.synopsis = "--sigma S -k KDE_K [index options] [-S SIZE] [-j N] [-o FILE] [INPUT]\n"
-		    "       kde-dedup --drop-within R [--keep one|none] [index options] [-o FILE] [INPUT]\n"
+		    "       kde-dedup --drop-within R [--keep one | none] [index options] [-S SIZE] [-j N] [-o FILE]\n"
+		    "                 [INPUT]\n"
 		    "       kde-dedup --drop-within R --reference FILE [-o FILE] [INPUT]",
 	.help = "      --sigma S         kernel bandwidth; 0 makes every kde 1\n"
 		"  -k, --neighbours KDE_K  nearest records summed per record (itself included)\n"

@@ -23,8 +23,9 @@ static const struct option longopts[] = {
 
 static const struct wnw_spec spec = {
 	.name = "knn-build",
-	.synopsis = "-q QUERIES -k K [-S SIZE] [--field NAME] [--block N] [-j N] [-o FILE] [POOL]\n"
-		    "       knn-build --merge -k K [-S SIZE] [-o FILE] [FILE]",
+	.synopsis = "-q QUERIES -k K [-S SIZE] [--field NAME] [--block N] [-j N] [-o FILE] [-z [LEVEL]]\n"
+		    "                 [POOL]\n"
+		    "       knn-build --merge -k K [-S SIZE] [-o FILE] [-z [LEVEL]] [FILE]",
 	.help = "  -q, --queries FILE    the query stream (fields id and vec), held in memory\n"
 		"  -k, --neighbours K    neighbours kept per query\n"
 		"      --merge           merge knn-build outputs of shards of one pool (read from the input)\n"

@@ -14,7 +14,7 @@
 #include "rng.h"
 
 static const char synopsis[] =
-	"--alpha A -C C [-k K] [--nbr NAME] [--kde NAME | --no-kde] [--out NAME] [-T DIR] [-v] [-o FILE] [-z]\n"
+	"--alpha A -C C [-k K] [--nbr NAME] [--kde NAME | --no-kde] [--out NAME] [-T DIR] [-v] [-o FILE] [-z [LEVEL]]\n"
 	"       [FILE]";
 
 static const char help[] =

@@ -23,8 +23,8 @@ static const struct option longopts[] = {
 
 static const struct wnw_spec spec = {
 	.name = "pick",
-	.synopsis = "--from TABLE [--by FIELD] [--key FIELD] [--top N] [-o FILE] [-z] [POOL]\n"
-		    "       pick --ids LIST [-o FILE] [-z] [POOL]",
+	.synopsis = "--from TABLE [--by FIELD] [--key FIELD] [--top N] [-o FILE] [-z [LEVEL]] [POOL]\n"
+		    "       pick --ids LIST [-o FILE] [-z [LEVEL]] [POOL]",
 	.help = "      --from TABLE    a group table (gradex output), best group first\n"
 		"      --by FIELD      the pool field holding the group (default source)\n"
 		"      --key FIELD     the table field holding the group (default group)\n"

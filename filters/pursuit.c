@@ -18,7 +18,7 @@
 static const char synopsis[] =
 	"-k K (-t TARGET | --in-domain) [--field NAME] [--out NAME] [--batch B] [--tol T] [--rounds R]\n"
 	"       [--segments T [--segment-weights W1,...,WT]] [--shard-size N [--keep-per-shard M] | --merge]\n"
-	"       [--report] [-T DIR] [-j N] [-o FILE] [-z] [POOL]";
+	"       [--report] [-T DIR] [-j N] [-o FILE] [-z [LEVEL]] [POOL]";
 
 static const char help[] =
 	"Chooses at most K pool records and non-negative weights (field weight, summing to 1) whose vectors\n"

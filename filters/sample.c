@@ -12,9 +12,9 @@
 
 static const char synopsis[] =
 	"-n N [--by FIELD] [--log] [--without-replacement] [--budget SIZE [--size FIELD]] [--seed X]\n"
-	"       [--expand] [-o FILE] [-z] [FILE]\n"
-	"       sample --top N [--by FIELD] [--budget SIZE [--size FIELD]] [--expand] [-o FILE] [-z] [FILE]\n"
-	"       sample --random N [--budget SIZE [--size FIELD]] [--seed X] [--expand] [-o FILE] [-z] [FILE]";
+	"       [--expand] [-o FILE] [-z [LEVEL]] [FILE]\n"
+	"       sample --top N [--by FIELD] [--budget SIZE [--size FIELD]] [--expand] [-o FILE] [-z [LEVEL]] [FILE]\n"
+	"       sample --random N [--budget SIZE [--size FIELD]] [--seed X] [--expand] [-o FILE] [-z [LEVEL]] [FILE]";
 
 static const char help[] =
 	"Writes the chosen records, in stream order, with field count (times drawn).\n"

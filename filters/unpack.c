@@ -28,8 +28,11 @@ static const struct option longopts[] = {
 
 static const struct wnw_spec spec = {
 	"unpack",
-	"[--add FIELD[=NAME],... [--replace] | --tsv FIELD,... | --ids | --lines | --npy FIELD]\n"
-	"            [-o FILE] [-z [LEVEL]] [FILE ...]",
+	"[--add FIELD[=NAME],... [--replace]] [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+	"       unpack --tsv FIELD[,FIELD ...] [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+	"       unpack --ids [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+	"       unpack --lines [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+	"       unpack --npy FIELD [-o FILE] [-z [LEVEL]] [FILE ...]",
 	"Writes the records of winnow streams as JSONL (default): the json field as it is, or an object\n"
 	"of the scalar and text fields when there is no json field. -o FILE.gz writes gzip, FILE.zst zstd.\n"
 	"      --add FIELD[=NAME],...  add these fields to each JSON object (as member NAME); a line\n"

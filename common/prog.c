@@ -166,7 +166,8 @@ static void print_help(const struct wnw_cmd *cmd)
 				: "  -f, --force           write binary output even to a terminal\n",
 		      stdout);
 	if (s->common & WNW_OPT_THREADS)
-		fputs("  -j, --threads N       use N threads (default 1); output is identical for any N\n", stdout);
+		fputs("  -j, --threads N       use N threads (default: $WINNOW_THREADS or every online CPU); output\n"
+		      "                        is identical for any N\n", stdout);
 	if (s->common & WNW_OPT_PROGRESS)
 		fputs("      --progress        show progress on stderr (default: when stderr is a terminal)\n", stdout);
 	fputs("      --max-record SIZE refuse input records larger than SIZE, such as 512M (default 64M, at most 1G)\n",
@@ -372,6 +373,21 @@ static void record_args(struct wnw_cmd *cmd, struct argv_buf *rec)
 	}
 }
 
+/* Without -j, a program that takes it uses $WINNOW_THREADS or every online CPU (at most 256); checked
+ * only here, so that a bad value fails no program that runs one thread. */
+static int default_threads(const struct wnw_cmd *cmd)
+{
+	const char *env = getenv("WINNOW_THREADS");
+	long n;
+
+	if (!(cmd->spec->common & WNW_OPT_THREADS))
+		return 1;
+	if (env != NULL && *env != '\0')
+		return (int)wnw_opt_u64(cmd, "WINNOW_THREADS", env, 1, 256);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
 void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, char **argv)
 {
 	struct argv_buf a = {0};
@@ -379,7 +395,7 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 
 	memset(cmd, 0, sizeof *cmd);
 	cmd->spec = spec;
-	cmd->threads = 1;
+	cmd->threads = 0; /* unset: default_threads() when the options are done */
 	cmd->max_record = WNW_DEFAULT_MAX_RECORD;
 	cmd->progress = isatty(2);
 	cmd->zlevel = 0;
@@ -465,6 +481,7 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 			if (!(cmd->spec->common & WNW_OPT_THREADS))
 				return ch;
 			cmd->threads = (int)wnw_opt_u64(cmd, "-j", optarg, 1, 256);
+			cmd->threads_given = 1;
 			continue;
 		case ':':
 			wnw_usage(cmd, "option '%s' needs a value", cmd->argv[optind - 1]);
@@ -478,6 +495,8 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 				if (cmd->zlevel == 0 && n > 4 && strcmp(cmd->output + n - 4, ".zst") == 0)
 					cmd->zlevel = 3;
 			}
+			if (cmd->threads == 0)
+				cmd->threads = default_threads(cmd);
 			return -1;
 		default:
 			return ch;

@@ -36,7 +36,8 @@ struct wnw_cmd {
 	const char *output; /* -o FILE or NULL for stdout */
 	int zlevel;         /* 0 plain; -z gives WINNOW_ZSTD_LEVEL or 3 */
 	int progress;       /* --progress, or stderr is a terminal */
-	int threads;        /* -j N, default: 1 */
+	int threads;        /* -j N; default: $WINNOW_THREADS, or the online CPUs (1 without WNW_OPT_THREADS) */
+	int threads_given;  /* -j N was given */
 	int force;          /* -f, --force: binary output even to a terminal */
 	uint32_t max_record; /* --max-record SIZE: the largest input record held (wnw_reader_set_max_record) */
 	struct wnw_writer **outs; /* open outputs, removed on die() */

@@ -415,7 +415,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		wnw_usage(&x->cmd, "--signatures and --merge go with --minhash");
 	if (o->signatures && (o->merge || o->mark || o->verbose || banded))
 		wnw_usage(&x->cmd, "--signatures takes no --merge, --mark, -v, --bands or --threshold");
-	if (o->merge && (o->mark || o->keep_by || x->cmd.threads > 1))
+	if (o->merge && (o->mark || o->keep_by || (x->cmd.threads_given && x->cmd.threads > 1)))
 		wnw_usage(&x->cmd, "--merge takes no --mark, --keep-by or -j (the signatures carry keep_by)");
 	if (o->perms % MH_LANES != 0)
 		wnw_usage(&x->cmd, "--perms: '%d' is not a multiple of %d", o->perms, MH_LANES);

@@ -21,6 +21,10 @@ B = build/san
 else
 B = build/rel
 endif
+# make DEV=1: warnings are errors (what CI builds with, .ci/run).
+ifneq ($(DEV),)
+WARN += -Werror
+endif
 ALLCFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS)
 
 COMMON_SRC = $(sort $(wildcard common/*.c))
@@ -30,7 +34,8 @@ PROGS = $(sort $(patsubst filters/%.c,%,$(wildcard filters/*.c)))
 BINS = $(PROGS:%=$(B)/bin/%)
 UNIT = $(sort $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)))
 UNITBINS = $(UNIT:%=$(B)/tests/%)
-FUZZ = $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c)))
+FUZZ = $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZBINS = $(FUZZ:%=$(B)/fuzz/%)
 MAN1 = $(wildcard man/man1/*.1)
 MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
@@ -39,8 +44,8 @@ DEBS = gcc make zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libopenblas-de
 	libxxhash-dev zstd mandoc groff-base cppcheck clang python3 python3-numpy parallel gnuplot-nox
 BENCH_DEBS = python3-faiss python3-sklearn hyperfine
 
-.PHONY: all deps bench-deps check unit e2e fuzz lint install demo clean bench
-all: $(LIB) $(BINS) $(UNITBINS)
+.PHONY: all deps bench-deps check fuzz lint install uninstall demo clean bench
+all: $(LIB) $(BINS) $(UNITBINS) $(FUZZBINS)
 
 $(B)/common/%.o: common/%.c common/*.h
 	@mkdir -p $(@D)
@@ -57,6 +62,11 @@ $(B)/bin/%: filters/%.c $(LIB) common/*.h
 $(B)/tests/%: tests/unit/%.c $(LIB) common/*.h tests/unit/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# Each fuzz harness with a plain main() that replays files (tests/e2e/fuzz-replay.sh runs them).
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/*.h $(LIB) common/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LIBS)
 
 # Installs the Debian packages the build and tests need, skipping those already present.
 deps:
@@ -100,6 +110,12 @@ install: all
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/man5/%=$(DESTDIR)$(MANDIR)/man5/%) \
+		$(MAN7:man/man7/%=$(DESTDIR)$(MANDIR)/man7/%)
+	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
 	rm -rf build

@@ -12,7 +12,7 @@ LIBS="-lzstd -lz -lyaml -ljansson -lopenblas -lutf8proc -lxxhash -lpthread -lm"
 mkdir -p "$OUT"
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-	for f in tests/fuzz/*.c; do names+=("$(basename "$f" .c)"); done
+	for f in tests/fuzz/fuzz_*.c; do names+=("$(basename "$f" .c)"); done
 fi
 status=0
 for name in "${names[@]}"; do

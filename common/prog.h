@@ -18,6 +18,10 @@ enum {
 	WNW_OPT_PROGRESS = 1 << 2 /* --progress */
 };
 
+/* The first code of a program's long-only options (its enum of OPT_ names starts here), clear of
+ * every character and of the shared options' codes. */
+#define WNW_OPT_LONG 0x100
+
 struct wnw_spec {
 	const char *name;     /* program name */
 	const char *synopsis; /* usage line(s) after the name, as in the man page SYNOPSIS */

@@ -28,7 +28,7 @@ static const char help[] =
 	"      --mark            keep every record and add field contam\n"
 	"  -v, --verbose         report what was dropped and the reference records that caused most of it\n";
 
-enum { OPT_NGRAM = 0x100, OPT_OVERLAP, OPT_BLOOM, OPT_FIELD, OPT_MARK };
+enum { OPT_NGRAM = WNW_OPT_LONG, OPT_OVERLAP, OPT_BLOOM, OPT_FIELD, OPT_MARK };
 
 static const struct option longopts[] = {
 	{"reference", required_argument, NULL, 'r'},
@@ -42,7 +42,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"decontam", synopsis, help, "r:v", longopts, WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
+	.name = "decontam",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "r:v",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
 };
 
 #define BATCH_RECORDS 4096
@@ -284,7 +289,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		case OPT_FIELD: o->field = a; break;
 		case OPT_MARK: o->mark = 1; break;
 		case 'v': o->verbose = 1; break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (o->reference == NULL)

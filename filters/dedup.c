@@ -46,7 +46,7 @@ static const char help[] =
 	"  -v, --verbose         report the clusters and their sizes on stderr\n"
 	"  -S, --buffer-size SIZE  memory for sorting keys before they spill to $TMPDIR (default 1G)\n";
 
-enum { OPT_EXACT = 0x100, OPT_RAW, OPT_MINHASH, OPT_NGRAM, OPT_PERMS, OPT_BANDS, OPT_THRESHOLD, OPT_SEED,
+enum { OPT_EXACT = WNW_OPT_LONG, OPT_RAW, OPT_MINHASH, OPT_NGRAM, OPT_PERMS, OPT_BANDS, OPT_THRESHOLD, OPT_SEED,
        OPT_FIELD, OPT_KEEPBY, OPT_MARK, OPT_SIGNATURES, OPT_MERGE };
 
 static const struct option longopts[] = {
@@ -69,7 +69,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"dedup", synopsis, help, "vS:", longopts, WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
+	.name = "dedup",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "vS:",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
 };
 
 /* A batch holds at most this many records and this many bytes of records. */
@@ -402,7 +407,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		case OPT_MERGE: o->merge = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'S': o->mem = wnw_opt_size(&x->cmd, "-S", a); break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (exact + o->minhash != 1)

@@ -15,7 +15,7 @@
 #define BATCH_BYTES (8u << 20)
 #define BATCH_VEC_BYTES (16u << 20)
 
-enum { OPT_FIELD = 256, OPT_OUT, OPT_DIM, OPT_WORD, OPT_CHAR, OPT_SEED, OPT_IDF, OPT_FIT_IDF, OPT_IDF_BITS };
+enum { OPT_FIELD = WNW_OPT_LONG, OPT_OUT, OPT_DIM, OPT_WORD, OPT_CHAR, OPT_SEED, OPT_IDF, OPT_FIT_IDF, OPT_IDF_BITS };
 
 static const struct option longopts[] = {
 	{"field", required_argument, NULL, OPT_FIELD},

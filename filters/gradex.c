@@ -15,22 +15,24 @@
 #include "par.h"
 #include "prog.h"
 
+enum { OPT_GRAD = WNW_OPT_LONG, OPT_F0, OPT_SEED, OPT_STEP, OPT_TOL, OPT_MAX_ITER, OPT_BATCH, OPT_FORWARD, OPT_TABLE, OPT_LOSSES };
+
 static const struct option longopts[] = {
 	{"target", required_argument, NULL, 't'},
 	{"group", required_argument, NULL, 'g'},
-	{"grad", required_argument, NULL, 'G'},
-	{"f0", required_argument, NULL, 'F'},
+	{"grad", required_argument, NULL, OPT_GRAD},
+	{"f0", required_argument, NULL, OPT_F0},
 	{"subsets", required_argument, NULL, 'M'},
 	{"size", required_argument, NULL, 'A'},
-	{"seed", required_argument, NULL, 's'},
+	{"seed", required_argument, NULL, OPT_SEED},
 	{"C", required_argument, NULL, 'C'},
-	{"step", required_argument, NULL, 'S'},
-	{"tol", required_argument, NULL, 'T'},
-	{"max-iter", required_argument, NULL, 'I'},
-	{"batch", required_argument, NULL, 'B'},
-	{"forward", required_argument, NULL, 'K'},
-	{"table", no_argument, NULL, 'b'},
-	{"losses", required_argument, NULL, 'L'},
+	{"step", required_argument, NULL, OPT_STEP},
+	{"tol", required_argument, NULL, OPT_TOL},
+	{"max-iter", required_argument, NULL, OPT_MAX_ITER},
+	{"batch", required_argument, NULL, OPT_BATCH},
+	{"forward", required_argument, NULL, OPT_FORWARD},
+	{"table", no_argument, NULL, OPT_TABLE},
+	{"losses", required_argument, NULL, OPT_LOSSES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -491,19 +493,19 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 't': o.target = cmd.optarg; break;
 		case 'g': o.group = cmd.optarg; break;
-		case 'G': o.grad = cmd.optarg; break;
-		case 'F': o.f0 = cmd.optarg; break;
+		case OPT_GRAD: o.grad = cmd.optarg; break;
+		case OPT_F0: o.f0 = cmd.optarg; break;
 		case 'M': o.subsets = wnw_opt_u64(&cmd, "--subsets", cmd.optarg, 1, (uint64_t)1 << 32); break;
 		case 'A': o.size = wnw_opt_double(&cmd, "--size", cmd.optarg, 0, 1); break;
-		case 's': o.seed = wnw_opt_u64(&cmd, "--seed", cmd.optarg, 0, UINT64_MAX); break;
+		case OPT_SEED: o.seed = wnw_opt_u64(&cmd, "--seed", cmd.optarg, 0, UINT64_MAX); break;
 		case 'C': o.C = wnw_opt_double(&cmd, "-C", cmd.optarg, 1e-300, 1e300); break;
-		case 'S': o.step = wnw_opt_double(&cmd, "--step", cmd.optarg, 0, 1e300); break;
-		case 'T': o.tol = wnw_opt_double(&cmd, "--tol", cmd.optarg, 0, 1); break;
-		case 'I': o.maxit = (int)wnw_opt_u64(&cmd, "--max-iter", cmd.optarg, 1, 100000); break;
-		case 'B': o.batch = (int)wnw_opt_u64(&cmd, "--batch", cmd.optarg, 1, 4096); break;
-		case 'K': o.forward = wnw_opt_u64(&cmd, "--forward", cmd.optarg, 1, UINT32_MAX); break;
-		case 'b': o.table = 1; break;
-		case 'L': o.losses = cmd.optarg; break;
+		case OPT_STEP: o.step = wnw_opt_double(&cmd, "--step", cmd.optarg, 0, 1e300); break;
+		case OPT_TOL: o.tol = wnw_opt_double(&cmd, "--tol", cmd.optarg, 0, 1); break;
+		case OPT_MAX_ITER: o.maxit = (int)wnw_opt_u64(&cmd, "--max-iter", cmd.optarg, 1, 100000); break;
+		case OPT_BATCH: o.batch = (int)wnw_opt_u64(&cmd, "--batch", cmd.optarg, 1, 4096); break;
+		case OPT_FORWARD: o.forward = wnw_opt_u64(&cmd, "--forward", cmd.optarg, 1, UINT32_MAX); break;
+		case OPT_TABLE: o.table = 1; break;
+		case OPT_LOSSES: o.losses = cmd.optarg; break;
 		default: wnw_usage(&cmd, "unknown option");
 		}
 	}

@@ -25,7 +25,7 @@
  * first. */
 #define SAMPLE_SALT 0x67a7f17b6ac4d3e5u
 
-enum { OPT_FIELD = 256, OPT_TEXT, OPT_LEVEL, OPT_FAST, OPT_DICT, OPT_FAST_LEVEL, OPT_NO_PRIME, OPT_BACKGROUND };
+enum { OPT_FIELD = WNW_OPT_LONG, OPT_TEXT, OPT_LEVEL, OPT_FAST, OPT_DICT, OPT_FAST_LEVEL, OPT_NO_PRIME, OPT_BACKGROUND };
 
 static const struct option longopts[] = {
 	{"targets", required_argument, NULL, 't'},

@@ -12,7 +12,7 @@
 #include "replay.h"
 #include "textout.h"
 
-enum { OPT_CHECK = 0x100, OPT_HIST, OPT_BINS };
+enum { OPT_CHECK = WNW_OPT_LONG, OPT_HIST, OPT_BINS };
 
 static const struct option longopts[] = {
 	{"check", no_argument, NULL, OPT_CHECK},
@@ -22,17 +22,17 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"inspect",
-	"[-n N] [-o FILE] [-z [LEVEL]] [FILE ...]\n       inspect --check [FILE ...]\n"
-	"       inspect --hist FIELD [--bins N] [-o FILE] [FILE ...]",
-	"Describes winnow streams as YAML: schema, provenance, record count, per-field statistics.\n"
-	"  -n N                  also show the first N records (default 0)\n"
-	"      --check           only verify the stream (framing, trailer, CRC); print nothing\n"
-	"      --hist FIELD      a text histogram of FIELD (value, text length, vector norm or list length)\n"
-	"      --bins N          bins of the histogram, 1 to 200 (default 20)\n",
-	"n:",
-	longopts,
-	WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "inspect",
+	.synopsis = "[-n N] [-o FILE] [-z [LEVEL]] [FILE ...]\n       inspect --check [FILE ...]\n"
+		"       inspect --hist FIELD [--bins N] [-o FILE] [FILE ...]",
+	.help = "Describes winnow streams as YAML: schema, provenance, record count, per-field statistics.\n"
+		"  -n N                  also show the first N records (default 0)\n"
+		"      --check           only verify the stream (framing, trailer, CRC); print nothing\n"
+		"      --hist FIELD      a text histogram of FIELD (value, text length, vector norm or list length)\n"
+		"      --bins N          bins of the histogram, 1 to 200 (default 20)\n",
+	.shortopts = "n:",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 /* Vectors and neighbour lists longer than this are shown by their first SHOW_ITEMS items. */

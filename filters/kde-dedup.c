@@ -8,18 +8,20 @@
 #include "par.h"
 #include "prog.h"
 
+enum { OPT_SIGMA = WNW_OPT_LONG, OPT_DROP_WITHIN, OPT_KEEP, OPT_REFERENCE, OPT_EXACT_MAX, OPT_EXACT, OPT_NLIST, OPT_NPROBE, OPT_FIELD };
+
 static const struct option longopts[] = {
-	{"sigma", required_argument, NULL, 's'},
+	{"sigma", required_argument, NULL, OPT_SIGMA},
 	{"neighbours", required_argument, NULL, 'k'},
-	{"drop-within", required_argument, NULL, 'r'},
-	{"keep", required_argument, NULL, 'K'},
-	{"reference", required_argument, NULL, 'R'},
-	{"exact-max", required_argument, NULL, 'x'},
-	{"exact", no_argument, NULL, 'e'},
-	{"nlist", required_argument, NULL, 'n'},
-	{"nprobe", required_argument, NULL, 'p'},
+	{"drop-within", required_argument, NULL, OPT_DROP_WITHIN},
+	{"keep", required_argument, NULL, OPT_KEEP},
+	{"reference", required_argument, NULL, OPT_REFERENCE},
+	{"exact-max", required_argument, NULL, OPT_EXACT_MAX},
+	{"exact", no_argument, NULL, OPT_EXACT},
+	{"nlist", required_argument, NULL, OPT_NLIST},
+	{"nprobe", required_argument, NULL, OPT_NPROBE},
 	{"buffer-size", required_argument, NULL, 'S'},
-	{"field", required_argument, NULL, 'f'},
+	{"field", required_argument, NULL, OPT_FIELD},
 	{NULL, 0, NULL, 0},
 };
 
@@ -360,7 +362,7 @@ int main(int argc, char **argv)
 	wnw_cmd_init(&cmd, &spec, argc, argv);
 	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
 		switch (ch) {
-		case 's':
+		case OPT_SIGMA:
 			o.sigma = wnw_opt_double(&cmd, "--sigma", cmd.optarg, 0, 1e18);
 			o.have_sigma = 1;
 			break;
@@ -368,23 +370,23 @@ int main(int argc, char **argv)
 			o.k = (uint32_t)wnw_opt_u64(&cmd, "-k", cmd.optarg, 1, (uint64_t)1 << 20);
 			have_k = 1;
 			break;
-		case 'r':
+		case OPT_DROP_WITHIN:
 			o.radius = wnw_opt_double(&cmd, "--drop-within", cmd.optarg, 0, 1e18);
 			o.have_radius = 1;
 			break;
-		case 'K':
+		case OPT_KEEP:
 			if (strcmp(cmd.optarg, "one") != 0 && strcmp(cmd.optarg, "none") != 0)
 				wnw_usage(&cmd, "--keep: '%s' is not one or none", cmd.optarg);
 			o.keep_none = strcmp(cmd.optarg, "none") == 0;
 			have_keep = 1;
 			break;
-		case 'R': o.reference = cmd.optarg; break;
-		case 'x': o.exact_max = wnw_opt_u64(&cmd, "--exact-max", cmd.optarg, 0, UINT64_MAX); break;
-		case 'e': o.exact = 1; break;
-		case 'n': o.nlist = (uint32_t)wnw_opt_u64(&cmd, "--nlist", cmd.optarg, 1, (uint64_t)1 << 24); break;
-		case 'p': o.nprobe = (uint32_t)wnw_opt_u64(&cmd, "--nprobe", cmd.optarg, 1, (uint64_t)1 << 24); break;
+		case OPT_REFERENCE: o.reference = cmd.optarg; break;
+		case OPT_EXACT_MAX: o.exact_max = wnw_opt_u64(&cmd, "--exact-max", cmd.optarg, 0, UINT64_MAX); break;
+		case OPT_EXACT: o.exact = 1; break;
+		case OPT_NLIST: o.nlist = (uint32_t)wnw_opt_u64(&cmd, "--nlist", cmd.optarg, 1, (uint64_t)1 << 24); break;
+		case OPT_NPROBE: o.nprobe = (uint32_t)wnw_opt_u64(&cmd, "--nprobe", cmd.optarg, 1, (uint64_t)1 << 24); break;
 		case 'S': o.budget = wnw_opt_size(&cmd, "-S", cmd.optarg); break;
-		case 'f': o.field = cmd.optarg; break;
+		case OPT_FIELD: o.field = cmd.optarg; break;
 		default: wnw_usage(&cmd, "unknown option");
 		}
 	}

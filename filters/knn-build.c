@@ -11,13 +11,15 @@
 #include "prog.h"
 #include "sort.h"
 
+enum { OPT_MERGE = WNW_OPT_LONG, OPT_FIELD, OPT_BLOCK };
+
 static const struct option longopts[] = {
 	{"queries", required_argument, NULL, 'q'},
 	{"neighbours", required_argument, NULL, 'k'},
-	{"merge", no_argument, NULL, 'm'},
+	{"merge", no_argument, NULL, OPT_MERGE},
 	{"buffer-size", required_argument, NULL, 'S'},
-	{"field", required_argument, NULL, 'f'},
-	{"block", required_argument, NULL, 'b'},
+	{"field", required_argument, NULL, OPT_FIELD},
+	{"block", required_argument, NULL, OPT_BLOCK},
 	{NULL, 0, NULL, 0},
 };
 
@@ -878,7 +880,7 @@ int main(int argc, char **argv)
 	struct wnw_cmd cmd;
 	struct state st = {.cmd = &cmd, .o = {.field = "vec", .budget = (uint64_t)1 << 30}};
 	struct wnw_err e;
-	int ch, havek = 0;
+	int ch, have_k = 0;
 
 	wnw_blas_setup(argv);
 	wnw_cmd_init(&cmd, &spec, argc, argv);
@@ -887,16 +889,16 @@ int main(int argc, char **argv)
 		case 'q': st.o.queries = cmd.optarg; break;
 		case 'k':
 			st.o.k = (uint32_t)wnw_opt_u64(&cmd, "-k", cmd.optarg, 1, (uint64_t)1 << 24);
-			havek = 1;
+			have_k = 1;
 			break;
-		case 'm': st.o.merge = 1; break;
+		case OPT_MERGE: st.o.merge = 1; break;
 		case 'S': st.o.budget = wnw_opt_size(&cmd, "-S", cmd.optarg); break;
-		case 'f': st.o.field = cmd.optarg; break;
-		case 'b': st.o.block = (size_t)wnw_opt_u64(&cmd, "--block", cmd.optarg, 1, (uint64_t)1 << 20); break;
+		case OPT_FIELD: st.o.field = cmd.optarg; break;
+		case OPT_BLOCK: st.o.block = (size_t)wnw_opt_u64(&cmd, "--block", cmd.optarg, 1, (uint64_t)1 << 20); break;
 		default: wnw_usage(&cmd, "unknown option");
 		}
 	}
-	if (!havek)
+	if (!have_k)
 		wnw_usage(&cmd, "-k K is required");
 	if (st.o.merge && st.o.queries)
 		wnw_usage(&cmd, "--merge takes no -q: the query ids come from the nbr fields");

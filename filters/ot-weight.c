@@ -29,7 +29,7 @@ static const char help[] =
 	"  -T, --tmpdir DIR      temporary copy of piped input here (default $TMPDIR or /tmp)\n"
 	"  -v, --verbose         report the queries, the final s and cost, and the steps on stderr\n";
 
-enum { OPT_NBR = 0x100, OPT_KDE, OPT_NO_KDE, OPT_OUT };
+enum { OPT_NBR = WNW_OPT_LONG, OPT_KDE, OPT_NO_KDE, OPT_OUT };
 
 static const struct option longopts[] = {
 	{"alpha", required_argument, NULL, 'a'},
@@ -45,7 +45,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"ot-weight", synopsis, help, "a:C:k:T:v", longopts, WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "ot-weight",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "a:C:k:T:v",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 struct opts {
@@ -371,7 +376,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		case OPT_OUT: o->out = a; break;
 		case 'T': o->tmpdir = a; break;
 		case 'v': o->verbose = 1; break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (!have_a || !have_c)

@@ -11,7 +11,7 @@
 #include "par.h"
 #include "prog.h"
 
-enum { OPT_LINES = 0x100, OPT_TSV, OPT_CSV, OPT_CHAT, OPT_TEXT, OPT_ID, OPT_VECTORS, OPT_FIELD, OPT_SKIP_BAD, OPT_MAX_LINE };
+enum { OPT_LINES = WNW_OPT_LONG, OPT_TSV, OPT_CSV, OPT_CHAT, OPT_TEXT, OPT_ID, OPT_VECTORS, OPT_FIELD, OPT_SKIP_BAD, OPT_MAX_LINE };
 
 static const struct option longopts[] = {
 	{"lines", no_argument, NULL, OPT_LINES},
@@ -28,30 +28,30 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"pack",
-	"[--lines | --tsv | --csv] [--text PATH | TEMPLATE | --chat] [--id PATH]\n"
-	"            [--field [NAME=]PATH[:TYPE]] [--vectors [NAME=]FILE.npy] [--skip-bad] [--max-line SIZE]\n"
-	"            [-j N] [-o FILE] [-z [LEVEL]] [FILE ...]",
-	"Packs JSONL or a JSON array (default), CSV, TSV or text lines (plain, .gz or .zst) into a winnow\n"
-	"stream with fields id, sid (string ids only), text, json (the original line), then the --field\n"
-	"and --vectors fields.\n"
-	"      --lines           each input line is a record's text (no json field)\n"
-	"      --tsv             tab-separated values whose first row names the columns\n"
-	"      --csv             comma-separated values (RFC 4180) whose first row names the columns\n"
-	"      --text PATH       the member that holds the text (default: text), a path such as\n"
-	"                        'messages[-1].content', or a template such as '{instruction}\\n{input?}'\n"
-	"      --chat            the text is the messages (or conversations) array, one 'role: content'\n"
-	"                        line per turn\n"
-	"      --id PATH         take the id from this member, a number or a string (default: the\n"
-	"                        record's index from 0)\n"
-	"      --field [NAME=]PATH[:TYPE]  copy a member into field NAME of TYPE u64, f64 or text (default)\n"
-	"      --vectors [NAME=]FILE.npy  join the rows of a float16/32/64 matrix as vector field NAME\n"
-	"                        (default vec); with no input FILE, one record per row\n"
-	"      --skip-bad        skip bad lines and report how many, instead of stopping\n"
-	"      --max-line SIZE   longest line accepted (default 64M, at most 256M)\n",
-	"",
-	longopts,
-	WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
+	.name = "pack",
+	.synopsis = "[--lines | --tsv | --csv] [--text PATH | TEMPLATE | --chat] [--id PATH]\n"
+		"            [--field [NAME=]PATH[:TYPE]] [--vectors [NAME=]FILE.npy] [--skip-bad] [--max-line SIZE]\n"
+		"            [-j N] [-o FILE] [-z [LEVEL]] [FILE ...]",
+	.help = "Packs JSONL or a JSON array (default), CSV, TSV or text lines (plain, .gz or .zst) into a winnow\n"
+		"stream with fields id, sid (string ids only), text, json (the original line), then the --field\n"
+		"and --vectors fields.\n"
+		"      --lines           each input line is a record's text (no json field)\n"
+		"      --tsv             tab-separated values whose first row names the columns\n"
+		"      --csv             comma-separated values (RFC 4180) whose first row names the columns\n"
+		"      --text PATH       the member that holds the text (default: text), a path such as\n"
+		"                        'messages[-1].content', or a template such as '{instruction}\\n{input?}'\n"
+		"      --chat            the text is the messages (or conversations) array, one 'role: content'\n"
+		"                        line per turn\n"
+		"      --id PATH         take the id from this member, a number or a string (default: the\n"
+		"                        record's index from 0)\n"
+		"      --field [NAME=]PATH[:TYPE]  copy a member into field NAME of TYPE u64, f64 or text (default)\n"
+		"      --vectors [NAME=]FILE.npy  join the rows of a float16/32/64 matrix as vector field NAME\n"
+		"                        (default vec); with no input FILE, one record per row\n"
+		"      --skip-bad        skip bad lines and report how many, instead of stopping\n"
+		"      --max-line SIZE   longest line accepted (default 64M, at most 256M)\n",
+	.shortopts = "",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
 };
 
 struct vecsrc {

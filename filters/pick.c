@@ -12,12 +12,14 @@
 #include "jsonl.h"
 #include "prog.h"
 
+enum { OPT_FROM = WNW_OPT_LONG, OPT_BY, OPT_KEY, OPT_TOP, OPT_IDS };
+
 static const struct option longopts[] = {
-	{"from", required_argument, NULL, 'f'},
-	{"by", required_argument, NULL, 'b'},
-	{"key", required_argument, NULL, 'k'},
-	{"top", required_argument, NULL, 'n'},
-	{"ids", required_argument, NULL, 'i'},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"by", required_argument, NULL, OPT_BY},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"ids", required_argument, NULL, OPT_IDS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -328,14 +330,14 @@ int main(int argc, char **argv)
 	wnw_cmd_init(&cmd, &spec, argc, argv);
 	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
 		switch (ch) {
-		case 'f': o.from = cmd.optarg; break;
-		case 'b': o.by = cmd.optarg; break;
-		case 'k': o.key = cmd.optarg; break;
-		case 'n':
+		case OPT_FROM: o.from = cmd.optarg; break;
+		case OPT_BY: o.by = cmd.optarg; break;
+		case OPT_KEY: o.key = cmd.optarg; break;
+		case OPT_TOP:
 			o.top = wnw_opt_u64(&cmd, "--top", cmd.optarg, 1, UINT64_MAX);
 			o.have_top = 1;
 			break;
-		case 'i': o.ids = cmd.optarg; break;
+		case OPT_IDS: o.ids = cmd.optarg; break;
 		default: wnw_usage(&cmd, "unknown option");
 		}
 	}

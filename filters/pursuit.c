@@ -42,7 +42,7 @@ static const char help[] =
 	"      --report          the residual after each step on stderr\n"
 	"  -T, --tmpdir DIR      temporary copy of piped input here (default $TMPDIR or /tmp)\n";
 
-enum { OPT_IN_DOMAIN = 0x100, OPT_FIELD, OPT_OUT, OPT_BATCH, OPT_TOL, OPT_SEGMENTS, OPT_SEGW, OPT_SHARD,
+enum { OPT_IN_DOMAIN = WNW_OPT_LONG, OPT_FIELD, OPT_OUT, OPT_BATCH, OPT_TOL, OPT_SEGMENTS, OPT_SEGW, OPT_SHARD,
        OPT_KEEP, OPT_MERGE, OPT_REPORT, OPT_ROUNDS };
 
 static const struct option longopts[] = {
@@ -65,7 +65,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"pursuit", synopsis, help, "k:t:T:", longopts, WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
+	.name = "pursuit",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "k:t:T:",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
 };
 
 /* K and B bound the NNLS state, 16 (K + B)^2 bytes. */
@@ -143,7 +148,7 @@ static void parse_options(struct ctx *x, int argc, char **argv)
 		case OPT_MERGE: o->merge = 1; break;
 		case OPT_REPORT: o->report = 1; break;
 		case OPT_ROUNDS: o->rounds = (uint32_t)wnw_opt_u64(&x->cmd, "--rounds", v, 0, MAX_K); break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (o->k == 0)

@@ -17,16 +17,16 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"shard",
-	"-n N [-b FIELD] [-z [LEVEL]] PATTERN [FILE]\n"
-	"       shard --merge [-b FIELD] [-o FILE] [-z [LEVEL]] FILE ...",
-	"  -n, --parts N         split into N streams (1 to 1024), named by PATTERN\n"
-	"  -b, --by FIELD        u64 field to hash or merge by (default: id)\n"
-	"  -m, --merge           join streams that each ascend by FIELD into one that ascends by FIELD\n"
-	"  PATTERN               output names, with one %d for the part number from 0\n",
-	"n:b:m",
-	longopts,
-	WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "shard",
+	.synopsis = "-n N [-b FIELD] [-z [LEVEL]] PATTERN [FILE]\n"
+		"       shard --merge [-b FIELD] [-o FILE] [-z [LEVEL]] FILE ...",
+	.help = "  -n, --parts N         split into N streams (1 to 1024), named by PATTERN\n"
+		"  -b, --by FIELD        u64 field to hash or merge by (default: id)\n"
+		"  -m, --merge           join streams that each ascend by FIELD into one that ascends by FIELD\n"
+		"  PATTERN               output names, with one %d for the part number from 0\n",
+	.shortopts = "n:b:m",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 /* The splitmix64 finaliser: a bijection that spreads consecutive ids evenly over the parts. */
@@ -227,7 +227,7 @@ int main(int argc, char **argv)
 			merging = 1;
 			break;
 		default:
-			wnw_usage(&cmd, "unexpected option");
+			wnw_usage(&cmd, "unknown option");
 		}
 	int nargs = wnw_cmd_nargs(&cmd);
 	char **args = wnw_cmd_args(&cmd);

@@ -13,7 +13,7 @@
 #include "prog.h"
 #include "textout.h"
 
-enum { OPT_ADD = 0x100, OPT_REPLACE, OPT_TSV, OPT_IDS, OPT_LINES, OPT_NPY };
+enum { OPT_ADD = WNW_OPT_LONG, OPT_REPLACE, OPT_TSV, OPT_IDS, OPT_LINES, OPT_NPY };
 enum mode { JSONL, TSV, IDS, LINES, NPY };
 
 static const struct option longopts[] = {
@@ -27,24 +27,24 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"unpack",
-	"[--add FIELD[=NAME],... [--replace]] [-o FILE] [-z [LEVEL]] [FILE ...]\n"
-	"       unpack --tsv FIELD[,FIELD ...] [-o FILE] [-z [LEVEL]] [FILE ...]\n"
-	"       unpack --ids [-o FILE] [-z [LEVEL]] [FILE ...]\n"
-	"       unpack --lines [-o FILE] [-z [LEVEL]] [FILE ...]\n"
-	"       unpack --npy FIELD [-o FILE] [-z [LEVEL]] [FILE ...]",
-	"Writes the records of winnow streams as JSONL (default): the json field as it is, or an object\n"
-	"of the scalar and text fields when there is no json field. -o FILE.gz writes gzip, FILE.zst zstd.\n"
-	"      --add FIELD[=NAME],...  add these fields to each JSON object (as member NAME); a line\n"
-	"                        that already has such a member is an error\n"
-	"      --replace         with --add: replace members that are already there\n"
-	"      --tsv FIELD,...   tab-separated values of these fields, after a header line\n"
-	"      --ids             the id (a string id as it was given), one per line\n"
-	"      --lines           the text field, one per line (what pack --lines read)\n"
-	"      --npy FIELD       a vector (or numeric) field as a .npy array that numpy.load reads\n",
-	"",
-	longopts,
-	WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "unpack",
+	.synopsis = "[--add FIELD[=NAME],... [--replace]] [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+		"       unpack --tsv FIELD[,FIELD ...] [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+		"       unpack --ids [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+		"       unpack --lines [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+		"       unpack --npy FIELD [-o FILE] [-z [LEVEL]] [FILE ...]",
+	.help = "Writes the records of winnow streams as JSONL (default): the json field as it is, or an object\n"
+		"of the scalar and text fields when there is no json field. -o FILE.gz writes gzip, FILE.zst zstd.\n"
+		"      --add FIELD[=NAME],...  add these fields to each JSON object (as member NAME); a line\n"
+		"                        that already has such a member is an error\n"
+		"      --replace         with --add: replace members that are already there\n"
+		"      --tsv FIELD,...   tab-separated values of these fields, after a header line\n"
+		"      --ids             the id (a string id as it was given), one per line\n"
+		"      --lines           the text field, one per line (what pack --lines read)\n"
+		"      --npy FIELD       a vector (or numeric) field as a .npy array that numpy.load reads\n",
+	.shortopts = "",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 /* Everything the output loop needs, so that any failure can drop a half-written output file. */

@@ -765,3 +765,10 @@ void wnw_xvecs_add(const struct wnw_cmd *cmd, struct wnw_vecs *x, const struct w
 	wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
 		wnw_reader_name(r), (unsigned long long)rec->number, bad, field);
 }
+
+const char *wnw_cmd_input(const struct wnw_cmd *cmd)
+{
+	if (wnw_cmd_nargs(cmd) > 1)
+		wnw_usage(cmd, "one input at most (concatenate with cat)");
+	return wnw_cmd_nargs(cmd) == 1 ? wnw_cmd_args(cmd)[0] : NULL;
+}

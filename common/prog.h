@@ -69,6 +69,8 @@ void wnw_cmd_repeatable(struct wnw_cmd *cmd, const char *names);
 /* Operands after the options. */
 int wnw_cmd_nargs(const struct wnw_cmd *cmd);
 char **wnw_cmd_args(const struct wnw_cmd *cmd);
+/* The one input operand of a filter, NULL for standard input; more than one is a usage error. */
+const char *wnw_cmd_input(const struct wnw_cmd *cmd);
 
 /* Registers fn(arg) to run when the program dies (e.g. to remove a temporary file); NULL removes it. */
 void wnw_cmd_on_die(struct wnw_cmd *cmd, void (*fn)(void *), void *arg);

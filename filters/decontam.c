@@ -294,9 +294,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 	}
 	if (o->reference == NULL)
 		wnw_usage(&x->cmd, "-r REFERENCE is required");
-	if (wnw_cmd_nargs(&x->cmd) > 1)
-		wnw_usage(&x->cmd, "one input at most (concatenate with cat)");
-	o->input = wnw_cmd_nargs(&x->cmd) == 1 ? wnw_cmd_args(&x->cmd)[0] : NULL;
+	o->input = wnw_cmd_input(&x->cmd);
 }
 
 int main(int argc, char **argv)

@@ -426,9 +426,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		wnw_usage(&x->cmd, "--perms: '%d' is not a multiple of %d", o->perms, MH_LANES);
 	if (o->perms % o->bands != 0)
 		wnw_usage(&x->cmd, "--bands: '%d' does not divide --perms %d", o->bands, o->perms);
-	if (wnw_cmd_nargs(&x->cmd) > 1)
-		wnw_usage(&x->cmd, "one input at most (concatenate with cat)");
-	o->input = wnw_cmd_nargs(&x->cmd) == 1 ? wnw_cmd_args(&x->cmd)[0] : NULL;
+	o->input = wnw_cmd_input(&x->cmd);
 }
 
 static int numeric(int t) { return t == WNW_U64 || t == WNW_F32 || t == WNW_F64; }

@@ -49,6 +49,7 @@ static const struct wnw_spec spec = {
 };
 
 struct opts {
+	const char *input; /* NULL: standard input */
 	const char *field, *out, *idf, *fit_idf;
 	unsigned idf_bits;
 	int idf_bits_set;
@@ -73,7 +74,7 @@ struct job {
 	unsigned bits;
 };
 
-static void parse_options(struct wnw_cmd *cmd, struct opts *o)
+static void parse(struct wnw_cmd *cmd, struct opts *o)
 {
 	int ch;
 	memset(o, 0, sizeof *o);
@@ -116,8 +117,7 @@ static void parse_options(struct wnw_cmd *cmd, struct opts *o)
 		wnw_usage(cmd, "--idf-bits needs --fit-idf");
 	if (o->fit_idf && cmd->output)
 		wnw_usage(cmd, "--fit-idf FILE is the output: -o is not allowed with it");
-	if (wnw_cmd_nargs(cmd) > 1)
-		wnw_usage(cmd, "at most one input file");
+	o->input = wnw_cmd_input(cmd);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -391,7 +391,7 @@ int main(int argc, char **argv)
 	struct wnw_cmd cmd;
 	struct opts o;
 	wnw_cmd_init(&cmd, &spec, argc, argv);
-	parse_options(&cmd, &o);
+	parse(&cmd, &o);
 
 	struct hemb_idf idf = {0};
 	if (o.idf) {
@@ -400,7 +400,7 @@ int main(int argc, char **argv)
 			wnw_die_err(&cmd, &e);
 		o.c.idf = &idf;
 	}
-	struct wnw_reader *r = wnw_xopen(&cmd, wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL);
+	struct wnw_reader *r = wnw_xopen(&cmd, o.input);
 	struct job j = {.c = &o.c};
 	wnw_batch_init(&j.batch);
 	j.field = wnw_xfield(&cmd, r, o.field, WNW_BYTES, NULL);

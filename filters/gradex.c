@@ -479,46 +479,51 @@ static void report(struct wnw_cmd *cmd, const struct opts *o, const struct gx_en
 		 (double)st->evals * per, (unsigned long long)st->rounds);
 }
 
+/* Options into *o, their combinations checked; returns the pool (NULL: standard input). */
+static const char *parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case 't': o->target = cmd->optarg; break;
+		case 'g': o->group = cmd->optarg; break;
+		case OPT_GRAD: o->grad = cmd->optarg; break;
+		case OPT_F0: o->f0 = cmd->optarg; break;
+		case 'M': o->subsets = wnw_opt_u64(cmd, "--subsets", cmd->optarg, 1, (uint64_t)1 << 32); break;
+		case 'A': o->size = wnw_opt_double(cmd, "--size", cmd->optarg, 0, 1); break;
+		case OPT_SEED: o->seed = wnw_opt_u64(cmd, "--seed", cmd->optarg, 0, UINT64_MAX); break;
+		case 'C': o->C = wnw_opt_double(cmd, "-C", cmd->optarg, 1e-300, 1e300); break;
+		case OPT_STEP: o->step = wnw_opt_double(cmd, "--step", cmd->optarg, 0, 1e300); break;
+		case OPT_TOL: o->tol = wnw_opt_double(cmd, "--tol", cmd->optarg, 0, 1); break;
+		case OPT_MAX_ITER: o->maxit = (int)wnw_opt_u64(cmd, "--max-iter", cmd->optarg, 1, 100000); break;
+		case OPT_BATCH: o->batch = (int)wnw_opt_u64(cmd, "--batch", cmd->optarg, 1, 4096); break;
+		case OPT_FORWARD: o->forward = wnw_opt_u64(cmd, "--forward", cmd->optarg, 1, UINT32_MAX); break;
+		case OPT_TABLE: o->table = 1; break;
+		case OPT_LOSSES: o->losses = cmd->optarg; break;
+		default: wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (!o->target)
+		wnw_usage(cmd, "-t TARGET is required");
+	return wnw_cmd_input(cmd);
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct opts o = {.group = "source", .grad = "grad", .f0 = "f0", .subsets = 1000, .size = 0.5, .C = 1.0,
 			 .step = 1.0, .tol = 1e-6, .maxit = 100, .batch = 128};
 	struct wnw_err e;
-	int ch;
 
 	wnw_blas_setup(argv);
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case 't': o.target = cmd.optarg; break;
-		case 'g': o.group = cmd.optarg; break;
-		case OPT_GRAD: o.grad = cmd.optarg; break;
-		case OPT_F0: o.f0 = cmd.optarg; break;
-		case 'M': o.subsets = wnw_opt_u64(&cmd, "--subsets", cmd.optarg, 1, (uint64_t)1 << 32); break;
-		case 'A': o.size = wnw_opt_double(&cmd, "--size", cmd.optarg, 0, 1); break;
-		case OPT_SEED: o.seed = wnw_opt_u64(&cmd, "--seed", cmd.optarg, 0, UINT64_MAX); break;
-		case 'C': o.C = wnw_opt_double(&cmd, "-C", cmd.optarg, 1e-300, 1e300); break;
-		case OPT_STEP: o.step = wnw_opt_double(&cmd, "--step", cmd.optarg, 0, 1e300); break;
-		case OPT_TOL: o.tol = wnw_opt_double(&cmd, "--tol", cmd.optarg, 0, 1); break;
-		case OPT_MAX_ITER: o.maxit = (int)wnw_opt_u64(&cmd, "--max-iter", cmd.optarg, 1, 100000); break;
-		case OPT_BATCH: o.batch = (int)wnw_opt_u64(&cmd, "--batch", cmd.optarg, 1, 4096); break;
-		case OPT_FORWARD: o.forward = wnw_opt_u64(&cmd, "--forward", cmd.optarg, 1, UINT32_MAX); break;
-		case OPT_TABLE: o.table = 1; break;
-		case OPT_LOSSES: o.losses = cmd.optarg; break;
-		default: wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (!o.target)
-		wnw_usage(&cmd, "-t TARGET is required");
-	if (wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "one pool at most (concatenate shards with cat)");
+	const char *path = parse(&cmd, &o, argc, argv);
 
 	double t[4];
 	t[0] = now();
 	struct pool p = {0};
 	struct target tg = {0};
-	const char *path = wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL;
 	struct wnw_schema pool_schema; /* for the output's provenance */
 	wnw_schema_init(&pool_schema);
 	read_pool(&cmd, &o, &p, path, &pool_schema);

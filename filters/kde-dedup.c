@@ -352,55 +352,60 @@ static void reference_mode(struct wnw_cmd *cmd, const struct opts *o, const char
 	free(g);
 }
 
+/* Options into *o, their combinations checked; returns the input (NULL: standard input). */
+static const char *parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch, have_k = 0, have_keep = 0;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case OPT_SIGMA:
+			o->sigma = wnw_opt_double(cmd, "--sigma", cmd->optarg, 0, 1e18);
+			o->have_sigma = 1;
+			break;
+		case 'k':
+			o->k = (uint32_t)wnw_opt_u64(cmd, "-k", cmd->optarg, 1, (uint64_t)1 << 20);
+			have_k = 1;
+			break;
+		case OPT_DROP_WITHIN:
+			o->radius = wnw_opt_double(cmd, "--drop-within", cmd->optarg, 0, 1e18);
+			o->have_radius = 1;
+			break;
+		case OPT_KEEP:
+			if (strcmp(cmd->optarg, "one") != 0 && strcmp(cmd->optarg, "none") != 0)
+				wnw_usage(cmd, "--keep: '%s' is not one or none", cmd->optarg);
+			o->keep_none = strcmp(cmd->optarg, "none") == 0;
+			have_keep = 1;
+			break;
+		case OPT_REFERENCE: o->reference = cmd->optarg; break;
+		case OPT_EXACT_MAX: o->exact_max = wnw_opt_u64(cmd, "--exact-max", cmd->optarg, 0, UINT64_MAX); break;
+		case OPT_EXACT: o->exact = 1; break;
+		case OPT_NLIST: o->nlist = (uint32_t)wnw_opt_u64(cmd, "--nlist", cmd->optarg, 1, (uint64_t)1 << 24); break;
+		case OPT_NPROBE: o->nprobe = (uint32_t)wnw_opt_u64(cmd, "--nprobe", cmd->optarg, 1, (uint64_t)1 << 24); break;
+		case 'S': o->budget = wnw_opt_size(cmd, "-S", cmd->optarg); break;
+		case OPT_FIELD: o->field = cmd->optarg; break;
+		default: wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (o->have_radius && (o->have_sigma || have_k))
+		wnw_usage(cmd, "--drop-within is a mode of its own: no --sigma or -k with it");
+	if (!o->have_radius && (!o->have_sigma || !have_k))
+		wnw_usage(cmd, "--sigma S and -k KDE_K are required (or --drop-within R)");
+	if (have_keep && (!o->have_radius || o->reference))
+		wnw_usage(cmd, "--keep goes with --drop-within R (and without --reference)");
+	if (o->reference && !o->have_radius)
+		wnw_usage(cmd, "--reference needs --drop-within R");
+	return wnw_cmd_input(cmd);
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct opts o = {.field = "vec", .budget = (uint64_t)1 << 30, .exact_max = 20000, .nprobe = 12};
-	int ch, have_k = 0, have_keep = 0;
 
 	wnw_blas_setup(argv);
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case OPT_SIGMA:
-			o.sigma = wnw_opt_double(&cmd, "--sigma", cmd.optarg, 0, 1e18);
-			o.have_sigma = 1;
-			break;
-		case 'k':
-			o.k = (uint32_t)wnw_opt_u64(&cmd, "-k", cmd.optarg, 1, (uint64_t)1 << 20);
-			have_k = 1;
-			break;
-		case OPT_DROP_WITHIN:
-			o.radius = wnw_opt_double(&cmd, "--drop-within", cmd.optarg, 0, 1e18);
-			o.have_radius = 1;
-			break;
-		case OPT_KEEP:
-			if (strcmp(cmd.optarg, "one") != 0 && strcmp(cmd.optarg, "none") != 0)
-				wnw_usage(&cmd, "--keep: '%s' is not one or none", cmd.optarg);
-			o.keep_none = strcmp(cmd.optarg, "none") == 0;
-			have_keep = 1;
-			break;
-		case OPT_REFERENCE: o.reference = cmd.optarg; break;
-		case OPT_EXACT_MAX: o.exact_max = wnw_opt_u64(&cmd, "--exact-max", cmd.optarg, 0, UINT64_MAX); break;
-		case OPT_EXACT: o.exact = 1; break;
-		case OPT_NLIST: o.nlist = (uint32_t)wnw_opt_u64(&cmd, "--nlist", cmd.optarg, 1, (uint64_t)1 << 24); break;
-		case OPT_NPROBE: o.nprobe = (uint32_t)wnw_opt_u64(&cmd, "--nprobe", cmd.optarg, 1, (uint64_t)1 << 24); break;
-		case 'S': o.budget = wnw_opt_size(&cmd, "-S", cmd.optarg); break;
-		case OPT_FIELD: o.field = cmd.optarg; break;
-		default: wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (o.have_radius && (o.have_sigma || have_k))
-		wnw_usage(&cmd, "--drop-within is a mode of its own: no --sigma or -k with it");
-	if (!o.have_radius && (!o.have_sigma || !have_k))
-		wnw_usage(&cmd, "--sigma S and -k KDE_K are required (or --drop-within R)");
-	if (have_keep && (!o.have_radius || o.reference))
-		wnw_usage(&cmd, "--keep goes with --drop-within R (and without --reference)");
-	if (o.reference && !o.have_radius)
-		wnw_usage(&cmd, "--reference needs --drop-within R");
-	if (wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "one input at most (concatenate with cat)");
-	const char *path = wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL;
+	const char *path = parse(&cmd, &o, argc, argv);
 
 	if (o.reference) {
 		reference_mode(&cmd, &o, path);

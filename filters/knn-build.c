@@ -875,39 +875,48 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	free(pr.nbq);
 }
 
+/* Options into st->o, their combinations checked. */
+static void parse(struct state *st, int argc, char **argv)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	struct opts *o = &st->o;
+	int ch, have_k = 0;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case 'q': o->queries = cmd->optarg; break;
+		case 'k':
+			o->k = (uint32_t)wnw_opt_u64(cmd, "-k", cmd->optarg, 1, (uint64_t)1 << 24);
+			have_k = 1;
+			break;
+		case OPT_MERGE: o->merge = 1; break;
+		case 'S': o->budget = wnw_opt_size(cmd, "-S", cmd->optarg); break;
+		case OPT_FIELD: o->field = cmd->optarg; break;
+		case OPT_BLOCK: o->block = (size_t)wnw_opt_u64(cmd, "--block", cmd->optarg, 1, (uint64_t)1 << 20); break;
+		default: wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (!have_k)
+		wnw_usage(cmd, "-k K is required");
+	if (o->merge && o->queries)
+		wnw_usage(cmd, "--merge takes no -q: the query ids come from the nbr fields");
+	if (!o->merge && !o->queries)
+		wnw_usage(cmd, "-q QUERIES is required (or --merge)");
+	if (!o->merge && wnw_cmd_nargs(cmd) > 1)
+		wnw_usage(cmd, "one pool at most (concatenate shards with cat, or use --merge)");
+	if (o->merge && wnw_cmd_nargs(cmd) > 1)
+		wnw_usage(cmd, "--merge reads one stream: cat the shards into it");
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct state st = {.cmd = &cmd, .o = {.field = "vec", .budget = (uint64_t)1 << 30}};
 	struct wnw_err e;
-	int ch, have_k = 0;
 
 	wnw_blas_setup(argv);
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case 'q': st.o.queries = cmd.optarg; break;
-		case 'k':
-			st.o.k = (uint32_t)wnw_opt_u64(&cmd, "-k", cmd.optarg, 1, (uint64_t)1 << 24);
-			have_k = 1;
-			break;
-		case OPT_MERGE: st.o.merge = 1; break;
-		case 'S': st.o.budget = wnw_opt_size(&cmd, "-S", cmd.optarg); break;
-		case OPT_FIELD: st.o.field = cmd.optarg; break;
-		case OPT_BLOCK: st.o.block = (size_t)wnw_opt_u64(&cmd, "--block", cmd.optarg, 1, (uint64_t)1 << 20); break;
-		default: wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (!have_k)
-		wnw_usage(&cmd, "-k K is required");
-	if (st.o.merge && st.o.queries)
-		wnw_usage(&cmd, "--merge takes no -q: the query ids come from the nbr fields");
-	if (!st.o.merge && !st.o.queries)
-		wnw_usage(&cmd, "-q QUERIES is required (or --merge)");
-	if (!st.o.merge && wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "one pool at most (concatenate shards with cat, or use --merge)");
-	if (st.o.merge && wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "--merge reads one stream: cat the shards into it");
+	parse(&st, argc, argv);
 
 	uint32_t dim = 0;
 	if (!st.o.merge)

@@ -381,9 +381,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 	}
 	if (!have_a || !have_c)
 		wnw_usage(&x->cmd, "--alpha and -C are required");
-	if (wnw_cmd_nargs(&x->cmd) > 1)
-		wnw_usage(&x->cmd, "one input at most");
-	o->input = wnw_cmd_nargs(&x->cmd) == 1 ? wnw_cmd_args(&x->cmd)[0] : NULL;
+	o->input = wnw_cmd_input(&x->cmd);
 }
 
 /* Looks up the fields the first pass reads; kde is optional. */

@@ -321,33 +321,38 @@ static void pick_ids(struct wnw_cmd *cmd, const struct opts *o, const char *path
 	wnw_idmap_free(&m);
 }
 
+/* Options into *o, their combinations checked; returns the input (NULL: standard input). */
+static const char *parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case OPT_FROM: o->from = cmd->optarg; break;
+		case OPT_BY: o->by = cmd->optarg; break;
+		case OPT_KEY: o->key = cmd->optarg; break;
+		case OPT_TOP:
+			o->top = wnw_opt_u64(cmd, "--top", cmd->optarg, 1, UINT64_MAX);
+			o->have_top = 1;
+			break;
+		case OPT_IDS: o->ids = cmd->optarg; break;
+		default: wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (!o->from == !o->ids)
+		wnw_usage(cmd, "give one of --from TABLE or --ids LIST");
+	if (o->have_top && !o->from)
+		wnw_usage(cmd, "--top goes with --from");
+	return wnw_cmd_input(cmd);
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct opts o = {.by = "source", .key = "group"};
-	int ch;
 
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case OPT_FROM: o.from = cmd.optarg; break;
-		case OPT_BY: o.by = cmd.optarg; break;
-		case OPT_KEY: o.key = cmd.optarg; break;
-		case OPT_TOP:
-			o.top = wnw_opt_u64(&cmd, "--top", cmd.optarg, 1, UINT64_MAX);
-			o.have_top = 1;
-			break;
-		case OPT_IDS: o.ids = cmd.optarg; break;
-		default: wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (!o.from == !o.ids)
-		wnw_usage(&cmd, "give one of --from TABLE or --ids LIST");
-	if (o.have_top && !o.from)
-		wnw_usage(&cmd, "--top goes with --from");
-	if (wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "one pool at most (concatenate shards with cat)");
-	const char *path = wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL;
+	const char *path = parse(&cmd, &o, argc, argv);
 	if (o.from)
 		pick_groups(&cmd, &o, path);
 	else

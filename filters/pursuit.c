@@ -120,7 +120,7 @@ static void parse_segw(struct ctx *x, const char *s)
 		wnw_usage(&x->cmd, "--segment-weights: %zu weights for %u segments", n, x->o.segments);
 }
 
-static void parse_options(struct ctx *x, int argc, char **argv)
+static void parse(struct ctx *x, int argc, char **argv)
 {
 	struct opts *o = &x->o;
 	const char *segw = NULL;
@@ -484,7 +484,7 @@ int main(int argc, char **argv)
 {
 	struct ctx x;
 	memset(&x, 0, sizeof x);
-	parse_options(&x, argc, argv);
+	parse(&x, argc, argv);
 	wnw_cleanup_on_signal();
 	float *b = x.o.target ? stream_mean(&x, x.o.target) : NULL;
 	if (x.o.in_domain && x.o.shard)

@@ -473,9 +473,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		o->size = "text";
 	if (o->by == NULL)
 		o->by = o->mode == TOP ? "score" : "prob";
-	if (wnw_cmd_nargs(&x->cmd) > 1)
-		wnw_usage(&x->cmd, "one input at most");
-	o->input = wnw_cmd_nargs(&x->cmd) == 1 ? wnw_cmd_args(&x->cmd)[0] : NULL;
+	o->input = wnw_cmd_input(&x->cmd);
 }
 
 static void setup(struct ctx *x)

@@ -575,52 +575,59 @@ static void pack_file(struct run *r, const char *path, uint64_t *finished)
 	wnw_lines_close(l);
 }
 
+/* Options into *o, their combinations checked. */
+static void parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	wnw_cmd_repeatable(cmd, ",field,vectors,");
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case OPT_LINES:
+		case OPT_TSV:
+		case OPT_CSV:
+			if (o->src != WNW_SRC_JSONL)
+				wnw_usage(cmd, "--lines, --tsv and --csv exclude each other");
+			o->src = ch == OPT_LINES ? WNW_SRC_LINES : ch == OPT_TSV ? WNW_SRC_TSV : WNW_SRC_CSV;
+			break;
+		case OPT_CHAT:
+			o->chat = 1;
+			break;
+		case OPT_TEXT:
+			o->text = cmd->optarg;
+			break;
+		case OPT_ID:
+			o->id = cmd->optarg;
+			break;
+		case OPT_FIELD:
+			o->fields = wnw_xrealloc(cmd, o->fields, (o->nfields + 1) * sizeof *o->fields);
+			o->fields[o->nfields++] = cmd->optarg;
+			break;
+		case OPT_VECTORS:
+			add_vectors(cmd, o, cmd->optarg);
+			break;
+		case OPT_SKIP_BAD:
+			o->skip_bad = 1;
+			break;
+		case OPT_MAX_LINE:
+			o->max_line = wnw_opt_size(cmd, "--max-line", cmd->optarg);
+			if (o->max_line > (256u << 20))
+				wnw_usage(cmd, "--max-line: '%s' is more than 256M", cmd->optarg);
+			break;
+		default:
+			wnw_usage(cmd, "unknown option");
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct opts o = {.src = WNW_SRC_JSONL, .max_line = WNW_LINES_DEFAULT_MAX};
 	struct wnw_err e;
-	int ch;
 
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	wnw_cmd_repeatable(&cmd, ",field,vectors,");
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case OPT_LINES:
-		case OPT_TSV:
-		case OPT_CSV:
-			if (o.src != WNW_SRC_JSONL)
-				wnw_usage(&cmd, "--lines, --tsv and --csv exclude each other");
-			o.src = ch == OPT_LINES ? WNW_SRC_LINES : ch == OPT_TSV ? WNW_SRC_TSV : WNW_SRC_CSV;
-			break;
-		case OPT_CHAT:
-			o.chat = 1;
-			break;
-		case OPT_TEXT:
-			o.text = cmd.optarg;
-			break;
-		case OPT_ID:
-			o.id = cmd.optarg;
-			break;
-		case OPT_FIELD:
-			o.fields = wnw_xrealloc(&cmd, o.fields, (o.nfields + 1) * sizeof *o.fields);
-			o.fields[o.nfields++] = cmd.optarg;
-			break;
-		case OPT_VECTORS:
-			add_vectors(&cmd, &o, cmd.optarg);
-			break;
-		case OPT_SKIP_BAD:
-			o.skip_bad = 1;
-			break;
-		case OPT_MAX_LINE:
-			o.max_line = wnw_opt_size(&cmd, "--max-line", cmd.optarg);
-			if (o.max_line > (256u << 20))
-				wnw_usage(&cmd, "--max-line: '%s' is more than 256M", cmd.optarg);
-			break;
-		default:
-			wnw_usage(&cmd, "unknown option");
-		}
-	}
+	parse(&cmd, &o, argc, argv);
 	int nin = wnw_cmd_nargs(&cmd);
 	char **in = wnw_cmd_args(&cmd);
 	static char dash[] = "-";

@@ -514,47 +514,54 @@ static void setup(struct wnw_cmd *cmd, struct job *jb, const struct wnw_reader *
 	}
 }
 
+/* Options into *jb, their combinations checked. */
+static void parse(struct wnw_cmd *cmd, struct job *jb, int argc, char **argv)
+{
+	int ch, modes = 0;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case OPT_ADD:
+			jb->list_arg = cmd->optarg;
+			break;
+		case OPT_REPLACE:
+			jb->replace = 1;
+			break;
+		case OPT_LINES:
+			jb->mode = LINES, modes++;
+			break;
+		case OPT_TSV:
+			jb->mode = TSV, jb->list_arg = cmd->optarg, modes++;
+			break;
+		case OPT_IDS:
+			jb->mode = IDS, modes++;
+			break;
+		case OPT_NPY:
+			jb->mode = NPY, jb->npy_field = cmd->optarg, modes++;
+			break;
+		default:
+			wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (modes > 1)
+		wnw_usage(cmd, "--tsv, --ids, --lines and --npy exclude each other");
+	if (jb->replace && (modes || !jb->list_arg))
+		wnw_usage(cmd, "--replace goes with --add");
+	if (modes == 1 && jb->mode != TSV && jb->list_arg)
+		wnw_usage(cmd, "--add goes with JSONL output only");
+	if (jb->mode == TSV && jb->list_arg == NULL)
+		wnw_usage(cmd, "--tsv needs a list of fields");
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct job jb = {.mode = JSONL, .json_f = -1, .id_f = -1, .sid_f = -1, .npy_f = -1};
 	struct out o = {.cmd = &cmd, .npy_fd = -1};
 	struct wnw_err e;
-	int ch, modes = 0;
 
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case OPT_ADD:
-			jb.list_arg = cmd.optarg;
-			break;
-		case OPT_REPLACE:
-			jb.replace = 1;
-			break;
-		case OPT_LINES:
-			jb.mode = LINES, modes++;
-			break;
-		case OPT_TSV:
-			jb.mode = TSV, jb.list_arg = cmd.optarg, modes++;
-			break;
-		case OPT_IDS:
-			jb.mode = IDS, modes++;
-			break;
-		case OPT_NPY:
-			jb.mode = NPY, jb.npy_field = cmd.optarg, modes++;
-			break;
-		default:
-			wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (modes > 1)
-		wnw_usage(&cmd, "--tsv, --ids, --lines and --npy exclude each other");
-	if (jb.replace && (modes || !jb.list_arg))
-		wnw_usage(&cmd, "--replace goes with --add");
-	if (modes == 1 && jb.mode != TSV && jb.list_arg)
-		wnw_usage(&cmd, "--add goes with JSONL output only");
-	if (jb.mode == TSV && jb.list_arg == NULL)
-		wnw_usage(&cmd, "--tsv needs a list of fields");
+	parse(&cmd, &jb, argc, argv);
 	int nin = wnw_cmd_nargs(&cmd);
 	char **in = wnw_cmd_args(&cmd);
 	static char dash[] = "-";

@@ -247,8 +247,8 @@ static float *stream_mean(struct ctx *x, const char *path)
 static void report_step(void *ctx, const struct pur_step *st)
 {
 	const struct ctx *x = ctx;
-	fprintf(stderr, "pursuit: %s%sstep %u: %u chosen, residual %.9g (%.6g of ||K b||)\n",
-		x->label ? x->label : "", x->label ? ": " : "", st->step, st->size, st->resid, st->rel);
+	wnw_warn(&x->cmd, "%s%sstep %u: %u chosen, residual %.9g (%.6g of ||K b||)",
+		 x->label ? x->label : "", x->label ? ": " : "", st->step, st->size, st->resid, st->rel);
 }
 
 /* Runs the pursuit over A with K = k; dies when out of memory. */
@@ -262,9 +262,8 @@ static void pursue(struct ctx *x, const struct pur_mat *A, const float *b, uint3
 	if (pur_run(A, b, &po, sel, &e) < 0)
 		wnw_die_err(&x->cmd, &e);
 	if (x->o.report)
-		fprintf(stderr,
-			"pursuit: %s%sstopped after %u %s: %s; %u chosen, residual %.9g (%.6g of ||K b||)"
-			"; %u exact passes\n",
+		wnw_warn(&x->cmd, "%s%sstopped after %u %s: %s; %u chosen, residual %.9g (%.6g of ||K b||)"
+			 "; %u exact passes",
 			x->label ? x->label : "", x->label ? ": " : "", sel->steps, x->o.batch ? "rounds" : "steps",
 			pur_stop_name(sel->stop), sel->n, sel->resid, sel->rel, x->o.batch ? sel->steps : sel->exact_passes);
 }

@@ -772,3 +772,11 @@ const char *wnw_cmd_input(const struct wnw_cmd *cmd)
 		wnw_usage(cmd, "one input at most (concatenate with cat)");
 	return wnw_cmd_nargs(cmd) == 1 ? wnw_cmd_args(cmd)[0] : NULL;
 }
+
+void wnw_xedit(const struct wnw_cmd *cmd, const struct wnw_schema *in, struct wnw_schema *out, struct wnw_edit *ed,
+	       const char *name, int type, uint32_t dim)
+{
+	struct wnw_err e;
+	if (wnw_schema_copy(out, in, &e) != 0 || (name != NULL && wnw_edit_init(ed, in, out, name, type, dim, &e) != 0))
+		wnw_die_err(cmd, &e);
+}

@@ -110,6 +110,11 @@ void wnw_xtout_close(struct wnw_cmd *cmd, struct wnw_tout *t);
 int wnw_xfield(const struct wnw_cmd *cmd, const struct wnw_reader *r, const char *name, int type,
 	       uint32_t *dim);
 
+/* The output schema of a one-field filter: a copy of in (Netpbm's outpam = inpam), with field name of
+ * this type set through the edit ed (winnow.h); name NULL: the copy alone. Dies on an error. */
+void wnw_xedit(const struct wnw_cmd *cmd, const struct wnw_schema *in, struct wnw_schema *out, struct wnw_edit *ed,
+	       const char *name, int type, uint32_t dim);
+
 /* Progress on stderr (records, bytes, rate, ETA) when cmd->progress; call per record, cheap. */
 void wnw_progress(struct wnw_cmd *cmd, const struct wnw_reader *r);
 void wnw_progress_done(struct wnw_cmd *cmd, const struct wnw_reader *r);

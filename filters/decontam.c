@@ -221,14 +221,11 @@ static void write_batch(struct ctx *x, struct wnw_writer *w, const struct wnw_ed
 
 static void run(struct ctx *x)
 {
-	struct wnw_err e;
 	struct wnw_edit ed;
 	struct wnw_schema out;
 	struct wnw_rec rec;
 	const struct wnw_schema *in = wnw_reader_schema(x->r);
-	if (wnw_schema_copy(&out, in, &e) < 0 ||
-	    (x->o.mark && wnw_edit_init(&ed, in, &out, "contam", WNW_U64, 0, &e) < 0))
-		wnw_die_err(&x->cmd, &e);
+	wnw_xedit(&x->cmd, in, &out, &ed, x->o.mark ? "contam" : NULL, WNW_U64, 0);
 	struct wnw_writer *w = wnw_xcreate(&x->cmd, &out);
 	wnw_schema_free(&out);
 	int got = 1;

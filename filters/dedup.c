@@ -323,9 +323,7 @@ static void write_out(struct ctx *x)
 	if (wnw_replay_rewind(x->rp, &e) < 0)
 		wnw_die_err(&x->cmd, &e);
 	const struct wnw_schema *in = wnw_reader_schema(input(x));
-	if (wnw_schema_copy(&out, in, &e) < 0 ||
-	    (x->o.mark && wnw_edit_init(&ed, in, &out, "dup_of", WNW_U64, 0, &e) < 0))
-		wnw_die_err(&x->cmd, &e);
+	wnw_xedit(&x->cmd, in, &out, &ed, x->o.mark ? "dup_of" : NULL, WNW_U64, 0);
 	struct wnw_writer *w = wnw_xcreate(&x->cmd, &out);
 	wnw_schema_free(&out);
 	for (uint64_t i = 0; (got = next(x, &rec, &e)) == 1; i++) {

@@ -343,10 +343,7 @@ static void embed(struct wnw_cmd *cmd, const struct opts *o, struct wnw_reader *
 {
 	struct wnw_schema out;
 	struct wnw_edit ed;
-	struct wnw_err e;
-	if (wnw_schema_copy(&out, wnw_reader_schema(r), &e) < 0 ||
-	    wnw_edit_init(&ed, wnw_reader_schema(r), &out, o->out, WNW_VEC, o->c.dim, &e) < 0)
-		wnw_die_err(cmd, &e);
+	wnw_xedit(cmd, wnw_reader_schema(r), &out, &ed, o->out, WNW_VEC, o->c.dim);
 
 	struct pipeline p = {.j = j, .cmd = cmd, .r = r, .ed = &ed, .cur = -1, .prev = -1, .next = -1};
 	p.max = BATCH_VEC_BYTES / (o->c.dim * sizeof(float));

@@ -549,9 +549,7 @@ int main(int argc, char **argv)
 
 	struct wnw_schema out;
 	struct wnw_edit ed;
-	if (wnw_schema_copy(&out, wnw_reader_schema(r), &e) < 0 ||
-	    wnw_edit_init(&ed, wnw_reader_schema(r), &out, "score", WNW_F64, 0, &e) < 0)
-		wnw_die_err(&cmd, &e);
+	wnw_xedit(&cmd, wnw_reader_schema(r), &out, &ed, "score", WNW_F64, 0);
 	struct wnw_pool *pool = wnw_xpool(&cmd, cmd.threads);
 	make_scorers(&cmd, &o, &ts, bg, &j, dict);
 	j.score = wnw_xcalloc(&cmd, BATCH_RECORDS, sizeof *j.score);

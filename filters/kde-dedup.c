@@ -153,8 +153,7 @@ static void write_records(struct wnw_cmd *cmd, struct input *in, const uint8_t *
 	struct wnw_schema out;
 	struct wnw_edit ed;
 	struct wnw_err e;
-	if (wnw_schema_copy(&out, s, &e) != 0 || (kde && wnw_edit_init(&ed, s, &out, "kde", WNW_F32, 0, &e) != 0))
-		wnw_die_err(cmd, &e);
+	wnw_xedit(cmd, s, &out, &ed, kde ? "kde" : NULL, WNW_F32, 0);
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
 	int fid = wnw_schema_find(s, "id");
 	for (size_t i = 0; i < in->x.rows; i++) {

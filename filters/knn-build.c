@@ -844,7 +844,6 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	const struct wnw_schema *in = wnw_reader_schema(r);
 	struct wnw_schema out;
 	struct wnw_edit ed;
-	struct wnw_err e;
 	struct vecsrc src = {.r = r,
 			     .fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL),
 			     .fv = st->o.merge ? -1 : wnw_xfield(cmd, r, st->o.field, WNW_VEC, NULL),
@@ -861,8 +860,7 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 				wnw_reader_name(r), (unsigned long long)(a->seq < b->seq ? a->seq : b->seq) + 1,
 				(unsigned long long)(a->seq < b->seq ? b->seq : a->seq) + 1, (unsigned long long)a->id);
 	}
-	if (wnw_schema_copy(&out, in, &e) != 0 || wnw_edit_init(&ed, in, &out, "nbr", WNW_NBR, 0, &e) != 0)
-		wnw_die_err(cmd, &e);
+	wnw_xedit(cmd, in, &out, &ed, "nbr", WNW_NBR, 0);
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
 	struct writing wr = {.st = st, .r = r, .ed = &ed, .fid = src.fid, .fv = src.fv, .pr = &pr};
 	write_records(st, &wr, w, &out);

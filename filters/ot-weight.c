@@ -414,9 +414,7 @@ static void write_all(struct ctx *x, const struct fields *f)
 	struct wnw_edit ed;
 	struct wnw_schema out;
 	struct wnw_reader *r = wnw_replay_reader(x->rp);
-	if (wnw_schema_copy(&out, wnw_reader_schema(r), &e) < 0 ||
-	    wnw_edit_init(&ed, wnw_reader_schema(r), &out, x->o.out, WNW_F64, 0, &e) < 0)
-		wnw_die_err(&x->cmd, &e);
+	wnw_xedit(&x->cmd, wnw_reader_schema(r), &out, &ed, x->o.out, WNW_F64, 0);
 	struct wnw_writer *w = wnw_xcreate(&x->cmd, &out);
 	wnw_schema_free(&out);
 	size_t next = 0;

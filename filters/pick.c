@@ -284,10 +284,7 @@ static void pick_ids(struct wnw_cmd *cmd, const struct opts *o, const char *path
 	struct wnw_schema out;
 	struct wnw_edit ed;
 	wnw_schema_init(&out);
-	if (wnw_schema_copy(&out, in, &e) < 0)
-		wnw_die_err(cmd, &e);
-	if (has_count && wnw_edit_init(&ed, in, &out, "count", WNW_U64, 0, &e) < 0)
-		wnw_die_err(cmd, &e);
+	wnw_xedit(cmd, in, &out, &ed, has_count ? "count" : NULL, WNW_U64, 0);
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
 	const uint64_t seen = (uint64_t)1 << 63;
 	struct wnw_rec rec;

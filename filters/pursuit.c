@@ -293,8 +293,7 @@ static void write_chosen(struct ctx *x, const struct choice *ch)
 	const struct wnw_schema *in = wnw_reader_schema(r);
 	struct wnw_schema out;
 	struct wnw_edit ed;
-	if (wnw_schema_copy(&out, in, &e) < 0 || wnw_edit_init(&ed, in, &out, x->o.out, WNW_F64, 0, &e) < 0)
-		wnw_die_err(&x->cmd, &e);
+	wnw_xedit(&x->cmd, in, &out, &ed, x->o.out, WNW_F64, 0);
 	uint64_t *order = wnw_xcalloc(&x->cmd, 2 * (size_t)ch->n + 2, sizeof *order);
 	for (uint32_t i = 0; i < ch->n; i++) {
 		order[2 * i] = ch->pos[i];

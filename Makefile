@@ -4,6 +4,9 @@
 CC ?= cc
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
+# The programs go to LIBEXECDIR, and only the winnow dispatcher to BINDIR (winnow pack ...), so that
+# short names such as pack and pick collide with nothing on PATH.
+LIBEXECDIR = $(PREFIX)/libexec/winnow
 MANDIR = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/winnow
 
@@ -102,9 +105,11 @@ bench: bench-deps
 	@for b in bench/*.sh; do B=$(B) $$b; done
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(SHAREDIR)/pipelines
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(LIBEXECDIR)
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|' tools/winnow.in >$(B)/winnow
+	install -m 755 $(B)/winnow $(DESTDIR)$(BINDIR)/winnow
 	install -m 644 pipelines/*.mk $(DESTDIR)$(SHAREDIR)/pipelines
 	install -m 755 pipelines/tsds pipelines/plot-selection pipelines/overlap $(DESTDIR)$(SHAREDIR)/pipelines
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
@@ -112,7 +117,8 @@ install: all
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
 
 uninstall:
-	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(DESTDIR)$(BINDIR)/winnow $(PROGS:%=$(DESTDIR)$(LIBEXECDIR)/%)
+	-rmdir $(DESTDIR)$(LIBEXECDIR)
 	rm -f $(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/man5/%=$(DESTDIR)$(MANDIR)/man5/%) \
 		$(MAN7:man/man7/%=$(DESTDIR)$(MANDIR)/man7/%)
 	rm -rf $(DESTDIR)$(SHAREDIR)

@@ -14,7 +14,7 @@ OPT ?= -O2
 CFLAGS ?= -g $(OPT)
 WARN = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wundef -Wvla -Wcast-qual -Wwrite-strings -Werror=implicit-function-declaration
-CPPFLAGS += -Icommon -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+CPPFLAGS += -Icommon/stream -Icommon/methods -Icommon -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 LIBS = -lzstd -lz -lyaml -ljansson -lopenblas -lutf8proc -lxxhash -lpthread -lm
 
 # make check SANITIZE=1 builds everything with ASan and UBSan into a separate tree.
@@ -30,7 +30,10 @@ WARN += -Werror
 endif
 ALLCFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS)
 
-COMMON_SRC = $(sort $(wildcard common/*.c))
+# common/ in two rooms: stream/ (the format, I/O and what every program shares) and methods/ (the
+# selection methods' kernels); see common/README.
+COMMON_SRC = $(sort $(wildcard common/*.c common/stream/*.c common/methods/*.c))
+COMMON_H = $(wildcard common/*.h common/stream/*.h common/methods/*.h)
 COMMON_OBJ = $(COMMON_SRC:common/%.c=$(B)/common/%.o)
 LIB = $(B)/libwinnow.a
 PROGS = $(sort $(patsubst filters/%.c,%,$(wildcard filters/*.c)))
@@ -50,7 +53,7 @@ BENCH_DEBS = python3-faiss python3-sklearn hyperfine
 .PHONY: all deps bench-deps check fuzz lint install uninstall demo clean bench
 all: $(LIB) $(BINS) $(UNITBINS) $(FUZZBINS)
 
-$(B)/common/%.o: common/%.c common/*.h
+$(B)/common/%.o: common/%.c $(COMMON_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
 
@@ -58,16 +61,16 @@ $(LIB): $(COMMON_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/bin/%: filters/%.c $(LIB) common/*.h
+$(B)/bin/%: filters/%.c $(LIB) $(COMMON_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(LIB) common/*.h tests/unit/*.h
+$(B)/tests/%: tests/unit/%.c $(LIB) $(COMMON_H) tests/unit/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # Each fuzz harness with a plain main() that replays files (tests/e2e/fuzz-replay.sh runs them).
-$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/*.h $(LIB) common/*.h
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/*.h $(LIB) $(COMMON_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LIBS)
 
@@ -94,7 +97,7 @@ fuzz: deps
 lint:
 	mandoc -T lint -W warning $(MAN1) $(MAN5) $(MAN7)
 	cppcheck --quiet --inline-suppr --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		-I common common filters tests/unit tests/fuzz bench
+		-I common/stream -I common/methods common filters tests/unit tests/fuzz bench
 
 demo: deps
 	@$(MAKE) --no-print-directory -j2 all

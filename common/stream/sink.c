@@ -60,16 +60,14 @@ static int open_file(struct wnw_sink *s, const char *path, struct wnw_err *e)
 {
 	struct stat st;
 
-	/* A device or a fifo (-o /dev/null) is written in place: a rename over it would replace it. */
+	/* A device or a fifo (-o /dev/null) is written in place: a rename over it would replace it. The path
+	 * names it in messages (-o /dev/full: "/dev/full: write: ..."), though it is never renamed. */
 	if ((s->path = strdup(path)) == NULL)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		if ((s->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 			return wnw_errf(e, WNW_EXIT_SYSTEM, "%s: cannot open: %s", path, strerror(errno));
 		s->own_fd = 1;
-		/* named in messages (-o /dev/full: "/dev/full: write: ..."), though never renamed */
-		if ((s->path = strdup(path)) == NULL)
-			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 		return 0;
 	}
 	size_t n = strlen(path);

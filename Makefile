@@ -4,6 +4,9 @@
 CC ?= cc
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
+# The programs go to LIBEXECDIR, and only the winnow dispatcher to BINDIR (winnow pack ...), so that
+# short names such as pack and pick collide with nothing on PATH.
+LIBEXECDIR = $(PREFIX)/libexec/winnow
 MANDIR = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/winnow
 
@@ -11,7 +14,7 @@ OPT ?= -O2
 CFLAGS ?= -g $(OPT)
 WARN = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wundef -Wvla -Wcast-qual -Wwrite-strings -Werror=implicit-function-declaration
-CPPFLAGS += -Icommon -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+CPPFLAGS += -Icommon/stream -Icommon/methods -Icommon -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 LIBS = -lzstd -lz -lyaml -ljansson -lopenblas -lutf8proc -lxxhash -lpthread -lm
 
 # make check SANITIZE=1 builds everything with ASan and UBSan into a separate tree.
@@ -21,16 +24,24 @@ B = build/san
 else
 B = build/rel
 endif
+# make DEV=1: warnings are errors (what CI builds with, .ci/run).
+ifneq ($(DEV),)
+WARN += -Werror
+endif
 ALLCFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS)
 
-COMMON_SRC = $(sort $(wildcard common/*.c))
+# common/ in two rooms: stream/ (the format, I/O and what every program shares) and methods/ (the
+# selection methods' kernels); see common/README.
+COMMON_SRC = $(sort $(wildcard common/*.c common/stream/*.c common/methods/*.c))
+COMMON_H = $(wildcard common/*.h common/stream/*.h common/methods/*.h)
 COMMON_OBJ = $(COMMON_SRC:common/%.c=$(B)/common/%.o)
 LIB = $(B)/libwinnow.a
 PROGS = $(sort $(patsubst filters/%.c,%,$(wildcard filters/*.c)))
 BINS = $(PROGS:%=$(B)/bin/%)
 UNIT = $(sort $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*.c)))
 UNITBINS = $(UNIT:%=$(B)/tests/%)
-FUZZ = $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c)))
+FUZZ = $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZBINS = $(FUZZ:%=$(B)/fuzz/%)
 MAN1 = $(wildcard man/man1/*.1)
 MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
@@ -39,10 +50,10 @@ DEBS = gcc make zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libopenblas-de
 	libxxhash-dev zstd mandoc groff-base cppcheck clang python3 python3-numpy parallel gnuplot-nox
 BENCH_DEBS = python3-faiss python3-sklearn hyperfine
 
-.PHONY: all deps bench-deps check unit e2e fuzz lint install demo clean bench
-all: $(LIB) $(BINS) $(UNITBINS)
+.PHONY: all deps bench-deps check fuzz lint install uninstall demo clean bench
+all: $(LIB) $(BINS) $(UNITBINS) $(FUZZBINS)
 
-$(B)/common/%.o: common/%.c common/*.h
+$(B)/common/%.o: common/%.c $(COMMON_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
 
@@ -50,13 +61,18 @@ $(LIB): $(COMMON_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/bin/%: filters/%.c $(LIB) common/*.h
+$(B)/bin/%: filters/%.c $(LIB) $(COMMON_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(LIB) common/*.h tests/unit/*.h
+$(B)/tests/%: tests/unit/%.c $(LIB) $(COMMON_H) tests/unit/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# Each fuzz harness with a plain main() that replays files (tests/e2e/fuzz-replay.sh runs them).
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/*.h $(LIB) $(COMMON_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LIBS)
 
 # Installs the Debian packages the build and tests need, skipping those already present.
 deps:
@@ -81,7 +97,7 @@ fuzz: deps
 lint:
 	mandoc -T lint -W warning $(MAN1) $(MAN5) $(MAN7)
 	cppcheck --quiet --inline-suppr --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		-I common common filters tests/unit tests/fuzz bench
+		-I common/stream -I common/methods common filters tests/unit tests/fuzz bench
 
 demo: deps
 	@$(MAKE) --no-print-directory -j2 all
@@ -92,14 +108,23 @@ bench: bench-deps
 	@for b in bench/*.sh; do B=$(B) $$b; done
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(SHAREDIR)/pipelines
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(LIBEXECDIR)
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|' tools/winnow.in >$(B)/winnow
+	install -m 755 $(B)/winnow $(DESTDIR)$(BINDIR)/winnow
 	install -m 644 pipelines/*.mk $(DESTDIR)$(SHAREDIR)/pipelines
 	install -m 755 pipelines/tsds pipelines/plot-selection pipelines/overlap $(DESTDIR)$(SHAREDIR)/pipelines
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/winnow $(PROGS:%=$(DESTDIR)$(LIBEXECDIR)/%)
+	-rmdir $(DESTDIR)$(LIBEXECDIR)
+	rm -f $(MAN1:man/man1/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/man5/%=$(DESTDIR)$(MANDIR)/man5/%) \
+		$(MAN7:man/man7/%=$(DESTDIR)$(MANDIR)/man7/%)
+	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
 	rm -rf build

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 B=${B:-build/rel}
 N=${1:-1000000}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-CF="-Icommon -D_GNU_SOURCE -std=c11 -O2"
+CF="-Icommon/stream -Icommon/methods -D_GNU_SOURCE -std=c11 -O2"
 cc $CF -o "$T/passthru" bench/passthru.c "$B/libwinnow.a" -lzstd -lz -lyaml -lm -lpthread
 cc $CF -o "$T/gen" bench/gen.c "$B/libwinnow.a" -lzstd -lz -lyaml -lm -lpthread
 "$T/gen" "$N" 200 256 -o "$T/p.wnw"

@@ -13,7 +13,7 @@
 
 static const char synopsis[] =
 	"-r REFERENCE [--ngram N] [--min-overlap F] [--bloom] [--field NAME] [--mark] [-v] [-j N]\n"
-	"                [-o FILE] [-z] [FILE]";
+	"                [-o FILE] [-z [LEVEL]] [FILE]";
 
 static const char help[] =
 	"Writes the records that share no token n-gram with REFERENCE (all records with --mark, and field\n"
@@ -28,7 +28,7 @@ static const char help[] =
 	"      --mark            keep every record and add field contam\n"
 	"  -v, --verbose         report what was dropped and the reference records that caused most of it\n";
 
-enum { OPT_NGRAM = 0x100, OPT_OVERLAP, OPT_BLOOM, OPT_FIELD, OPT_MARK };
+enum { OPT_NGRAM = WNW_OPT_LONG, OPT_OVERLAP, OPT_BLOOM, OPT_FIELD, OPT_MARK };
 
 static const struct option longopts[] = {
 	{"reference", required_argument, NULL, 'r'},
@@ -42,7 +42,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"decontam", synopsis, help, "r:v", longopts, WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
+	.name = "decontam",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "r:v",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
 };
 
 #define BATCH_RECORDS 4096
@@ -216,14 +221,11 @@ static void write_batch(struct ctx *x, struct wnw_writer *w, const struct wnw_ed
 
 static void run(struct ctx *x)
 {
-	struct wnw_err e;
 	struct wnw_edit ed;
 	struct wnw_schema out;
 	struct wnw_rec rec;
 	const struct wnw_schema *in = wnw_reader_schema(x->r);
-	if (wnw_schema_copy(&out, in, &e) < 0 ||
-	    (x->o.mark && wnw_edit_init(&ed, in, &out, "contam", WNW_U64, 0, &e) < 0))
-		wnw_die_err(&x->cmd, &e);
+	wnw_xedit(&x->cmd, in, &out, &ed, x->o.mark ? "contam" : NULL, WNW_U64, 0);
 	struct wnw_writer *w = wnw_xcreate(&x->cmd, &out);
 	wnw_schema_free(&out);
 	int got = 1;
@@ -284,14 +286,12 @@ static void parse(struct ctx *x, int argc, char **argv)
 		case OPT_FIELD: o->field = a; break;
 		case OPT_MARK: o->mark = 1; break;
 		case 'v': o->verbose = 1; break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (o->reference == NULL)
 		wnw_usage(&x->cmd, "-r REFERENCE is required");
-	if (wnw_cmd_nargs(&x->cmd) > 1)
-		wnw_usage(&x->cmd, "one input at most (concatenate with cat)");
-	o->input = wnw_cmd_nargs(&x->cmd) == 1 ? wnw_cmd_args(&x->cmd)[0] : NULL;
+	o->input = wnw_cmd_input(&x->cmd);
 }
 
 int main(int argc, char **argv)
@@ -302,8 +302,7 @@ int main(int argc, char **argv)
 	parse(&x, argc, argv);
 	x.sh = wnw_xcalloc(&x.cmd, (size_t)x.cmd.threads, sizeof *x.sh);
 	x.hits = wnw_xcalloc(&x.cmd, BATCH_RECORDS, sizeof *x.hits);
-	if ((x.pool = wnw_pool_new(x.cmd.threads)) == NULL)
-		wnw_die(&x.cmd, WNW_EXIT_SYSTEM, "cannot start threads");
+	x.pool = wnw_xpool(&x.cmd, x.cmd.threads);
 	load_reference(&x);
 	x.r = wnw_xopen(&x.cmd, x.o.input);
 	x.field = wnw_xfield(&x.cmd, x.r, x.o.field, WNW_BYTES, NULL);

@@ -17,14 +17,14 @@
 #include <xxhash.h>
 
 static const char synopsis[] =
-	"--exact [--raw] [--field NAME] [--keep-by FIELD] [--mark] [-v] [-S SIZE] [-j N] [-o FILE] [-z]\n"
+	"--exact [--raw] [--field NAME] [--keep-by FIELD] [--mark] [-v] [-S SIZE] [-j N] [-o FILE] [-z [LEVEL]]\n"
 	"             [FILE]\n"
 	"       dedup --minhash [--ngram N] [--perms P] [--bands B] [--threshold J] [--seed X] [--field NAME]\n"
-	"             [--keep-by FIELD] [--mark] [-v] [-S SIZE] [-j N] [-o FILE] [-z] [FILE]\n"
+	"             [--keep-by FIELD] [--mark] [-v] [-S SIZE] [-j N] [-o FILE] [-z [LEVEL]] [FILE]\n"
 	"       dedup --minhash --signatures [--ngram N] [--perms P] [--seed X] [--field NAME]\n"
-	"             [--keep-by FIELD] [-j N] [-o FILE] [-z] [FILE]\n"
+	"             [--keep-by FIELD] [-j N] [-o FILE] [-z [LEVEL]] [FILE]\n"
 	"       dedup --minhash --merge [--ngram N] [--perms P] [--bands B] [--threshold J] [--seed X] [-v]\n"
-	"             [-S SIZE] [-o FILE] [-z] [FILE]";
+	"             [-S SIZE] [-o FILE] [-z [LEVEL]] [FILE]";
 
 static const char help[] =
 	"Writes one record of every cluster of duplicates (all records with --mark, and field dup_of).\n"
@@ -46,7 +46,7 @@ static const char help[] =
 	"  -v, --verbose         report the clusters and their sizes on stderr\n"
 	"  -S, --buffer-size SIZE  memory for sorting keys before they spill to $TMPDIR (default 1G)\n";
 
-enum { OPT_EXACT = 0x100, OPT_RAW, OPT_MINHASH, OPT_NGRAM, OPT_PERMS, OPT_BANDS, OPT_THRESHOLD, OPT_SEED,
+enum { OPT_EXACT = WNW_OPT_LONG, OPT_RAW, OPT_MINHASH, OPT_NGRAM, OPT_PERMS, OPT_BANDS, OPT_THRESHOLD, OPT_SEED,
        OPT_FIELD, OPT_KEEPBY, OPT_MARK, OPT_SIGNATURES, OPT_MERGE };
 
 static const struct option longopts[] = {
@@ -69,7 +69,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"dedup", synopsis, help, "vS:", longopts, WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
+	.name = "dedup",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "vS:",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
 };
 
 /* A batch holds at most this many records and this many bytes of records. */
@@ -318,9 +323,7 @@ static void write_out(struct ctx *x)
 	if (wnw_replay_rewind(x->rp, &e) < 0)
 		wnw_die_err(&x->cmd, &e);
 	const struct wnw_schema *in = wnw_reader_schema(input(x));
-	if (wnw_schema_copy(&out, in, &e) < 0 ||
-	    (x->o.mark && wnw_edit_init(&ed, in, &out, "dup_of", WNW_U64, 0, &e) < 0))
-		wnw_die_err(&x->cmd, &e);
+	wnw_xedit(&x->cmd, in, &out, &ed, x->o.mark ? "dup_of" : NULL, WNW_U64, 0);
 	struct wnw_writer *w = wnw_xcreate(&x->cmd, &out);
 	wnw_schema_free(&out);
 	for (uint64_t i = 0; (got = next(x, &rec, &e)) == 1; i++) {
@@ -402,7 +405,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		case OPT_MERGE: o->merge = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'S': o->mem = wnw_opt_size(&x->cmd, "-S", a); break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (exact + o->minhash != 1)
@@ -415,15 +418,13 @@ static void parse(struct ctx *x, int argc, char **argv)
 		wnw_usage(&x->cmd, "--signatures and --merge go with --minhash");
 	if (o->signatures && (o->merge || o->mark || o->verbose || banded))
 		wnw_usage(&x->cmd, "--signatures takes no --merge, --mark, -v, --bands or --threshold");
-	if (o->merge && (o->mark || o->keep_by || x->cmd.threads > 1))
+	if (o->merge && (o->mark || o->keep_by || (x->cmd.threads_given && x->cmd.threads > 1)))
 		wnw_usage(&x->cmd, "--merge takes no --mark, --keep-by or -j (the signatures carry keep_by)");
 	if (o->perms % MH_LANES != 0)
 		wnw_usage(&x->cmd, "--perms: '%d' is not a multiple of %d", o->perms, MH_LANES);
 	if (o->perms % o->bands != 0)
 		wnw_usage(&x->cmd, "--bands: '%d' does not divide --perms %d", o->bands, o->perms);
-	if (wnw_cmd_nargs(&x->cmd) > 1)
-		wnw_usage(&x->cmd, "one input at most (concatenate with cat)");
-	o->input = wnw_cmd_nargs(&x->cmd) == 1 ? wnw_cmd_args(&x->cmd)[0] : NULL;
+	o->input = wnw_cmd_input(&x->cmd);
 }
 
 static int numeric(int t) { return t == WNW_U64 || t == WNW_F32 || t == WNW_F64; }
@@ -479,13 +480,11 @@ static void setup(struct ctx *x)
 	else
 		setup_text(x);
 	mh_perms_init(&x->pm, x->o.perms, x->o.seed);
-	x->pool = wnw_pool_new(x->cmd.threads);
+	x->pool = wnw_xpool(&x->cmd, x->cmd.threads);
 	x->sh = wnw_xcalloc(&x->cmd, (size_t)x->cmd.threads, sizeof *x->sh);
 	x->items = wnw_xcalloc(&x->cmd, BATCH_RECORDS, sizeof *x->items);
 	if (x->o.minhash)
 		x->sigs = wnw_xmalloc(&x->cmd, (size_t)BATCH_RECORDS * (size_t)x->o.perms * 4);
-	if (x->pool == NULL)
-		wnw_die(&x->cmd, WNW_EXIT_SYSTEM, "cannot start threads");
 	if (!x->o.signatures &&
 	    wnw_dups_init(&x->dups, x->o.minhash, x->o.perms, x->o.bands, (int)ceil(x->o.threshold * x->o.perms - 1e-9),
 			  x->o.keep_by != NULL || x->keyf2 >= 0, x->o.mem, &e) < 0)

@@ -27,7 +27,7 @@ static const char help[] =
 	"      --model FILE    use the models of FILE (-t refits the target model only)\n"
 	"  -T, --tmpdir DIR    temporary copy of piped input here (default $TMPDIR or /tmp)\n";
 
-enum { OPT_RAW = 0x100, OPT_BUCKETS, OPT_NGRAM, OPT_FIELD, OPT_OUT, OPT_FIT, OPT_MODEL };
+enum { OPT_RAW = WNW_OPT_LONG, OPT_BUCKETS, OPT_NGRAM, OPT_FIELD, OPT_OUT, OPT_FIT, OPT_MODEL };
 
 static const struct option longopts[] = {
 	{"target", required_argument, NULL, 't'},
@@ -43,7 +43,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"dsir", synopsis, help, "t:T:", longopts, WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "dsir",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "t:T:",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 struct opts {
@@ -85,7 +90,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		case OPT_OUT: o->out = a; break;
 		case OPT_FIT: o->fit = a; break;
 		case OPT_MODEL: o->model = a; break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (o->model == NULL && o->target == NULL)

@@ -15,7 +15,7 @@
 #define BATCH_BYTES (8u << 20)
 #define BATCH_VEC_BYTES (16u << 20)
 
-enum { OPT_FIELD = 256, OPT_OUT, OPT_DIM, OPT_WORD, OPT_CHAR, OPT_SEED, OPT_IDF, OPT_FIT_IDF, OPT_IDF_BITS };
+enum { OPT_FIELD = WNW_OPT_LONG, OPT_OUT, OPT_DIM, OPT_WORD, OPT_CHAR, OPT_SEED, OPT_IDF, OPT_FIT_IDF, OPT_IDF_BITS };
 
 static const struct option longopts[] = {
 	{"field", required_argument, NULL, OPT_FIELD},
@@ -49,6 +49,7 @@ static const struct wnw_spec spec = {
 };
 
 struct opts {
+	const char *input; /* NULL: standard input */
 	const char *field, *out, *idf, *fit_idf;
 	unsigned idf_bits;
 	int idf_bits_set;
@@ -73,7 +74,7 @@ struct job {
 	unsigned bits;
 };
 
-static void parse_options(struct wnw_cmd *cmd, struct opts *o)
+static void parse(struct wnw_cmd *cmd, struct opts *o)
 {
 	int ch;
 	memset(o, 0, sizeof *o);
@@ -116,8 +117,7 @@ static void parse_options(struct wnw_cmd *cmd, struct opts *o)
 		wnw_usage(cmd, "--idf-bits needs --fit-idf");
 	if (o->fit_idf && cmd->output)
 		wnw_usage(cmd, "--fit-idf FILE is the output: -o is not allowed with it");
-	if (wnw_cmd_nargs(cmd) > 1)
-		wnw_usage(cmd, "at most one input file");
+	o->input = wnw_cmd_input(cmd);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -343,10 +343,7 @@ static void embed(struct wnw_cmd *cmd, const struct opts *o, struct wnw_reader *
 {
 	struct wnw_schema out;
 	struct wnw_edit ed;
-	struct wnw_err e;
-	if (wnw_schema_copy(&out, wnw_reader_schema(r), &e) < 0 ||
-	    wnw_edit_init(&ed, wnw_reader_schema(r), &out, o->out, WNW_VEC, o->c.dim, &e) < 0)
-		wnw_die_err(cmd, &e);
+	wnw_xedit(cmd, wnw_reader_schema(r), &out, &ed, o->out, WNW_VEC, o->c.dim);
 
 	struct pipeline p = {.j = j, .cmd = cmd, .r = r, .ed = &ed, .cur = -1, .prev = -1, .next = -1};
 	p.max = BATCH_VEC_BYTES / (o->c.dim * sizeof(float));
@@ -391,7 +388,7 @@ int main(int argc, char **argv)
 	struct wnw_cmd cmd;
 	struct opts o;
 	wnw_cmd_init(&cmd, &spec, argc, argv);
-	parse_options(&cmd, &o);
+	parse(&cmd, &o);
 
 	struct hemb_idf idf = {0};
 	if (o.idf) {
@@ -400,13 +397,11 @@ int main(int argc, char **argv)
 			wnw_die_err(&cmd, &e);
 		o.c.idf = &idf;
 	}
-	struct wnw_reader *r = wnw_xopen(&cmd, wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL);
+	struct wnw_reader *r = wnw_xopen(&cmd, o.input);
 	struct job j = {.c = &o.c};
 	wnw_batch_init(&j.batch);
 	j.field = wnw_xfield(&cmd, r, o.field, WNW_BYTES, NULL);
-	struct wnw_pool *pool = wnw_pool_new(cmd.threads);
-	if (!pool)
-		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
+	struct wnw_pool *pool = wnw_xpool(&cmd, cmd.threads);
 	j.scratch = wnw_xcalloc(&cmd, (size_t)cmd.threads, sizeof *j.scratch);
 	j.nfeat = wnw_xcalloc(&cmd, BATCH_RECORDS, sizeof *j.nfeat);
 

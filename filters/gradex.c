@@ -15,29 +15,32 @@
 #include "par.h"
 #include "prog.h"
 
+enum { OPT_GRAD = WNW_OPT_LONG, OPT_F0, OPT_SEED, OPT_STEP, OPT_TOL, OPT_MAX_ITER, OPT_BATCH, OPT_FORWARD, OPT_TABLE, OPT_LOSSES };
+
 static const struct option longopts[] = {
 	{"target", required_argument, NULL, 't'},
 	{"group", required_argument, NULL, 'g'},
-	{"grad", required_argument, NULL, 'G'},
-	{"f0", required_argument, NULL, 'F'},
+	{"grad", required_argument, NULL, OPT_GRAD},
+	{"f0", required_argument, NULL, OPT_F0},
 	{"subsets", required_argument, NULL, 'M'},
 	{"size", required_argument, NULL, 'A'},
-	{"seed", required_argument, NULL, 's'},
+	{"seed", required_argument, NULL, OPT_SEED},
 	{"C", required_argument, NULL, 'C'},
-	{"step", required_argument, NULL, 'S'},
-	{"tol", required_argument, NULL, 'T'},
-	{"max-iter", required_argument, NULL, 'I'},
-	{"batch", required_argument, NULL, 'B'},
-	{"forward", required_argument, NULL, 'K'},
-	{"table", no_argument, NULL, 'b'},
-	{"losses", required_argument, NULL, 'L'},
+	{"step", required_argument, NULL, OPT_STEP},
+	{"tol", required_argument, NULL, OPT_TOL},
+	{"max-iter", required_argument, NULL, OPT_MAX_ITER},
+	{"batch", required_argument, NULL, OPT_BATCH},
+	{"forward", required_argument, NULL, OPT_FORWARD},
+	{"table", no_argument, NULL, OPT_TABLE},
+	{"losses", required_argument, NULL, OPT_LOSSES},
 	{NULL, 0, NULL, 0},
 };
 
 static const struct wnw_spec spec = {
 	.name = "gradex",
 	.synopsis = "-t TARGET [--group NAME] [--subsets M] [--size A] [--seed X] [-C C] [--step S]\n"
-		    "              [--forward K] [--table] [--losses FILE] [-j N] [-o FILE] [POOL]",
+		    "              [--forward K] [--table] [--losses FILE] [-j N] [-o FILE] [-z [LEVEL]]\n"
+		    "              [POOL]",
 	.help = "  -t, --target FILE   target stream (fields grad and f0), held in memory\n"
 		"  -g, --group NAME    the pool's group field, text or u64 (default source)\n"
 		"      --grad NAME     the projected-gradient vector field (default grad)\n"
@@ -476,46 +479,51 @@ static void report(struct wnw_cmd *cmd, const struct opts *o, const struct gx_en
 		 (double)st->evals * per, (unsigned long long)st->rounds);
 }
 
+/* Options into *o, their combinations checked; returns the pool (NULL: standard input). */
+static const char *parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case 't': o->target = cmd->optarg; break;
+		case 'g': o->group = cmd->optarg; break;
+		case OPT_GRAD: o->grad = cmd->optarg; break;
+		case OPT_F0: o->f0 = cmd->optarg; break;
+		case 'M': o->subsets = wnw_opt_u64(cmd, "--subsets", cmd->optarg, 1, (uint64_t)1 << 32); break;
+		case 'A': o->size = wnw_opt_double(cmd, "--size", cmd->optarg, 0, 1); break;
+		case OPT_SEED: o->seed = wnw_opt_u64(cmd, "--seed", cmd->optarg, 0, UINT64_MAX); break;
+		case 'C': o->C = wnw_opt_double(cmd, "-C", cmd->optarg, 1e-300, 1e300); break;
+		case OPT_STEP: o->step = wnw_opt_double(cmd, "--step", cmd->optarg, 0, 1e300); break;
+		case OPT_TOL: o->tol = wnw_opt_double(cmd, "--tol", cmd->optarg, 0, 1); break;
+		case OPT_MAX_ITER: o->maxit = (int)wnw_opt_u64(cmd, "--max-iter", cmd->optarg, 1, 100000); break;
+		case OPT_BATCH: o->batch = (int)wnw_opt_u64(cmd, "--batch", cmd->optarg, 1, 4096); break;
+		case OPT_FORWARD: o->forward = wnw_opt_u64(cmd, "--forward", cmd->optarg, 1, UINT32_MAX); break;
+		case OPT_TABLE: o->table = 1; break;
+		case OPT_LOSSES: o->losses = cmd->optarg; break;
+		default: wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (!o->target)
+		wnw_usage(cmd, "-t TARGET is required");
+	return wnw_cmd_input(cmd);
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct opts o = {.group = "source", .grad = "grad", .f0 = "f0", .subsets = 1000, .size = 0.5, .C = 1.0,
 			 .step = 1.0, .tol = 1e-6, .maxit = 100, .batch = 128};
 	struct wnw_err e;
-	int ch;
 
 	wnw_blas_setup(argv);
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case 't': o.target = cmd.optarg; break;
-		case 'g': o.group = cmd.optarg; break;
-		case 'G': o.grad = cmd.optarg; break;
-		case 'F': o.f0 = cmd.optarg; break;
-		case 'M': o.subsets = wnw_opt_u64(&cmd, "--subsets", cmd.optarg, 1, (uint64_t)1 << 32); break;
-		case 'A': o.size = wnw_opt_double(&cmd, "--size", cmd.optarg, 0, 1); break;
-		case 's': o.seed = wnw_opt_u64(&cmd, "--seed", cmd.optarg, 0, UINT64_MAX); break;
-		case 'C': o.C = wnw_opt_double(&cmd, "-C", cmd.optarg, 1e-300, 1e300); break;
-		case 'S': o.step = wnw_opt_double(&cmd, "--step", cmd.optarg, 0, 1e300); break;
-		case 'T': o.tol = wnw_opt_double(&cmd, "--tol", cmd.optarg, 0, 1); break;
-		case 'I': o.maxit = (int)wnw_opt_u64(&cmd, "--max-iter", cmd.optarg, 1, 100000); break;
-		case 'B': o.batch = (int)wnw_opt_u64(&cmd, "--batch", cmd.optarg, 1, 4096); break;
-		case 'K': o.forward = wnw_opt_u64(&cmd, "--forward", cmd.optarg, 1, UINT32_MAX); break;
-		case 'b': o.table = 1; break;
-		case 'L': o.losses = cmd.optarg; break;
-		default: wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (!o.target)
-		wnw_usage(&cmd, "-t TARGET is required");
-	if (wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "one pool at most (concatenate shards with cat)");
+	const char *path = parse(&cmd, &o, argc, argv);
 
 	double t[4];
 	t[0] = now();
 	struct pool p = {0};
 	struct target tg = {0};
-	const char *path = wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL;
 	struct wnw_schema pool_schema; /* for the output's provenance */
 	wnw_schema_init(&pool_schema);
 	read_pool(&cmd, &o, &p, path, &pool_schema);
@@ -529,9 +537,7 @@ int main(int argc, char **argv)
 			(int)len, nm);
 	}
 
-	struct wnw_pool *tp = wnw_pool_new(cmd.threads);
-	if (!tp)
-		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
+	struct wnw_pool *tp = wnw_xpool(&cmd, cmd.threads);
 	struct gx_data dt = {(int)p.d, p.n, p.ng, p.off, p.g, tg.n, tg.g, tg.f0};
 	struct gx_params prm = {o.C, o.step, o.tol, o.maxit, o.batch};
 	struct gx_engine *x = gx_new(&dt, &prm, tp, &e);

@@ -25,7 +25,7 @@
  * first. */
 #define SAMPLE_SALT 0x67a7f17b6ac4d3e5u
 
-enum { OPT_FIELD = 256, OPT_TEXT, OPT_LEVEL, OPT_FAST, OPT_DICT, OPT_FAST_LEVEL, OPT_NO_PRIME, OPT_BACKGROUND };
+enum { OPT_FIELD = WNW_OPT_LONG, OPT_TEXT, OPT_LEVEL, OPT_FAST, OPT_DICT, OPT_FAST_LEVEL, OPT_NO_PRIME, OPT_BACKGROUND };
 
 static const struct option longopts[] = {
 	{"targets", required_argument, NULL, 't'},
@@ -99,7 +99,7 @@ struct job {
 	struct wnw_err *err;       /* per record: status 0 when scored */
 };
 
-static void parse_options(struct wnw_cmd *cmd, struct opts *o)
+static void parse(struct wnw_cmd *cmd, struct opts *o)
 {
 	int ch, level_set = 0, fast_set = 0;
 
@@ -157,9 +157,7 @@ static void parse_options(struct wnw_cmd *cmd, struct opts *o)
 		wnw_usage(cmd, "--no-prime is for exact mode only");
 	if (o->fast && o->kind == NCD_FAST_ZLIB && o->fast_level > 9)
 		wnw_usage(cmd, "--fast-level: '%d' is above zlib's 9", o->fast_level);
-	if (wnw_cmd_nargs(cmd) > 1)
-		wnw_usage(cmd, "at most one input file");
-	o->input = wnw_cmd_nargs(cmd) ? wnw_cmd_args(cmd)[0] : NULL;
+	o->input = wnw_cmd_input(cmd);
 	if (o->input == NULL && (strcmp(o->targets, "-") == 0 || (o->fast && strcmp(o->background, "-") == 0)))
 		wnw_usage(cmd, "the pool is on standard input already; name the pool FILE");
 }
@@ -529,7 +527,7 @@ int main(int argc, char **argv)
 	struct wnw_reader *r;
 
 	wnw_cmd_init(&cmd, &spec, argc, argv);
-	parse_options(&cmd, &o);
+	parse(&cmd, &o);
 	if (background_is(&o, "pool")) {
 		if ((rp = wnw_replay_open(o.input, o.tmpdir, &e)) == NULL)
 			wnw_die_err(&cmd, &e);
@@ -551,12 +549,8 @@ int main(int argc, char **argv)
 
 	struct wnw_schema out;
 	struct wnw_edit ed;
-	if (wnw_schema_copy(&out, wnw_reader_schema(r), &e) < 0 ||
-	    wnw_edit_init(&ed, wnw_reader_schema(r), &out, "score", WNW_F64, 0, &e) < 0)
-		wnw_die_err(&cmd, &e);
-	struct wnw_pool *pool = wnw_pool_new(cmd.threads);
-	if (pool == NULL)
-		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
+	wnw_xedit(&cmd, wnw_reader_schema(r), &out, &ed, "score", WNW_F64, 0);
+	struct wnw_pool *pool = wnw_xpool(&cmd, cmd.threads);
 	make_scorers(&cmd, &o, &ts, bg, &j, dict);
 	j.score = wnw_xcalloc(&cmd, BATCH_RECORDS, sizeof *j.score);
 	j.err = wnw_xcalloc(&cmd, BATCH_RECORDS, sizeof *j.err);

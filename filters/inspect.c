@@ -12,7 +12,7 @@
 #include "replay.h"
 #include "textout.h"
 
-enum { OPT_CHECK = 0x100, OPT_HIST, OPT_BINS };
+enum { OPT_CHECK = WNW_OPT_LONG, OPT_HIST, OPT_BINS };
 
 static const struct option longopts[] = {
 	{"check", no_argument, NULL, OPT_CHECK},
@@ -22,17 +22,17 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"inspect",
-	"[-n N] [-o FILE] [-z [LEVEL]] [FILE ...]\n       inspect --check [FILE ...]\n"
-	"       inspect --hist FIELD [--bins N] [-o FILE] [FILE ...]",
-	"Describes winnow streams as YAML: schema, provenance, record count, per-field statistics.\n"
-	"  -n N                  also show the first N records (default 0)\n"
-	"      --check           only verify the stream (framing, trailer, CRC); print nothing\n"
-	"      --hist FIELD      a text histogram of FIELD (value, text length, vector norm or list length)\n"
-	"      --bins N          bins of the histogram, 1 to 200 (default 20)\n",
-	"n:",
-	longopts,
-	WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "inspect",
+	.synopsis = "[-n N] [-o FILE] [-z [LEVEL]] [FILE ...]\n       inspect --check [FILE ...]\n"
+		"       inspect --hist FIELD [--bins N] [-o FILE] [FILE ...]",
+	.help = "Describes winnow streams as YAML: schema, provenance, record count, per-field statistics.\n"
+		"  -n N                  also show the first N records (default 0)\n"
+		"      --check           only verify the stream (framing, trailer, CRC); print nothing\n"
+		"      --hist FIELD      a text histogram of FIELD (value, text length, vector norm or list length)\n"
+		"      --bins N          bins of the histogram, 1 to 200 (default 20)\n",
+	.shortopts = "n:",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 /* Vectors and neighbour lists longer than this are shown by their first SHOW_ITEMS items. */
@@ -487,34 +487,49 @@ static void hist_one(struct ctx *c, const char *path, const char *field, uint32_
 		wnw_die_err(c->cmd, &e);
 }
 
+/* inspect's options. */
+struct opts {
+	uint64_t show, bins;
+	int check;
+	const char *hist;
+};
+
+/* Options into *o, their combinations checked. */
+static void parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case 'n':
+			o->show = wnw_opt_u64(cmd, "-n", cmd->optarg, 0, UINT64_MAX);
+			break;
+		case OPT_CHECK:
+			o->check = 1;
+			break;
+		case OPT_HIST:
+			o->hist = cmd->optarg;
+			break;
+		case OPT_BINS:
+			o->bins = wnw_opt_u64(cmd, "--bins", cmd->optarg, 1, 200);
+			break;
+		default:
+			wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (o->check && (o->show || cmd->output || cmd->zlevel))
+		wnw_usage(cmd, "--check prints nothing: it takes no -n, -o or -z");
+	if (o->hist != NULL && (o->check || o->show))
+		wnw_usage(cmd, "--hist takes no --check or -n");
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
-	uint64_t show = 0, bins = 20;
-	int ch, check = 0;
-	const char *hist = NULL;
+	struct opts o = {.bins = 20};
 
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case 'n':
-			show = wnw_opt_u64(&cmd, "-n", cmd.optarg, 0, UINT64_MAX);
-			break;
-		case OPT_CHECK:
-			check = 1;
-			break;
-		case OPT_HIST:
-			hist = cmd.optarg;
-			break;
-		case OPT_BINS:
-			bins = wnw_opt_u64(&cmd, "--bins", cmd.optarg, 1, 200);
-			break;
-		default:
-			wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (check && (show || cmd.output || cmd.zlevel))
-		wnw_usage(&cmd, "--check prints nothing: it takes no -n, -o or -z");
+	parse(&cmd, &o, argc, argv);
 	int nin = wnw_cmd_nargs(&cmd);
 	char **in = wnw_cmd_args(&cmd);
 	static char dash[] = "-";
@@ -525,16 +540,14 @@ int main(int argc, char **argv)
 	}
 	struct ctx c = {.cmd = &cmd};
 	yaml_event_t ev;
-	if (hist != NULL) {
-		if (check || show)
-			wnw_usage(&cmd, "--hist takes no --check or -n");
+	if (o.hist != NULL) {
 		c.t = wnw_xtout_open(&cmd, cmd.output, cmd.zlevel);
 		for (int i = 0; i < nin; i++)
-			hist_one(&c, in[i], hist, (uint32_t)bins);
+			hist_one(&c, in[i], o.hist, (uint32_t)o.bins);
 		wnw_xtout_close(&cmd, c.t);
 		return wnw_cmd_done(&cmd);
 	}
-	if (!check) {
+	if (!o.check) {
 		c.t = wnw_xtout_open(&cmd, cmd.output, cmd.zlevel);
 		if (!yaml_emitter_initialize(&c.em))
 			wnw_die(&cmd, WNW_EXIT_SYSTEM, "out of memory");
@@ -546,8 +559,8 @@ int main(int argc, char **argv)
 		emit(&c, &ev);
 	}
 	for (int i = 0; i < nin; i++)
-		inspect_one(&c, in[i], show, check);
-	if (!check) {
+		inspect_one(&c, in[i], o.show, o.check);
+	if (!o.check) {
 		if (!yaml_stream_end_event_initialize(&ev))
 			emit_failed(&c);
 		emit(&c, &ev);

@@ -8,25 +8,28 @@
 #include "par.h"
 #include "prog.h"
 
+enum { OPT_SIGMA = WNW_OPT_LONG, OPT_DROP_WITHIN, OPT_KEEP, OPT_REFERENCE, OPT_EXACT_MAX, OPT_EXACT, OPT_NLIST, OPT_NPROBE, OPT_FIELD };
+
 static const struct option longopts[] = {
-	{"sigma", required_argument, NULL, 's'},
+	{"sigma", required_argument, NULL, OPT_SIGMA},
 	{"neighbours", required_argument, NULL, 'k'},
-	{"drop-within", required_argument, NULL, 'r'},
-	{"keep", required_argument, NULL, 'K'},
-	{"reference", required_argument, NULL, 'R'},
-	{"exact-max", required_argument, NULL, 'x'},
-	{"exact", no_argument, NULL, 'e'},
-	{"nlist", required_argument, NULL, 'n'},
-	{"nprobe", required_argument, NULL, 'p'},
+	{"drop-within", required_argument, NULL, OPT_DROP_WITHIN},
+	{"keep", required_argument, NULL, OPT_KEEP},
+	{"reference", required_argument, NULL, OPT_REFERENCE},
+	{"exact-max", required_argument, NULL, OPT_EXACT_MAX},
+	{"exact", no_argument, NULL, OPT_EXACT},
+	{"nlist", required_argument, NULL, OPT_NLIST},
+	{"nprobe", required_argument, NULL, OPT_NPROBE},
 	{"buffer-size", required_argument, NULL, 'S'},
-	{"field", required_argument, NULL, 'f'},
+	{"field", required_argument, NULL, OPT_FIELD},
 	{NULL, 0, NULL, 0},
 };
 
 static const struct wnw_spec spec = {
 	.name = "kde-dedup",
 	.synopsis = "--sigma S -k KDE_K [index options] [-S SIZE] [-j N] [-o FILE] [INPUT]\n"
-		    "       kde-dedup --drop-within R [--keep one|none] [index options] [-o FILE] [INPUT]\n"
+		    "       kde-dedup --drop-within R [--keep one | none] [index options] [-S SIZE] [-j N] [-o FILE]\n"
+		    "                 [INPUT]\n"
 		    "       kde-dedup --drop-within R --reference FILE [-o FILE] [INPUT]",
 	.help = "      --sigma S         kernel bandwidth; 0 makes every kde 1\n"
 		"  -k, --neighbours KDE_K  nearest records summed per record (itself included)\n"
@@ -106,18 +109,6 @@ static void dedup_done(void *ctx, size_t i, const struct wnw_hit *h, uint32_t n)
 	c->count[i] = c->nb[i] || n <= 1 ? m : UINT32_MAX; /* UINT32_MAX: out of memory */
 }
 
-static void die_vec(struct wnw_cmd *cmd, const char *name, const struct wnw_rec *rec, long bad, size_t d,
-		    const char *field)
-{
-	if (bad == -2)
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-	if (bad == (long)d)
-		wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float", name,
-			(unsigned long long)rec->number, field);
-	wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number", name,
-		(unsigned long long)rec->number, bad, field);
-}
-
 /* Reads every record: vectors (and ids) into in->x, records (or, from a plain file, where they lie) into
  * the store. */
 static void read_all(struct wnw_cmd *cmd, const struct opts *o, struct input *in, const char *path)
@@ -126,7 +117,6 @@ static void read_all(struct wnw_cmd *cmd, const struct opts *o, struct input *in
 	struct wnw_rec rec;
 	uint32_t dim;
 	in->r = wnw_xopen(cmd, path);
-	const char *name = wnw_reader_name(in->r);
 	int fid = wnw_xfield(cmd, in->r, "id", WNW_U64, NULL);
 	in->fv = wnw_xfield(cmd, in->r, o->field, WNW_VEC, &dim);
 	wnw_vecs_init(&in->x, dim);
@@ -136,9 +126,7 @@ static void read_all(struct wnw_cmd *cmd, const struct opts *o, struct input *in
 	if (in_place)
 		wnw_store_source(in->store, wnw_reader_fd(in->r), wnw_reader_schema(in->r));
 	while (wnw_xnext(cmd, in->r, &rec)) {
-		long bad = wnw_vecs_add_raw(&in->x, wnw_get_vec_raw(&rec, in->fv), wnw_get_u64(&rec, fid));
-		if (bad != -1)
-			die_vec(cmd, name, &rec, bad, dim, o->field);
+		wnw_xvecs_add(cmd, &in->x, in->r, &rec, in->fv, o->field, wnw_get_u64(&rec, fid));
 		if ((in_place ? wnw_store_add_ref(in->store, wnw_reader_offset(in->r, &rec), rec.len, &e)
 				  : wnw_store_add(in->store, &rec, &e)) < 0)
 			wnw_die_err(cmd, &e);
@@ -165,8 +153,7 @@ static void write_records(struct wnw_cmd *cmd, struct input *in, const uint8_t *
 	struct wnw_schema out;
 	struct wnw_edit ed;
 	struct wnw_err e;
-	if (wnw_schema_copy(&out, s, &e) != 0 || (kde && wnw_edit_init(&ed, s, &out, "kde", WNW_F32, 0, &e) != 0))
-		wnw_die_err(cmd, &e);
+	wnw_xedit(cmd, s, &out, &ed, kde ? "kde" : NULL, WNW_F32, 0);
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
 	int fid = wnw_schema_find(s, "id");
 	for (size_t i = 0; i < in->x.rows; i++) {
@@ -309,9 +296,7 @@ static void reference_mode(struct wnw_cmd *cmd, const struct opts *o, const char
 	int rfv = wnw_xfield(cmd, rr, o->field, WNW_VEC, &rdim);
 	wnw_vecs_init(&ref, rdim);
 	while (wnw_xnext(cmd, rr, &rec)) {
-		long bad = wnw_vecs_add_raw(&ref, wnw_get_vec_raw(&rec, rfv), rec.number);
-		if (bad != -1)
-			die_vec(cmd, rname, &rec, bad, rdim, o->field);
+		wnw_xvecs_add(cmd, &ref, rr, &rec, rfv, o->field, rec.number);
 	}
 	struct wnw_reader *r = wnw_xopen(cmd, path);
 	const char *name = wnw_reader_name(r);
@@ -332,9 +317,7 @@ static void reference_mode(struct wnw_cmd *cmd, const struct opts *o, const char
 		wnw_batch_clear(&b);
 		wnw_vecs_clear(&x);
 		while (b.n < bs && (more = wnw_xnext(cmd, r, &rec)) != 0) {
-			long bad = wnw_vecs_add_raw(&x, wnw_get_vec_raw(&rec, fv), rec.number);
-			if (bad != -1)
-				die_vec(cmd, name, &rec, bad, dim, o->field);
+			wnw_xvecs_add(cmd, &x, r, &rec, fv, o->field, rec.number);
 			if (wnw_batch_add(&b, &rec) != 0)
 				wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 		}
@@ -368,55 +351,60 @@ static void reference_mode(struct wnw_cmd *cmd, const struct opts *o, const char
 	free(g);
 }
 
+/* Options into *o, their combinations checked; returns the input (NULL: standard input). */
+static const char *parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch, have_k = 0, have_keep = 0;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case OPT_SIGMA:
+			o->sigma = wnw_opt_double(cmd, "--sigma", cmd->optarg, 0, 1e18);
+			o->have_sigma = 1;
+			break;
+		case 'k':
+			o->k = (uint32_t)wnw_opt_u64(cmd, "-k", cmd->optarg, 1, (uint64_t)1 << 20);
+			have_k = 1;
+			break;
+		case OPT_DROP_WITHIN:
+			o->radius = wnw_opt_double(cmd, "--drop-within", cmd->optarg, 0, 1e18);
+			o->have_radius = 1;
+			break;
+		case OPT_KEEP:
+			if (strcmp(cmd->optarg, "one") != 0 && strcmp(cmd->optarg, "none") != 0)
+				wnw_usage(cmd, "--keep: '%s' is not one or none", cmd->optarg);
+			o->keep_none = strcmp(cmd->optarg, "none") == 0;
+			have_keep = 1;
+			break;
+		case OPT_REFERENCE: o->reference = cmd->optarg; break;
+		case OPT_EXACT_MAX: o->exact_max = wnw_opt_u64(cmd, "--exact-max", cmd->optarg, 0, UINT64_MAX); break;
+		case OPT_EXACT: o->exact = 1; break;
+		case OPT_NLIST: o->nlist = (uint32_t)wnw_opt_u64(cmd, "--nlist", cmd->optarg, 1, (uint64_t)1 << 24); break;
+		case OPT_NPROBE: o->nprobe = (uint32_t)wnw_opt_u64(cmd, "--nprobe", cmd->optarg, 1, (uint64_t)1 << 24); break;
+		case 'S': o->budget = wnw_opt_size(cmd, "-S", cmd->optarg); break;
+		case OPT_FIELD: o->field = cmd->optarg; break;
+		default: wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (o->have_radius && (o->have_sigma || have_k))
+		wnw_usage(cmd, "--drop-within is a mode of its own: no --sigma or -k with it");
+	if (!o->have_radius && (!o->have_sigma || !have_k))
+		wnw_usage(cmd, "--sigma S and -k KDE_K are required (or --drop-within R)");
+	if (have_keep && (!o->have_radius || o->reference))
+		wnw_usage(cmd, "--keep goes with --drop-within R (and without --reference)");
+	if (o->reference && !o->have_radius)
+		wnw_usage(cmd, "--reference needs --drop-within R");
+	return wnw_cmd_input(cmd);
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct opts o = {.field = "vec", .budget = (uint64_t)1 << 30, .exact_max = 20000, .nprobe = 12};
-	int ch, have_k = 0, have_keep = 0;
 
 	wnw_blas_setup(argv);
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case 's':
-			o.sigma = wnw_opt_double(&cmd, "--sigma", cmd.optarg, 0, 1e18);
-			o.have_sigma = 1;
-			break;
-		case 'k':
-			o.k = (uint32_t)wnw_opt_u64(&cmd, "-k", cmd.optarg, 1, (uint64_t)1 << 20);
-			have_k = 1;
-			break;
-		case 'r':
-			o.radius = wnw_opt_double(&cmd, "--drop-within", cmd.optarg, 0, 1e18);
-			o.have_radius = 1;
-			break;
-		case 'K':
-			if (strcmp(cmd.optarg, "one") != 0 && strcmp(cmd.optarg, "none") != 0)
-				wnw_usage(&cmd, "--keep: '%s' is not one or none", cmd.optarg);
-			o.keep_none = strcmp(cmd.optarg, "none") == 0;
-			have_keep = 1;
-			break;
-		case 'R': o.reference = cmd.optarg; break;
-		case 'x': o.exact_max = wnw_opt_u64(&cmd, "--exact-max", cmd.optarg, 0, UINT64_MAX); break;
-		case 'e': o.exact = 1; break;
-		case 'n': o.nlist = (uint32_t)wnw_opt_u64(&cmd, "--nlist", cmd.optarg, 1, (uint64_t)1 << 24); break;
-		case 'p': o.nprobe = (uint32_t)wnw_opt_u64(&cmd, "--nprobe", cmd.optarg, 1, (uint64_t)1 << 24); break;
-		case 'S': o.budget = wnw_opt_size(&cmd, "-S", cmd.optarg); break;
-		case 'f': o.field = cmd.optarg; break;
-		default: wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (o.have_radius && (o.have_sigma || have_k))
-		wnw_usage(&cmd, "--drop-within is a mode of its own: no --sigma or -k with it");
-	if (!o.have_radius && (!o.have_sigma || !have_k))
-		wnw_usage(&cmd, "--sigma S and -k KDE_K are required (or --drop-within R)");
-	if (have_keep && (!o.have_radius || o.reference))
-		wnw_usage(&cmd, "--keep goes with --drop-within R (and without --reference)");
-	if (o.reference && !o.have_radius)
-		wnw_usage(&cmd, "--reference needs --drop-within R");
-	if (wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "one input at most (concatenate with cat)");
-	const char *path = wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL;
+	const char *path = parse(&cmd, &o, argc, argv);
 
 	if (o.reference) {
 		reference_mode(&cmd, &o, path);

@@ -1,8 +1,6 @@
 /* knn-build: exact K nearest neighbours of every query among a streamed pool; writes the union of all
  * queries' lists, each candidate with field nbr = its (query id, distance) pairs. See knn-build(1). */
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,21 +9,25 @@
 #include "knn.h"
 #include "par.h"
 #include "prog.h"
+#include "sort.h"
+
+enum { OPT_MERGE = WNW_OPT_LONG, OPT_FIELD, OPT_BLOCK };
 
 static const struct option longopts[] = {
 	{"queries", required_argument, NULL, 'q'},
 	{"neighbours", required_argument, NULL, 'k'},
-	{"merge", no_argument, NULL, 'm'},
+	{"merge", no_argument, NULL, OPT_MERGE},
 	{"buffer-size", required_argument, NULL, 'S'},
-	{"field", required_argument, NULL, 'f'},
-	{"block", required_argument, NULL, 'b'},
+	{"field", required_argument, NULL, OPT_FIELD},
+	{"block", required_argument, NULL, OPT_BLOCK},
 	{NULL, 0, NULL, 0},
 };
 
 static const struct wnw_spec spec = {
 	.name = "knn-build",
-	.synopsis = "-q QUERIES -k K [-S SIZE] [--field NAME] [--block N] [-j N] [-o FILE] [POOL]\n"
-		    "       knn-build --merge -k K [-S SIZE] [-o FILE] [FILE]",
+	.synopsis = "-q QUERIES -k K [-S SIZE] [--field NAME] [--block N] [-j N] [-o FILE] [-z [LEVEL]]\n"
+		    "                 [POOL]\n"
+		    "       knn-build --merge -k K [-S SIZE] [-o FILE] [-z [LEVEL]] [FILE]",
 	.help = "  -q, --queries FILE    the query stream (fields id and vec), held in memory\n"
 		"  -k, --neighbours K    neighbours kept per query\n"
 		"      --merge           merge knn-build outputs of shards of one pool (read from the input)\n"
@@ -78,12 +80,13 @@ struct state {
 	size_t nfree;
 	struct wnw_store *store;
 	struct wnw_store_view *view; /* this thread's, for reading the store */
+	struct wnw_pool *pool;      /* -j N threads, this one included */
 	int in_place;            /* records are read again from the input file, not kept in the store */
 	struct stat first;       /* in place: the input file when the run began */
 	uint64_t seq;            /* input records seen */
 };
 
-/* One searching thread's state: the block being searched (set by the crew), the queries [q0, q1) of the
+/* One searching thread's state: the block being searched (set by aim_parts), the queries [q0, q1) of the
  * item at hand, and its events. Events go to ev[par], par the block's parity, so that the events of one
  * block are applied while the next is searched. */
 struct part {
@@ -168,150 +171,26 @@ static void seed_part(struct part *p)
 	}
 }
 
-/* The searching threads, started once. A block is searched as items of query panels of 16 (the packing
- * of the queries), which the threads take in turn as they come free, so that a thread slowed by other
- * work on the machine does not hold the others back. Each query is in one item, so its candidates are
- * still offered in order, and the lists do not depend on who searched what. */
-struct crew {
-	pthread_mutex_t mu;
-	pthread_cond_t go, done;
-	_Atomic unsigned gen; /* blocks handed out */
-	_Atomic size_t busy;  /* threads still searching the last one */
-	int quit;
-	_Atomic size_t next; /* the next item of the block */
-	size_t panels, maxp, share, m; /* panels of the queries; take_item's largest item and divisor */
-	int seeding;         /* the items are seed_part's, not run_part's */
-	struct part *parts; /* one per thread; the last is the reading thread's */
-	pthread_t *tids;
+/* A block is searched as ranges of query panels of 16 (the packing of the queries), which the pool's
+ * threads take in turn as they come free (wnw_pool_start), so that a thread slowed by other work on
+ * the machine does not hold the others back. Each query is in one range, so its candidates are still
+ * offered in order, and the lists do not depend on who searched what. */
+struct searching {
+	struct part *parts; /* one per thread of the pool; parts[0] is the reading thread's */
+	size_t m;
+	int seeding; /* the ranges are seed_part's, not run_part's */
 };
 
-/* A thread that runs out of work spins this many pauses (about 0.1 ms) before it sleeps: waking a
- * sleeping thread costs more than a block's tail here. */
-#define SPINS 4096
-
-static void spin_pause(void)
+static void search_panels(void *ctx, size_t a, size_t b, int thread)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-struct member_arg {
-	struct crew *c;
-	size_t p;
-};
-
-/* Takes the next item of the current block, panels [*a, *b): a share of the panels left that shrinks as
- * they run out (at most maxp, at least two), so that the threads finish a block close together. */
-static int take_item(struct crew *c, size_t *a, size_t *b)
-{
-	size_t at = atomic_load_explicit(&c->next, memory_order_relaxed);
-	for (;;) {
-		if (at >= c->panels)
-			return 0;
-		size_t left = c->panels - at, take = left / c->share;
-		take = take > c->maxp ? c->maxp : take < 2 ? 2 : take;
-		take = take < left ? take : left;
-		if (atomic_compare_exchange_weak_explicit(&c->next, &at, at + take, memory_order_relaxed,
-							  memory_order_relaxed)) {
-			*a = at;
-			*b = at + take;
-			return 1;
-		}
-	}
-}
-
-/* Searches items of the current block until none is left. */
-static void run_items(struct crew *c, struct part *p)
-{
-	size_t a, b;
-	while (take_item(c, &a, &b)) {
-		p->q0 = 16 * a;
-		p->q1 = 16 * b < c->m ? 16 * b : c->m;
-		if (c->seeding)
-			seed_part(p);
-		else
-			run_part(p);
-	}
-}
-
-static void *crew_thread(void *arg)
-{
-	struct member_arg *a = arg;
-	struct crew *c = a->c;
-	unsigned seen = 0;
-	for (;;) {
-		for (int i = 0; i < SPINS && atomic_load(&c->gen) == seen; i++)
-			spin_pause();
-		pthread_mutex_lock(&c->mu);
-		while (!c->quit && c->gen == seen)
-			pthread_cond_wait(&c->go, &c->mu);
-		if (c->quit) {
-			pthread_mutex_unlock(&c->mu);
-			return NULL;
-		}
-		seen = c->gen;
-		pthread_mutex_unlock(&c->mu);
-		run_items(c, &c->parts[a->p]);
-		pthread_mutex_lock(&c->mu);
-		if (--c->busy == 0)
-			pthread_cond_signal(&c->done);
-		pthread_mutex_unlock(&c->mu);
-	}
-}
-
-/* Starts nt threads on c (its parts set); returns their arguments, for crew_end. */
-static struct member_arg *crew_begin(struct wnw_cmd *cmd, struct crew *c, size_t nt)
-{
-	struct member_arg *args = wnw_xcalloc(cmd, nt, sizeof *args);
-	c->tids = wnw_xcalloc(cmd, nt, sizeof *c->tids);
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->go, NULL);
-	pthread_cond_init(&c->done, NULL);
-	for (size_t p = 0; p < nt; p++) {
-		args[p] = (struct member_arg){c, p};
-		if (pthread_create(&c->tids[p], NULL, crew_thread, &args[p]) != 0)
-			wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start a thread");
-	}
-	return args;
-}
-
-/* Stops the threads (idle) and frees what crew_begin made. */
-static void crew_end(struct crew *c, size_t nt, struct member_arg *args)
-{
-	pthread_mutex_lock(&c->mu);
-	c->quit = 1;
-	pthread_cond_broadcast(&c->go);
-	pthread_mutex_unlock(&c->mu);
-	for (size_t p = 0; p < nt; p++)
-		pthread_join(c->tids[p], NULL);
-	pthread_mutex_destroy(&c->mu);
-	pthread_cond_destroy(&c->go);
-	pthread_cond_destroy(&c->done);
-	free(c->tids);
-	free(args);
-}
-
-/* Hands the items of the next block to the threads (all parts but a helper's are threads). */
-static void crew_start(struct crew *c, size_t threads)
-{
-	pthread_mutex_lock(&c->mu);
-	atomic_store_explicit(&c->next, 0, memory_order_relaxed);
-	c->busy = threads;
-	c->gen++;
-	pthread_cond_broadcast(&c->go);
-	pthread_mutex_unlock(&c->mu);
-}
-
-/* Waits until every thread has searched the block handed out last. */
-static void crew_wait(struct crew *c)
-{
-	for (int i = 0; i < SPINS && atomic_load(&c->busy) > 0; i++)
-		spin_pause();
-	pthread_mutex_lock(&c->mu);
-	while (c->busy > 0)
-		pthread_cond_wait(&c->done, &c->mu);
-	pthread_mutex_unlock(&c->mu);
+	struct searching *sg = ctx;
+	struct part *p = &sg->parts[thread];
+	p->q0 = 16 * a;
+	p->q1 = 16 * b < sg->m ? 16 * b : sg->m;
+	if (sg->seeding)
+		seed_part(p);
+	else
+		run_part(p);
 }
 
 /* A free slot (not yet holding a record). */
@@ -522,15 +401,7 @@ static void read_queries(struct state *st, uint32_t *dim)
 	struct wnw_rec rec;
 	wnw_vecs_init(&st->q, *dim);
 	while (wnw_xnext(cmd, r, &rec)) {
-		long bad = wnw_vecs_add_raw(&st->q, wnw_get_vec_raw(&rec, fv), wnw_get_u64(&rec, fid));
-		if (bad == -2)
-			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-		if (bad == (long)*dim)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float", name,
-				(unsigned long long)rec.number, st->o.field);
-		if (bad >= 0)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
-				name, (unsigned long long)rec.number, bad, st->o.field);
+		wnw_xvecs_add(cmd, &st->q, r, &rec, fv, st->o.field, wnw_get_u64(&rec, fid));
 	}
 	st->m = st->q.rows;
 	if (st->m == 0)
@@ -575,15 +446,7 @@ static size_t read_block(struct state *st, struct wnw_reader *r, int fid, int fv
 	wnw_vecs_clear(&blk->x);
 	blk->seq0 = st->seq;
 	while (blk->x.rows < bs && wnw_xnext(cmd, r, &rec)) {
-		long bad = wnw_vecs_add_raw(&blk->x, wnw_get_vec_raw(&rec, fv), wnw_get_u64(&rec, fid));
-		if (bad == (long)blk->x.d)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float",
-				wnw_reader_name(r), (unsigned long long)rec.number, st->o.field);
-		if (bad >= 0)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
-				wnw_reader_name(r), (unsigned long long)rec.number, bad, st->o.field);
-		if (bad == -2)
-			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+		wnw_xvecs_add(cmd, &blk->x, r, &rec, fv, st->o.field, wnw_get_u64(&rec, fid));
 		blk->at[blk->x.rows - 1] = st->in_place ? wnw_reader_offset(r, &rec) : 0;
 		blk->len[blk->x.rows - 1] = rec.len;
 		blk->sum[blk->x.rows - 1] = st->in_place ? wnw_crc32(0, rec.data, rec.len) : 0;
@@ -628,12 +491,10 @@ static void search(struct state *st, struct wnw_reader *r)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "%s: %m", name);
 	}
 	size_t bs = block_rows(st), bs0 = first_rows(st, bs), panels = (st->m + 15) / 16;
-	size_t nt = (size_t)cmd->threads - 1; /* searching threads besides this one */
-	size_t np = nt + 1;
+	size_t np = (size_t)wnw_pool_threads(st->pool);
 	/* One thread takes all the queries as one item, so the block streams through the cache once per
 	 * chunk of panels (see knn.c) rather than once per item; more threads take shrinking items. */
 	size_t maxp = np == 1 ? panels : (panels + 2 * np - 1) / (2 * np);
-	struct crew c = {.panels = panels, .maxp = maxp, .share = np == 1 ? 1 : 2 * np, .m = st->m};
 	struct part *parts = wnw_xcalloc(cmd, np, sizeof *parts);
 	double *limit = wnw_xmalloc(cmd, st->m * sizeof *limit);
 	struct block blk[2];
@@ -654,34 +515,31 @@ static void search(struct state *st, struct wnw_reader *r)
 		for (int e = 0; e < 2; e++)
 			parts[p].ev[e].ins = wnw_xcalloc(cmd, bs0, sizeof(uint32_t));
 	}
-	c.parts = parts;
+	struct searching sg = {.parts = parts, .m = st->m};
 	struct vecsrc src = {.r = r, .fid = fid, .fv = fv, .v = wnw_xmalloc(cmd, (dim + 1) * sizeof(float))};
-	struct member_arg *args = crew_begin(cmd, &c, nt);
 	size_t n = read_block(st, r, fid, fv, bs0, &blk[0]);
 	if (n > st->o.k) {
 		/* Seeding: the first block is searched once without the lists, to limit each list from the
 		 * start by the K-th smallest upper bound among the block's candidates. */
 		aim_parts(parts, np, &blk[0], 0);
-		c.seeding = 1;
-		crew_start(&c, nt);
-		run_items(&c, &parts[nt]);
-		crew_wait(&c);
-		c.seeding = 0;
+		sg.seeding = 1;
+		wnw_pool_start(st->pool, panels, maxp, search_panels, &sg);
+		wnw_pool_finish(st->pool);
+		sg.seeding = 0;
 	}
 	if (n > 0) {
 		/* blk[cur] is being searched while blk[1 - cur] holds the next block, already read. */
 		int cur = 0;
 		aim_parts(parts, np, &blk[0], 0);
-		crew_start(&c, nt);
+		wnw_pool_start(st->pool, panels, maxp, search_panels, &sg);
 		n = read_block(st, r, fid, fv, bs, &blk[1]);
 		for (;;) {
-			run_items(&c, &parts[nt]);
-			crew_wait(&c);
+			wnw_pool_finish(st->pool);
 			src.blk = &blk[cur];
-			settle_crowded(st, &src, &parts[nt].ev[cur]);
+			settle_crowded(st, &src, &parts[0].ev[cur]);
 			if (n > 0) {
 				aim_parts(parts, np, &blk[1 - cur], 1 - cur);
-				crew_start(&c, nt);
+				wnw_pool_start(st->pool, panels, maxp, search_panels, &sg);
 			}
 			apply_events(st, &blk[cur], parts, np, cur);
 			if (n == 0)
@@ -690,7 +548,6 @@ static void search(struct state *st, struct wnw_reader *r)
 			n = read_block(st, r, fid, fv, bs, &blk[1 - cur]);
 		}
 	}
-	crew_end(&c, nt, args);
 	free(src.v);
 	wnw_progress_done(cmd, r);
 	if (st->seq < st->o.k)
@@ -790,38 +647,17 @@ static void merge(struct state *st, struct wnw_reader *r)
 	free(ev.out);
 }
 
-/* Orders live[0..n) by ascending candidate id: a stable radix sort, a byte at a time from the lowest,
- * skipping bytes that every id shares. */
+/* Orders live[0..n) by ascending candidate id. */
 static void sort_by_id(struct state *st, uint32_t *live, size_t n)
 {
-	struct keyed {
-		uint64_t id;
-		uint32_t slot;
-	} *a = wnw_xmalloc(st->cmd, (n ? n : 1) * sizeof *a), *b = wnw_xmalloc(st->cmd, (n ? n : 1) * sizeof *b);
-	uint64_t and = UINT64_MAX, or = 0;
-	for (size_t i = 0; i < n; i++) {
-		a[i] = (struct keyed){st->mem[live[i]].id, live[i]};
-		and &= a[i].id;
-		or |= a[i].id;
-	}
-	for (int sh = 0; sh < 64; sh += 8) {
-		if ((((and ^ or) >> sh) & 0xff) == 0)
-			continue;
-		size_t at[257] = {0};
-		for (size_t i = 0; i < n; i++)
-			at[((a[i].id >> sh) & 0xff) + 1]++;
-		for (int v = 0; v < 256; v++)
-			at[v + 1] += at[v];
-		for (size_t i = 0; i < n; i++)
-			b[at[(a[i].id >> sh) & 0xff]++] = a[i];
-		struct keyed *t = a;
-		a = b;
-		b = t;
-	}
+	struct wnw_keyed *a = wnw_xmalloc(st->cmd, (n ? n : 1) * sizeof *a);
 	for (size_t i = 0; i < n; i++)
-		live[i] = a[i].slot;
+		a[i] = (struct wnw_keyed){st->mem[live[i]].id, live[i]};
+	if (wnw_sort_keyed(a, n) != 0)
+		wnw_die(st->cmd, WNW_EXIT_SYSTEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		live[i] = a[i].val;
 	free(a);
-	free(b);
 }
 
 struct finish_ctx {
@@ -893,18 +729,6 @@ static void gather_pairs(struct state *st, struct pairs *pr)
 	free(qord);
 }
 
-/* The records are written in chunks of about CHUNK_BYTES, which the threads build at once, each into a
- * memory writer, ROUND chunks per thread at a time; then they go out in order. */
-#define CHUNK_BYTES ((size_t)1 << 20)
-#define ROUND 2
-
-struct chunk {
-	size_t k0, k1; /* records [k0, k1) of the writing order */
-	struct wnw_writer *w;
-	struct wnw_err e;
-	int bad;
-};
-
 struct builder {
 	struct wnw_store_view *view;
 	float *v;
@@ -916,7 +740,6 @@ struct writing {
 	const struct wnw_edit *ed;
 	int fid, fv;
 	struct pairs *pr;
-	struct chunk *ck;      /* the chunks of a round */
 	struct builder *bld;   /* one per thread */
 };
 
@@ -951,38 +774,45 @@ static uint64_t span(const struct state *st, const uint32_t *live, size_t k, siz
 	return end;
 }
 
-/* Builds chunk i of the round (a thread of the pool's). */
-static void build_chunk(void *ctx, size_t i, int thread)
+/* Writes records [k0, k1) of the writing order to the memory writer w (wnw_write_parallel's build). */
+static int build_chunk(void *ctx, size_t k0, size_t k1, struct wnw_writer *w, int thread, struct wnw_err *named)
 {
 	struct writing *wr = ctx;
 	const struct state *st = wr->st;
-	struct chunk *c = &wr->ck[i];
 	struct builder *b = &wr->bld[thread];
 	const uint32_t *live = wr->pr->live;
 	uint64_t upto = 0;
-	for (size_t k = c->k0, next = k; k < c->k1; k++) {
+	for (size_t k = k0, next = k; k < k1; k++) {
 		const struct member *m = &st->mem[live[k]];
 		struct wnw_rec rec;
 		struct wnw_err e;
 		if (st->in_place && k == next)
-			upto = span(st, live, k, c->k1, &next);
-		if (!st->in_place && k + 2 < c->k1) /* records lie anywhere in memory: fetch ahead of their turn */
+			upto = span(st, live, k, k1, &next);
+		if (!st->in_place && k + 2 < k1) /* records lie anywhere in memory: fetch ahead of their turn */
 			wnw_store_prefetch(st->store, st->mem[live[k + 2]].at);
 		if (read_member(st, b->view, wr->r, wr->fid, m, upto, &rec, &e) != 0) {
-			member_error(&c->e, wr->r, m, &e);
-			c->bad = 1;
-			return;
+			member_error(named, wr->r, m, &e);
+			return -1;
 		}
 		size_t at = wr->pr->start[live[k]];
 		exact_pairs(st, &rec, wr->fv, m, wr->pr->nb + at, wr->pr->nbq + at, b->v);
-		wnw_edit_begin(c->w, &rec, wr->ed);
-		wnw_w_nbr(c->w, wr->pr->nb + at, m->refs);
-		if (wnw_edit_end(c->w, &rec, wr->ed, &e) != 0) {
-			member_error(&c->e, wr->r, m, &e);
-			c->bad = 1;
-			return;
+		wnw_edit_begin(w, &rec, wr->ed);
+		wnw_w_nbr(w, wr->pr->nb + at, m->refs);
+		if (wnw_edit_end(w, &rec, wr->ed, &e) != 0) {
+			member_error(named, wr->r, m, &e);
+			return -1;
 		}
 	}
+	return 0;
+}
+
+/* The bytes of the k-th record of the writing order, about. */
+static size_t chunk_size(void *ctx, size_t k)
+{
+	const struct writing *wr = ctx;
+	const struct state *st = wr->st;
+	const struct member *m = &st->mem[wr->pr->live[k]];
+	return (st->in_place ? m->len : wnw_store_size(st->store, m->at)) + (size_t)m->refs * sizeof *wr->pr->nb;
 }
 
 /* Writes the records in the order of pr->live to w, built by the threads in chunks. */
@@ -990,48 +820,20 @@ static void write_records(struct state *st, struct writing *wr, struct wnw_write
 {
 	struct wnw_cmd *cmd = st->cmd;
 	struct wnw_err e;
-	size_t nt = (size_t)cmd->threads, nc = nt * ROUND, n = wr->pr->n;
-	struct wnw_pool *pool = wnw_pool_new((int)nt);
-	if (!pool)
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start threads");
+	size_t nt = (size_t)wnw_pool_threads(st->pool);
 	wr->bld = wnw_xcalloc(cmd, nt, sizeof *wr->bld);
 	for (size_t t = 0; t < nt; t++) {
 		if (!(wr->bld[t].view = wnw_store_view_new(&e)))
 			wnw_die_err(cmd, &e);
 		wr->bld[t].v = wnw_xmalloc(cmd, (st->q.d + 1) * sizeof(float));
 	}
-	wr->ck = wnw_xcalloc(cmd, nc, sizeof *wr->ck);
-	for (size_t i = 0; i < nc; i++)
-		if (!(wr->ck[i].w = wnw_writer_mem(out, &e)))
-			wnw_die_err(cmd, &e);
-	for (size_t k = 0; k < n;) {
-		size_t c = 0;
-		for (; c < nc && k < n; c++) { /* the next round's chunks */
-			size_t bytes = 0;
-			wr->ck[c].k0 = k;
-			while (k < n && bytes < CHUNK_BYTES) {
-				const struct member *m = &st->mem[wr->pr->live[k++]];
-				bytes += (st->in_place ? m->len : wnw_store_size(st->store, m->at)) +
-					 (size_t)m->refs * sizeof *wr->pr->nb;
-			}
-			wr->ck[c].k1 = k;
-		}
-		wnw_pool_run(pool, c, build_chunk, wr);
-		for (size_t i = 0; i < c; i++)
-			if (wr->ck[i].bad)
-				wnw_die_err(cmd, &wr->ck[i].e);
-			else if (wnw_writer_put(w, wr->ck[i].w, &e) != 0)
-				wnw_die_err(cmd, &e);
-	}
-	for (size_t i = 0; i < nc; i++)
-		wnw_writer_abort(wr->ck[i].w);
+	if (wnw_write_parallel(w, out, st->pool, wr->pr->n, chunk_size, build_chunk, wr, &e) != 0)
+		wnw_die_err(cmd, &e);
 	for (size_t t = 0; t < nt; t++) {
 		wnw_store_view_free(wr->bld[t].view);
 		free(wr->bld[t].v);
 	}
-	free(wr->ck);
 	free(wr->bld);
-	wnw_pool_free(pool);
 }
 
 /* Writes the union in ascending candidate id, each record with nbr = its (query id, distance) pairs in
@@ -1042,7 +844,6 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	const struct wnw_schema *in = wnw_reader_schema(r);
 	struct wnw_schema out;
 	struct wnw_edit ed;
-	struct wnw_err e;
 	struct vecsrc src = {.r = r,
 			     .fid = wnw_xfield(cmd, r, "id", WNW_U64, NULL),
 			     .fv = st->o.merge ? -1 : wnw_xfield(cmd, r, st->o.field, WNW_VEC, NULL),
@@ -1059,8 +860,7 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 				wnw_reader_name(r), (unsigned long long)(a->seq < b->seq ? a->seq : b->seq) + 1,
 				(unsigned long long)(a->seq < b->seq ? b->seq : a->seq) + 1, (unsigned long long)a->id);
 	}
-	if (wnw_schema_copy(&out, in, &e) != 0 || wnw_edit_init(&ed, in, &out, "nbr", WNW_NBR, 0, &e) != 0)
-		wnw_die_err(cmd, &e);
+	wnw_xedit(cmd, in, &out, &ed, "nbr", WNW_NBR, 0);
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
 	struct writing wr = {.st = st, .r = r, .ed = &ed, .fid = src.fid, .fv = src.fv, .pr = &pr};
 	write_records(st, &wr, w, &out);
@@ -1073,44 +873,54 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	free(pr.nbq);
 }
 
+/* Options into st->o, their combinations checked. */
+static void parse(struct state *st, int argc, char **argv)
+{
+	struct wnw_cmd *cmd = st->cmd;
+	struct opts *o = &st->o;
+	int ch, have_k = 0;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case 'q': o->queries = cmd->optarg; break;
+		case 'k':
+			o->k = (uint32_t)wnw_opt_u64(cmd, "-k", cmd->optarg, 1, (uint64_t)1 << 24);
+			have_k = 1;
+			break;
+		case OPT_MERGE: o->merge = 1; break;
+		case 'S': o->budget = wnw_opt_size(cmd, "-S", cmd->optarg); break;
+		case OPT_FIELD: o->field = cmd->optarg; break;
+		case OPT_BLOCK: o->block = (size_t)wnw_opt_u64(cmd, "--block", cmd->optarg, 1, (uint64_t)1 << 20); break;
+		default: wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (!have_k)
+		wnw_usage(cmd, "-k K is required");
+	if (o->merge && o->queries)
+		wnw_usage(cmd, "--merge takes no -q: the query ids come from the nbr fields");
+	if (!o->merge && !o->queries)
+		wnw_usage(cmd, "-q QUERIES is required (or --merge)");
+	if (!o->merge && wnw_cmd_nargs(cmd) > 1)
+		wnw_usage(cmd, "one pool at most (concatenate shards with cat, or use --merge)");
+	if (o->merge && wnw_cmd_nargs(cmd) > 1)
+		wnw_usage(cmd, "--merge reads one stream: cat the shards into it");
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct state st = {.cmd = &cmd, .o = {.field = "vec", .budget = (uint64_t)1 << 30}};
 	struct wnw_err e;
-	int ch, havek = 0;
 
 	wnw_blas_setup(argv);
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case 'q': st.o.queries = cmd.optarg; break;
-		case 'k':
-			st.o.k = (uint32_t)wnw_opt_u64(&cmd, "-k", cmd.optarg, 1, (uint64_t)1 << 24);
-			havek = 1;
-			break;
-		case 'm': st.o.merge = 1; break;
-		case 'S': st.o.budget = wnw_opt_size(&cmd, "-S", cmd.optarg); break;
-		case 'f': st.o.field = cmd.optarg; break;
-		case 'b': st.o.block = (size_t)wnw_opt_u64(&cmd, "--block", cmd.optarg, 1, (uint64_t)1 << 20); break;
-		default: wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (!havek)
-		wnw_usage(&cmd, "-k K is required");
-	if (st.o.merge && st.o.queries)
-		wnw_usage(&cmd, "--merge takes no -q: the query ids come from the nbr fields");
-	if (!st.o.merge && !st.o.queries)
-		wnw_usage(&cmd, "-q QUERIES is required (or --merge)");
-	if (!st.o.merge && wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "one pool at most (concatenate shards with cat, or use --merge)");
-	if (st.o.merge && wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "--merge reads one stream: cat the shards into it");
+	parse(&st, argc, argv);
 
 	uint32_t dim = 0;
 	if (!st.o.merge)
 		read_queries(&st, &dim);
 	struct wnw_reader *r = wnw_xopen(&cmd, wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL);
+	st.pool = wnw_xpool(&cmd, cmd.threads);
 	if ((st.store = wnw_store_new(st.o.budget, &e)) == NULL || (st.view = wnw_store_view_new(&e)) == NULL)
 		wnw_die_err(&cmd, &e);
 	if (st.o.merge)
@@ -1121,6 +931,7 @@ int main(int argc, char **argv)
 	wnw_reader_close(r);
 	wnw_store_view_free(st.view);
 	wnw_store_free(st.store);
+	wnw_pool_free(st.pool);
 	for (size_t j = 0; j < st.m; j++)
 		wnw_topk_free(&st.top[j]);
 	free(st.top);

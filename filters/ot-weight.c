@@ -14,7 +14,7 @@
 #include "rng.h"
 
 static const char synopsis[] =
-	"--alpha A -C C [-k K] [--nbr NAME] [--kde NAME | --no-kde] [--out NAME] [-T DIR] [-v] [-o FILE] [-z]\n"
+	"--alpha A -C C [-k K] [--nbr NAME] [--kde NAME | --no-kde] [--out NAME] [-T DIR] [-v] [-o FILE] [-z [LEVEL]]\n"
 	"       [FILE]";
 
 static const char help[] =
@@ -29,7 +29,7 @@ static const char help[] =
 	"  -T, --tmpdir DIR      temporary copy of piped input here (default $TMPDIR or /tmp)\n"
 	"  -v, --verbose         report the queries, the final s and cost, and the steps on stderr\n";
 
-enum { OPT_NBR = 0x100, OPT_KDE, OPT_NO_KDE, OPT_OUT };
+enum { OPT_NBR = WNW_OPT_LONG, OPT_KDE, OPT_NO_KDE, OPT_OUT };
 
 static const struct option longopts[] = {
 	{"alpha", required_argument, NULL, 'a'},
@@ -45,7 +45,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"ot-weight", synopsis, help, "a:C:k:T:v", longopts, WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "ot-weight",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "a:C:k:T:v",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 struct opts {
@@ -371,14 +376,12 @@ static void parse(struct ctx *x, int argc, char **argv)
 		case OPT_OUT: o->out = a; break;
 		case 'T': o->tmpdir = a; break;
 		case 'v': o->verbose = 1; break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (!have_a || !have_c)
 		wnw_usage(&x->cmd, "--alpha and -C are required");
-	if (wnw_cmd_nargs(&x->cmd) > 1)
-		wnw_usage(&x->cmd, "one input at most");
-	o->input = wnw_cmd_nargs(&x->cmd) == 1 ? wnw_cmd_args(&x->cmd)[0] : NULL;
+	o->input = wnw_cmd_input(&x->cmd);
 }
 
 /* Looks up the fields the first pass reads; kde is optional. */
@@ -411,9 +414,7 @@ static void write_all(struct ctx *x, const struct fields *f)
 	struct wnw_edit ed;
 	struct wnw_schema out;
 	struct wnw_reader *r = wnw_replay_reader(x->rp);
-	if (wnw_schema_copy(&out, wnw_reader_schema(r), &e) < 0 ||
-	    wnw_edit_init(&ed, wnw_reader_schema(r), &out, x->o.out, WNW_F64, 0, &e) < 0)
-		wnw_die_err(&x->cmd, &e);
+	wnw_xedit(&x->cmd, wnw_reader_schema(r), &out, &ed, x->o.out, WNW_F64, 0);
 	struct wnw_writer *w = wnw_xcreate(&x->cmd, &out);
 	wnw_schema_free(&out);
 	size_t next = 0;

@@ -11,7 +11,7 @@
 #include "par.h"
 #include "prog.h"
 
-enum { OPT_LINES = 0x100, OPT_TSV, OPT_CSV, OPT_CHAT, OPT_TEXT, OPT_ID, OPT_VECTORS, OPT_FIELD, OPT_SKIP_BAD, OPT_MAX_LINE };
+enum { OPT_LINES = WNW_OPT_LONG, OPT_TSV, OPT_CSV, OPT_CHAT, OPT_TEXT, OPT_ID, OPT_VECTORS, OPT_FIELD, OPT_SKIP_BAD, OPT_MAX_LINE };
 
 static const struct option longopts[] = {
 	{"lines", no_argument, NULL, OPT_LINES},
@@ -28,30 +28,30 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"pack",
-	"[--lines | --tsv | --csv] [--text PATH | TEMPLATE | --chat] [--id PATH]\n"
-	"            [--field [NAME=]PATH[:TYPE]] [--vectors [NAME=]FILE.npy] [--skip-bad] [--max-line SIZE]\n"
-	"            [-j N] [-o FILE] [-z [LEVEL]] [FILE ...]",
-	"Packs JSONL or a JSON array (default), CSV, TSV or text lines (plain, .gz or .zst) into a winnow\n"
-	"stream with fields id, sid (string ids only), text, json (the original line), then the --field\n"
-	"and --vectors fields.\n"
-	"      --lines           each input line is a record's text (no json field)\n"
-	"      --tsv             tab-separated values whose first row names the columns\n"
-	"      --csv             comma-separated values (RFC 4180) whose first row names the columns\n"
-	"      --text PATH       the member that holds the text (default: text), a path such as\n"
-	"                        'messages[-1].content', or a template such as '{instruction}\\n{input?}'\n"
-	"      --chat            the text is the messages (or conversations) array, one 'role: content'\n"
-	"                        line per turn\n"
-	"      --id PATH         take the id from this member, a number or a string (default: the\n"
-	"                        record's index from 0)\n"
-	"      --field [NAME=]PATH[:TYPE]  copy a member into field NAME of TYPE u64, f64 or text (default)\n"
-	"      --vectors [NAME=]FILE.npy  join the rows of a float16/32/64 matrix as vector field NAME\n"
-	"                        (default vec); with no input FILE, one record per row\n"
-	"      --skip-bad        skip bad lines and report how many, instead of stopping\n"
-	"      --max-line SIZE   longest line accepted (default 64M, at most 256M)\n",
-	"",
-	longopts,
-	WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
+	.name = "pack",
+	.synopsis = "[--lines | --tsv | --csv] [--text PATH | TEMPLATE | --chat] [--id PATH]\n"
+		"            [--field [NAME=]PATH[:TYPE]] [--vectors [NAME=]FILE.npy] [--skip-bad] [--max-line SIZE]\n"
+		"            [-j N] [-o FILE] [-z [LEVEL]] [FILE ...]",
+	.help = "Packs JSONL or a JSON array (default), CSV, TSV or text lines (plain, .gz or .zst) into a winnow\n"
+		"stream with fields id, sid (string ids only), text, json (the original line), then the --field\n"
+		"and --vectors fields.\n"
+		"      --lines           each input line is a record's text (no json field)\n"
+		"      --tsv             tab-separated values whose first row names the columns\n"
+		"      --csv             comma-separated values (RFC 4180) whose first row names the columns\n"
+		"      --text PATH       the member that holds the text (default: text), a path such as\n"
+		"                        'messages[-1].content', or a template such as '{instruction}\\n{input?}'\n"
+		"      --chat            the text is the messages (or conversations) array, one 'role: content'\n"
+		"                        line per turn\n"
+		"      --id PATH         take the id from this member, a number or a string (default: the\n"
+		"                        record's index from 0)\n"
+		"      --field [NAME=]PATH[:TYPE]  copy a member into field NAME of TYPE u64, f64 or text (default)\n"
+		"      --vectors [NAME=]FILE.npy  join the rows of a float16/32/64 matrix as vector field NAME\n"
+		"                        (default vec); with no input FILE, one record per row\n"
+		"      --skip-bad        skip bad lines and report how many, instead of stopping\n"
+		"      --max-line SIZE   longest line accepted (default 64M, at most 256M)\n",
+	.shortopts = "",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
 };
 
 struct vecsrc {
@@ -575,52 +575,59 @@ static void pack_file(struct run *r, const char *path, uint64_t *finished)
 	wnw_lines_close(l);
 }
 
+/* Options into *o, their combinations checked. */
+static void parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	wnw_cmd_repeatable(cmd, ",field,vectors,");
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case OPT_LINES:
+		case OPT_TSV:
+		case OPT_CSV:
+			if (o->src != WNW_SRC_JSONL)
+				wnw_usage(cmd, "--lines, --tsv and --csv exclude each other");
+			o->src = ch == OPT_LINES ? WNW_SRC_LINES : ch == OPT_TSV ? WNW_SRC_TSV : WNW_SRC_CSV;
+			break;
+		case OPT_CHAT:
+			o->chat = 1;
+			break;
+		case OPT_TEXT:
+			o->text = cmd->optarg;
+			break;
+		case OPT_ID:
+			o->id = cmd->optarg;
+			break;
+		case OPT_FIELD:
+			o->fields = wnw_xrealloc(cmd, o->fields, (o->nfields + 1) * sizeof *o->fields);
+			o->fields[o->nfields++] = cmd->optarg;
+			break;
+		case OPT_VECTORS:
+			add_vectors(cmd, o, cmd->optarg);
+			break;
+		case OPT_SKIP_BAD:
+			o->skip_bad = 1;
+			break;
+		case OPT_MAX_LINE:
+			o->max_line = wnw_opt_size(cmd, "--max-line", cmd->optarg);
+			if (o->max_line > (256u << 20))
+				wnw_usage(cmd, "--max-line: '%s' is more than 256M", cmd->optarg);
+			break;
+		default:
+			wnw_usage(cmd, "unknown option");
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct opts o = {.src = WNW_SRC_JSONL, .max_line = WNW_LINES_DEFAULT_MAX};
 	struct wnw_err e;
-	int ch;
 
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	wnw_cmd_repeatable(&cmd, ",field,vectors,");
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case OPT_LINES:
-		case OPT_TSV:
-		case OPT_CSV:
-			if (o.src != WNW_SRC_JSONL)
-				wnw_usage(&cmd, "--lines, --tsv and --csv exclude each other");
-			o.src = ch == OPT_LINES ? WNW_SRC_LINES : ch == OPT_TSV ? WNW_SRC_TSV : WNW_SRC_CSV;
-			break;
-		case OPT_CHAT:
-			o.chat = 1;
-			break;
-		case OPT_TEXT:
-			o.text = cmd.optarg;
-			break;
-		case OPT_ID:
-			o.id = cmd.optarg;
-			break;
-		case OPT_FIELD:
-			o.fields = wnw_xrealloc(&cmd, o.fields, (o.nfields + 1) * sizeof *o.fields);
-			o.fields[o.nfields++] = cmd.optarg;
-			break;
-		case OPT_VECTORS:
-			add_vectors(&cmd, &o, cmd.optarg);
-			break;
-		case OPT_SKIP_BAD:
-			o.skip_bad = 1;
-			break;
-		case OPT_MAX_LINE:
-			o.max_line = wnw_opt_size(&cmd, "--max-line", cmd.optarg);
-			if (o.max_line > (256u << 20))
-				wnw_usage(&cmd, "--max-line: '%s' is more than 256M", cmd.optarg);
-			break;
-		default:
-			wnw_usage(&cmd, "unknown option");
-		}
-	}
+	parse(&cmd, &o, argc, argv);
 	int nin = wnw_cmd_nargs(&cmd);
 	char **in = wnw_cmd_args(&cmd);
 	static char dash[] = "-";
@@ -647,8 +654,7 @@ int main(int argc, char **argv)
 		wnw_usage(&cmd, "standard input ('-') can be read only once");
 
 	struct run r = {.cmd = &cmd, .o = &o, .have_text = have_text, .sid = -1};
-	if (!(r.pool = wnw_pool_new(cmd.threads)))
-		wnw_die(&cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", cmd.threads);
+	r.pool = wnw_xpool(&cmd, cmd.threads);
 	int nthreads = wnw_pool_threads(r.pool);
 	r.b.js = wnw_xcalloc(&cmd, (size_t)nthreads, sizeof *r.b.js);
 	r.b.arenas = wnw_xcalloc(&cmd, (size_t)nthreads, sizeof *r.b.arenas);

@@ -12,19 +12,21 @@
 #include "jsonl.h"
 #include "prog.h"
 
+enum { OPT_FROM = WNW_OPT_LONG, OPT_BY, OPT_KEY, OPT_TOP, OPT_IDS };
+
 static const struct option longopts[] = {
-	{"from", required_argument, NULL, 'f'},
-	{"by", required_argument, NULL, 'b'},
-	{"key", required_argument, NULL, 'k'},
-	{"top", required_argument, NULL, 'n'},
-	{"ids", required_argument, NULL, 'i'},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"by", required_argument, NULL, OPT_BY},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"ids", required_argument, NULL, OPT_IDS},
 	{NULL, 0, NULL, 0},
 };
 
 static const struct wnw_spec spec = {
 	.name = "pick",
-	.synopsis = "--from TABLE [--by FIELD] [--key FIELD] [--top N] [-o FILE] [-z] [POOL]\n"
-		    "       pick --ids LIST [-o FILE] [-z] [POOL]",
+	.synopsis = "--from TABLE [--by FIELD] [--key FIELD] [--top N] [-o FILE] [-z [LEVEL]] [POOL]\n"
+		    "       pick --ids LIST [-o FILE] [-z [LEVEL]] [POOL]",
 	.help = "      --from TABLE    a group table (gradex output), best group first\n"
 		"      --by FIELD      the pool field holding the group (default source)\n"
 		"      --key FIELD     the table field holding the group (default group)\n"
@@ -282,10 +284,7 @@ static void pick_ids(struct wnw_cmd *cmd, const struct opts *o, const char *path
 	struct wnw_schema out;
 	struct wnw_edit ed;
 	wnw_schema_init(&out);
-	if (wnw_schema_copy(&out, in, &e) < 0)
-		wnw_die_err(cmd, &e);
-	if (has_count && wnw_edit_init(&ed, in, &out, "count", WNW_U64, 0, &e) < 0)
-		wnw_die_err(cmd, &e);
+	wnw_xedit(cmd, in, &out, &ed, has_count ? "count" : NULL, WNW_U64, 0);
 	struct wnw_writer *w = wnw_xcreate(cmd, &out);
 	const uint64_t seen = (uint64_t)1 << 63;
 	struct wnw_rec rec;
@@ -319,33 +318,38 @@ static void pick_ids(struct wnw_cmd *cmd, const struct opts *o, const char *path
 	wnw_idmap_free(&m);
 }
 
+/* Options into *o, their combinations checked; returns the input (NULL: standard input). */
+static const char *parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case OPT_FROM: o->from = cmd->optarg; break;
+		case OPT_BY: o->by = cmd->optarg; break;
+		case OPT_KEY: o->key = cmd->optarg; break;
+		case OPT_TOP:
+			o->top = wnw_opt_u64(cmd, "--top", cmd->optarg, 1, UINT64_MAX);
+			o->have_top = 1;
+			break;
+		case OPT_IDS: o->ids = cmd->optarg; break;
+		default: wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (!o->from == !o->ids)
+		wnw_usage(cmd, "give one of --from TABLE or --ids LIST");
+	if (o->have_top && !o->from)
+		wnw_usage(cmd, "--top goes with --from");
+	return wnw_cmd_input(cmd);
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct opts o = {.by = "source", .key = "group"};
-	int ch;
 
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case 'f': o.from = cmd.optarg; break;
-		case 'b': o.by = cmd.optarg; break;
-		case 'k': o.key = cmd.optarg; break;
-		case 'n':
-			o.top = wnw_opt_u64(&cmd, "--top", cmd.optarg, 1, UINT64_MAX);
-			o.have_top = 1;
-			break;
-		case 'i': o.ids = cmd.optarg; break;
-		default: wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (!o.from == !o.ids)
-		wnw_usage(&cmd, "give one of --from TABLE or --ids LIST");
-	if (o.have_top && !o.from)
-		wnw_usage(&cmd, "--top goes with --from");
-	if (wnw_cmd_nargs(&cmd) > 1)
-		wnw_usage(&cmd, "one pool at most (concatenate shards with cat)");
-	const char *path = wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : NULL;
+	const char *path = parse(&cmd, &o, argc, argv);
 	if (o.from)
 		pick_groups(&cmd, &o, path);
 	else

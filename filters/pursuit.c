@@ -18,7 +18,7 @@
 static const char synopsis[] =
 	"-k K (-t TARGET | --in-domain) [--field NAME] [--out NAME] [--batch B] [--tol T] [--rounds R]\n"
 	"       [--segments T [--segment-weights W1,...,WT]] [--shard-size N [--keep-per-shard M] | --merge]\n"
-	"       [--report] [-T DIR] [-j N] [-o FILE] [-z] [POOL]";
+	"       [--report] [-T DIR] [-j N] [-o FILE] [-z [LEVEL]] [POOL]";
 
 static const char help[] =
 	"Chooses at most K pool records and non-negative weights (field weight, summing to 1) whose vectors\n"
@@ -42,7 +42,7 @@ static const char help[] =
 	"      --report          the residual after each step on stderr\n"
 	"  -T, --tmpdir DIR      temporary copy of piped input here (default $TMPDIR or /tmp)\n";
 
-enum { OPT_IN_DOMAIN = 0x100, OPT_FIELD, OPT_OUT, OPT_BATCH, OPT_TOL, OPT_SEGMENTS, OPT_SEGW, OPT_SHARD,
+enum { OPT_IN_DOMAIN = WNW_OPT_LONG, OPT_FIELD, OPT_OUT, OPT_BATCH, OPT_TOL, OPT_SEGMENTS, OPT_SEGW, OPT_SHARD,
        OPT_KEEP, OPT_MERGE, OPT_REPORT, OPT_ROUNDS };
 
 static const struct option longopts[] = {
@@ -65,7 +65,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"pursuit", synopsis, help, "k:t:T:", longopts, WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
+	.name = "pursuit",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "k:t:T:",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_THREADS | WNW_OPT_PROGRESS,
 };
 
 /* K and B bound the NNLS state, 16 (K + B)^2 bytes. */
@@ -115,7 +120,7 @@ static void parse_segw(struct ctx *x, const char *s)
 		wnw_usage(&x->cmd, "--segment-weights: %zu weights for %u segments", n, x->o.segments);
 }
 
-static void parse_options(struct ctx *x, int argc, char **argv)
+static void parse(struct ctx *x, int argc, char **argv)
 {
 	struct opts *o = &x->o;
 	const char *segw = NULL;
@@ -143,7 +148,7 @@ static void parse_options(struct ctx *x, int argc, char **argv)
 		case OPT_MERGE: o->merge = 1; break;
 		case OPT_REPORT: o->report = 1; break;
 		case OPT_ROUNDS: o->rounds = (uint32_t)wnw_opt_u64(&x->cmd, "--rounds", v, 0, MAX_K); break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (o->k == 0)
@@ -242,8 +247,8 @@ static float *stream_mean(struct ctx *x, const char *path)
 static void report_step(void *ctx, const struct pur_step *st)
 {
 	const struct ctx *x = ctx;
-	fprintf(stderr, "pursuit: %s%sstep %u: %u chosen, residual %.9g (%.6g of ||K b||)\n",
-		x->label ? x->label : "", x->label ? ": " : "", st->step, st->size, st->resid, st->rel);
+	wnw_warn(&x->cmd, "%s%sstep %u: %u chosen, residual %.9g (%.6g of ||K b||)",
+		 x->label ? x->label : "", x->label ? ": " : "", st->step, st->size, st->resid, st->rel);
 }
 
 /* Runs the pursuit over A with K = k; dies when out of memory. */
@@ -257,9 +262,8 @@ static void pursue(struct ctx *x, const struct pur_mat *A, const float *b, uint3
 	if (pur_run(A, b, &po, sel, &e) < 0)
 		wnw_die_err(&x->cmd, &e);
 	if (x->o.report)
-		fprintf(stderr,
-			"pursuit: %s%sstopped after %u %s: %s; %u chosen, residual %.9g (%.6g of ||K b||)"
-			"; %u exact passes\n",
+		wnw_warn(&x->cmd, "%s%sstopped after %u %s: %s; %u chosen, residual %.9g (%.6g of ||K b||)"
+			 "; %u exact passes",
 			x->label ? x->label : "", x->label ? ": " : "", sel->steps, x->o.batch ? "rounds" : "steps",
 			pur_stop_name(sel->stop), sel->n, sel->resid, sel->rel, x->o.batch ? sel->steps : sel->exact_passes);
 }
@@ -289,8 +293,7 @@ static void write_chosen(struct ctx *x, const struct choice *ch)
 	const struct wnw_schema *in = wnw_reader_schema(r);
 	struct wnw_schema out;
 	struct wnw_edit ed;
-	if (wnw_schema_copy(&out, in, &e) < 0 || wnw_edit_init(&ed, in, &out, x->o.out, WNW_F64, 0, &e) < 0)
-		wnw_die_err(&x->cmd, &e);
+	wnw_xedit(&x->cmd, in, &out, &ed, x->o.out, WNW_F64, 0);
 	uint64_t *order = wnw_xcalloc(&x->cmd, 2 * (size_t)ch->n + 2, sizeof *order);
 	for (uint32_t i = 0; i < ch->n; i++) {
 		order[2 * i] = ch->pos[i];
@@ -479,7 +482,7 @@ int main(int argc, char **argv)
 {
 	struct ctx x;
 	memset(&x, 0, sizeof x);
-	parse_options(&x, argc, argv);
+	parse(&x, argc, argv);
 	wnw_cleanup_on_signal();
 	float *b = x.o.target ? stream_mean(&x, x.o.target) : NULL;
 	if (x.o.in_domain && x.o.shard)
@@ -493,9 +496,7 @@ int main(int argc, char **argv)
 	int f = vec_field(&x, wnw_replay_reader(x.rp));
 	if (b == NULL)
 		b = wnw_xcalloc(&x.cmd, x.d + 1, sizeof *b);
-	x.threads = wnw_pool_new(x.cmd.threads);
-	if (x.threads == NULL)
-		wnw_die(&x.cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", x.cmd.threads);
+	x.threads = wnw_xpool(&x.cmd, x.cmd.threads);
 	struct choice ch;
 	if (x.o.shard)
 		run_sharded(&x, f, b, &ch);

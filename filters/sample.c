@@ -12,9 +12,9 @@
 
 static const char synopsis[] =
 	"-n N [--by FIELD] [--log] [--without-replacement] [--budget SIZE [--size FIELD]] [--seed X]\n"
-	"       [--expand] [-o FILE] [-z] [FILE]\n"
-	"       sample --top N [--by FIELD] [--budget SIZE [--size FIELD]] [--expand] [-o FILE] [-z] [FILE]\n"
-	"       sample --random N [--budget SIZE [--size FIELD]] [--seed X] [--expand] [-o FILE] [-z] [FILE]";
+	"       [--expand] [-o FILE] [-z [LEVEL]] [FILE]\n"
+	"       sample --top N [--by FIELD] [--budget SIZE [--size FIELD]] [--expand] [-o FILE] [-z [LEVEL]] [FILE]\n"
+	"       sample --random N [--budget SIZE [--size FIELD]] [--seed X] [--expand] [-o FILE] [-z [LEVEL]] [FILE]";
 
 static const char help[] =
 	"Writes the chosen records, in stream order, with field count (times drawn).\n"
@@ -29,7 +29,7 @@ static const char help[] =
 	"      --seed X              seed of the generator (default 0); same seed, same output anywhere\n"
 	"      --expand              write each chosen record count times, without the count field\n";
 
-enum { OPT_WOR = 0x100, OPT_TOP, OPT_RANDOM, OPT_BY, OPT_SEED, OPT_EXPAND, OPT_LOG, OPT_BUDGET, OPT_SIZE };
+enum { OPT_WOR = WNW_OPT_LONG, OPT_TOP, OPT_RANDOM, OPT_BY, OPT_SEED, OPT_EXPAND, OPT_LOG, OPT_BUDGET, OPT_SIZE };
 
 static const struct option longopts[] = {
 	{"draws", required_argument, NULL, 'n'},
@@ -46,7 +46,12 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"sample", synopsis, help, "n:", longopts, WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "sample",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "n:",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 enum mode { DRAW, WEIGHTED, TOP, RANDOM };
@@ -449,7 +454,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		case OPT_LOG: o->log = 1; break;
 		case OPT_BUDGET: o->budget = (double)wnw_opt_size(&x->cmd, "--budget", a); break;
 		case OPT_SIZE: o->size = a; break;
-		default: wnw_usage(&x->cmd, "unexpected option");
+		default: wnw_usage(&x->cmd, "unknown option");
 		}
 	}
 	if (modes != 1)
@@ -468,9 +473,7 @@ static void parse(struct ctx *x, int argc, char **argv)
 		o->size = "text";
 	if (o->by == NULL)
 		o->by = o->mode == TOP ? "score" : "prob";
-	if (wnw_cmd_nargs(&x->cmd) > 1)
-		wnw_usage(&x->cmd, "one input at most");
-	o->input = wnw_cmd_nargs(&x->cmd) == 1 ? wnw_cmd_args(&x->cmd)[0] : NULL;
+	o->input = wnw_cmd_input(&x->cmd);
 }
 
 static void setup(struct ctx *x)

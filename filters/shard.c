@@ -17,16 +17,16 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"shard",
-	"-n N [-b FIELD] [-z [LEVEL]] PATTERN [FILE]\n"
-	"       shard --merge [-b FIELD] [-o FILE] [-z [LEVEL]] FILE ...",
-	"  -n, --parts N         split into N streams (1 to 1024), named by PATTERN\n"
-	"  -b, --by FIELD        u64 field to hash or merge by (default: id)\n"
-	"  -m, --merge           join streams that each ascend by FIELD into one that ascends by FIELD\n"
-	"  PATTERN               output names, with one %d for the part number from 0\n",
-	"n:b:m",
-	longopts,
-	WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "shard",
+	.synopsis = "-n N [-b FIELD] [-z [LEVEL]] PATTERN [FILE]\n"
+		"       shard --merge [-b FIELD] [-o FILE] [-z [LEVEL]] FILE ...",
+	.help = "  -n, --parts N         split into N streams (1 to 1024), named by PATTERN\n"
+		"  -b, --by FIELD        u64 field to hash or merge by (default: id)\n"
+		"  -m, --merge           join streams that each ascend by FIELD into one that ascends by FIELD\n"
+		"  PATTERN               output names, with one %d for the part number from 0\n",
+	.shortopts = "n:b:m",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 /* The splitmix64 finaliser: a bijection that spreads consecutive ids evenly over the parts. */
@@ -207,38 +207,51 @@ static void merge(struct wnw_cmd *cmd, int n, char **files, const char *by)
 	free(parts);
 }
 
+/* shard's options. */
+struct opts {
+	const char *by;
+	uint64_t parts;
+	int merging;
+};
+
+/* Options into *o. */
+static void parse(struct wnw_cmd *cmd, struct opts *o, int argc, char **argv)
+{
+	int ch;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1)
+		switch (ch) {
+		case 'n':
+			o->parts = wnw_opt_u64(cmd, "-n", cmd->optarg, 1, 1024);
+			break;
+		case 'b':
+			o->by = cmd->optarg;
+			break;
+		case 'm':
+			o->merging = 1;
+			break;
+		default:
+			wnw_usage(cmd, "unknown option");
+		}
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
-	const char *by = "id";
-	uint64_t parts = 0;
-	int ch, merging = 0;
+	struct opts o = {.by = "id"};
 
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1)
-		switch (ch) {
-		case 'n':
-			parts = wnw_opt_u64(&cmd, "-n", cmd.optarg, 1, 1024);
-			break;
-		case 'b':
-			by = cmd.optarg;
-			break;
-		case 'm':
-			merging = 1;
-			break;
-		default:
-			wnw_usage(&cmd, "unexpected option");
-		}
+	parse(&cmd, &o, argc, argv);
 	int nargs = wnw_cmd_nargs(&cmd);
 	char **args = wnw_cmd_args(&cmd);
-	if (merging) {
-		if (parts != 0 || nargs < 1)
+	if (o.merging) {
+		if (o.parts != 0 || nargs < 1)
 			wnw_usage(&cmd, "--merge takes input FILEs and no -n");
 		allow_open_files(&cmd, (uint64_t)nargs);
-		merge(&cmd, nargs, args, by);
+		merge(&cmd, nargs, args, o.by);
 		return wnw_cmd_done(&cmd);
 	}
-	if (parts == 0)
+	if (o.parts == 0)
 		wnw_usage(&cmd, "-n N is required");
 	if (cmd.output != NULL)
 		wnw_usage(&cmd, "-o does not apply: parts are named by PATTERN");
@@ -247,7 +260,7 @@ int main(int argc, char **argv)
 	char name[4096];
 	if (part_name(name, sizeof name, args[0], 0) < 0)
 		wnw_usage(&cmd, "PATTERN '%s' must hold exactly one %%d (and %%%% for a percent sign)", args[0]);
-	allow_open_files(&cmd, parts);
-	split(&cmd, args[0], parts, by, nargs == 2 ? args[1] : NULL);
+	allow_open_files(&cmd, o.parts);
+	split(&cmd, args[0], o.parts, o.by, nargs == 2 ? args[1] : NULL);
 	return wnw_cmd_done(&cmd);
 }

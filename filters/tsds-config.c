@@ -17,7 +17,14 @@ static const char help[] =
 
 static const struct option longopts[] = {{NULL, 0, NULL, 0}};
 
-static const struct wnw_spec spec = {"tsds-config", synopsis, help, "", longopts, 0};
+static const struct wnw_spec spec = {
+	.name = "tsds-config",
+	.synopsis = synopsis,
+	.help = help,
+	.shortopts = "",
+	.longopts = longopts,
+	.common = 0,
+};
 
 struct key {
 	const char *name;
@@ -92,7 +99,7 @@ int main(int argc, char **argv)
 
 	wnw_cmd_init(&cmd, &spec, argc, argv);
 	if (wnw_cmd_opt(&cmd) != -1)
-		wnw_usage(&cmd, "unexpected option");
+		wnw_usage(&cmd, "unknown option");
 	if (wnw_cmd_nargs(&cmd) != 1)
 		wnw_usage(&cmd, "give one configuration file");
 	const char *file = wnw_cmd_args(&cmd)[0];

@@ -13,7 +13,7 @@
 #include "prog.h"
 #include "textout.h"
 
-enum { OPT_ADD = 0x100, OPT_REPLACE, OPT_TSV, OPT_IDS, OPT_LINES, OPT_NPY };
+enum { OPT_ADD = WNW_OPT_LONG, OPT_REPLACE, OPT_TSV, OPT_IDS, OPT_LINES, OPT_NPY };
 enum mode { JSONL, TSV, IDS, LINES, NPY };
 
 static const struct option longopts[] = {
@@ -27,21 +27,24 @@ static const struct option longopts[] = {
 };
 
 static const struct wnw_spec spec = {
-	"unpack",
-	"[--add FIELD[=NAME],... [--replace] | --tsv FIELD,... | --ids | --lines | --npy FIELD]\n"
-	"            [-o FILE] [-z [LEVEL]] [FILE ...]",
-	"Writes the records of winnow streams as JSONL (default): the json field as it is, or an object\n"
-	"of the scalar and text fields when there is no json field. -o FILE.gz writes gzip, FILE.zst zstd.\n"
-	"      --add FIELD[=NAME],...  add these fields to each JSON object (as member NAME); a line\n"
-	"                        that already has such a member is an error\n"
-	"      --replace         with --add: replace members that are already there\n"
-	"      --tsv FIELD,...   tab-separated values of these fields, after a header line\n"
-	"      --ids             the id (a string id as it was given), one per line\n"
-	"      --lines           the text field, one per line (what pack --lines read)\n"
-	"      --npy FIELD       a vector (or numeric) field as a .npy array that numpy.load reads\n",
-	"",
-	longopts,
-	WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
+	.name = "unpack",
+	.synopsis = "[--add FIELD[=NAME],... [--replace]] [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+		"       unpack --tsv FIELD[,FIELD ...] [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+		"       unpack --ids [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+		"       unpack --lines [-o FILE] [-z [LEVEL]] [FILE ...]\n"
+		"       unpack --npy FIELD [-o FILE] [-z [LEVEL]] [FILE ...]",
+	.help = "Writes the records of winnow streams as JSONL (default): the json field as it is, or an object\n"
+		"of the scalar and text fields when there is no json field. -o FILE.gz writes gzip, FILE.zst zstd.\n"
+		"      --add FIELD[=NAME],...  add these fields to each JSON object (as member NAME); a line\n"
+		"                        that already has such a member is an error\n"
+		"      --replace         with --add: replace members that are already there\n"
+		"      --tsv FIELD,...   tab-separated values of these fields, after a header line\n"
+		"      --ids             the id (a string id as it was given), one per line\n"
+		"      --lines           the text field, one per line (what pack --lines read)\n"
+		"      --npy FIELD       a vector (or numeric) field as a .npy array that numpy.load reads\n",
+	.shortopts = "",
+	.longopts = longopts,
+	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
 /* Everything the output loop needs, so that any failure can drop a half-written output file. */
@@ -511,47 +514,54 @@ static void setup(struct wnw_cmd *cmd, struct job *jb, const struct wnw_reader *
 	}
 }
 
+/* Options into *jb, their combinations checked. */
+static void parse(struct wnw_cmd *cmd, struct job *jb, int argc, char **argv)
+{
+	int ch, modes = 0;
+
+	wnw_cmd_init(cmd, &spec, argc, argv);
+	while ((ch = wnw_cmd_opt(cmd)) != -1) {
+		switch (ch) {
+		case OPT_ADD:
+			jb->list_arg = cmd->optarg;
+			break;
+		case OPT_REPLACE:
+			jb->replace = 1;
+			break;
+		case OPT_LINES:
+			jb->mode = LINES, modes++;
+			break;
+		case OPT_TSV:
+			jb->mode = TSV, jb->list_arg = cmd->optarg, modes++;
+			break;
+		case OPT_IDS:
+			jb->mode = IDS, modes++;
+			break;
+		case OPT_NPY:
+			jb->mode = NPY, jb->npy_field = cmd->optarg, modes++;
+			break;
+		default:
+			wnw_usage(cmd, "unknown option");
+		}
+	}
+	if (modes > 1)
+		wnw_usage(cmd, "--tsv, --ids, --lines and --npy exclude each other");
+	if (jb->replace && (modes || !jb->list_arg))
+		wnw_usage(cmd, "--replace goes with --add");
+	if (modes == 1 && jb->mode != TSV && jb->list_arg)
+		wnw_usage(cmd, "--add goes with JSONL output only");
+	if (jb->mode == TSV && jb->list_arg == NULL)
+		wnw_usage(cmd, "--tsv needs a list of fields");
+}
+
 int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct job jb = {.mode = JSONL, .json_f = -1, .id_f = -1, .sid_f = -1, .npy_f = -1};
 	struct out o = {.cmd = &cmd, .npy_fd = -1};
 	struct wnw_err e;
-	int ch, modes = 0;
 
-	wnw_cmd_init(&cmd, &spec, argc, argv);
-	while ((ch = wnw_cmd_opt(&cmd)) != -1) {
-		switch (ch) {
-		case OPT_ADD:
-			jb.list_arg = cmd.optarg;
-			break;
-		case OPT_REPLACE:
-			jb.replace = 1;
-			break;
-		case OPT_LINES:
-			jb.mode = LINES, modes++;
-			break;
-		case OPT_TSV:
-			jb.mode = TSV, jb.list_arg = cmd.optarg, modes++;
-			break;
-		case OPT_IDS:
-			jb.mode = IDS, modes++;
-			break;
-		case OPT_NPY:
-			jb.mode = NPY, jb.npy_field = cmd.optarg, modes++;
-			break;
-		default:
-			wnw_usage(&cmd, "unknown option");
-		}
-	}
-	if (modes > 1)
-		wnw_usage(&cmd, "--tsv, --ids, --lines and --npy exclude each other");
-	if (jb.replace && (modes || !jb.list_arg))
-		wnw_usage(&cmd, "--replace goes with --add");
-	if (modes == 1 && jb.mode != TSV && jb.list_arg)
-		wnw_usage(&cmd, "--add goes with JSONL output only");
-	if (jb.mode == TSV && jb.list_arg == NULL)
-		wnw_usage(&cmd, "--tsv needs a list of fields");
+	parse(&cmd, &jb, argc, argv);
 	int nin = wnw_cmd_nargs(&cmd);
 	char **in = wnw_cmd_args(&cmd);
 	static char dash[] = "-";

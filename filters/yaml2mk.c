@@ -13,14 +13,14 @@
 static const struct option longopts[] = {{NULL, 0, NULL, 0}};
 
 static const struct wnw_spec spec = {
-	"yaml2mk",
-	"[FILE]",
-	"Prints each key: value of the YAML mapping FILE (default: stdin) as KEY = value, the key in\n"
-	"upper case; keys of the TSDS reference's config.yaml get the recipes' names. Only the recipes'\n"
-	"keys are taken, each with a value of its kind (see yaml2mk(1)).\n",
-	"",
-	longopts,
-	0,
+	.name = "yaml2mk",
+	.synopsis = "[FILE]",
+	.help = "Prints each key: value of the YAML mapping FILE (default: stdin) as KEY = value, the key in\n"
+		"upper case; keys of the TSDS reference's config.yaml get the recipes' names. Only the recipes'\n"
+		"keys are taken, each with a value of its kind (see yaml2mk(1)).\n",
+	.shortopts = "",
+	.longopts = longopts,
+	.common = 0,
 };
 
 /* The TSDS reference's keys and the names the recipes use for them. */
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 
 	wnw_cmd_init(&cmd, &spec, argc, argv);
 	if (wnw_cmd_opt(&cmd) != -1)
-		wnw_usage(&cmd, "unexpected option");
+		wnw_usage(&cmd, "unknown option");
 	if (wnw_cmd_nargs(&cmd) > 1)
 		wnw_usage(&cmd, "at most one FILE");
 	const char *file = wnw_cmd_nargs(&cmd) ? wnw_cmd_args(&cmd)[0] : "-";

@@ -10,7 +10,7 @@ TSDS_TOY=$DATA/tsds-toy
 # Tests run against the build tree only: a program missing there must fail, not find an installed copy.
 PATH=$B/bin:/usr/bin:/bin
 export PATH SOURCE_DATE_EPOCH=0 LC_ALL=C
-unset WINNOW_ZSTD_LEVEL
+unset WINNOW_ZSTD_LEVEL WINNOW_THREADS
 T=$(mktemp -d "${TMPDIR:-/tmp}/winnow-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1

@@ -2,6 +2,17 @@
 # inspect, --config, -o through a temporary file, -z, a closed downstream pipe, provenance.
 . "$(dirname "$0")/../lib.sh"
 
+# The usage lines of --help, and the SYNOPSIS as mandoc renders it, as one line of words each.
+usage_words() {
+	"$1" --help | awk '/^usage: /{f = 1; sub(/^usage: /, ""); print; next} f && /^ /{print; next} {f = 0}' |
+		tr -s ' \n' '  ' | sed 's/ *$//'
+}
+synopsis_words() {
+	[ -f "$1" ] || return 0
+	mandoc -T ascii -O width=1000 "$1" | sed 's/.\x08//g' | awk '/^SYNOPSIS/{f = 1; next} /^[A-Z]/{f = 0} f' |
+		tr -s ' \n' '  ' | sed 's/^ *//; s/ *$//'
+}
+
 for p in "$B"/bin/*; do
 	n=$(basename "$p")
 	truthy "$n --help prints its usage on stdout and exits 0" "$n --help 2>/dev/null | grep -q '^usage: $n '"
@@ -12,6 +23,7 @@ for p in "$B"/bin/*; do
 	truthy "$n has a man page with EXIT STATUS and EXAMPLES" \
 		"[ -f '$m' ] && grep -q '^\\.Sh EXIT STATUS' '$m' && grep -q '^\\.Sh EXAMPLES' '$m'"
 	truthy "$n(1) is mandoc -T lint clean above style level" "[ -f '$m' ] && mandoc -T lint -W warning '$m'"
+	same "$n's usage is its man page's SYNOPSIS, word for word" "$(usage_words "$n")" "$(synopsis_words "$m")"
 done
 truthy "winnow(5) is mandoc -T lint clean" "mandoc -T lint -W warning '$TOP/man/man5/winnow.5'"
 

@@ -152,7 +152,7 @@ fails 2 "exclude each other" "--idf with --fit-idf: usage error" embed-hash --id
 fails 2 "needs --fit-idf" "--idf-bits without --fit-idf: usage error" embed-hash --idf-bits 12 small.wnw
 fails 2 "--idf-bits: '9'" "--idf-bits 9: usage error" embed-hash --fit-idf x.wnw --idf-bits 9 small.wnw
 fails 2 "-o is not allowed" "-o with --fit-idf: usage error" embed-hash --fit-idf x.wnw -o y.wnw small.wnw
-fails 2 "at most one input" "two inputs: usage error" embed-hash small.wnw small.wnw
+fails 2 "one input at most" "two inputs: usage error" embed-hash small.wnw small.wnw
 fails 2 "unknown option" "unknown option: usage error" embed-hash --bogus small.wnw
 ok "--help exits 0" embed-hash --help
 same "--help shows the defaults" "$(embed-hash --help | grep -c 'default: 256\|default: 1-2\|default: text\|default: vec')" 4

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh NAME...: builds each libFuzzer target tests/fuzz/NAME.c with clang
-# (-fsanitize=fuzzer,address,undefined) against common/*.c and runs it for $FUZZ_SECONDS (default 30)
+# (-fsanitize=fuzzer,address,undefined) against common/{stream,methods}/*.c and runs it for $FUZZ_SECONDS (default 30)
 # on a copy of its seed corpus tests/fuzz/corpus/NAME/. Any crash, leak or sanitizer report fails.
 # Crash inputs are left in build/fuzz/NAME-artifacts/. With no NAME, runs every target.
 set -u
@@ -12,7 +12,7 @@ LIBS="-lzstd -lz -lyaml -ljansson -lopenblas -lutf8proc -lxxhash -lpthread -lm"
 mkdir -p "$OUT"
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-	for f in tests/fuzz/*.c; do names+=("$(basename "$f" .c)"); done
+	for f in tests/fuzz/fuzz_*.c; do names+=("$(basename "$f" .c)"); done
 fi
 status=0
 for name in "${names[@]}"; do
@@ -20,9 +20,9 @@ for name in "${names[@]}"; do
 	[ -f "$src" ] || { echo "fuzz: no target $src" >&2; status=1; continue; }
 	bin=$OUT/$name
 	# shellcheck disable=SC2086
-	if ! $CC -g -O1 -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Icommon \
+	if ! $CC -g -O1 -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Icommon/stream -Icommon/methods \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o "$bin" "$src" common/*.c $LIBS; then
+		-o "$bin" "$src" common/stream/*.c common/methods/*.c $LIBS; then
 		echo "fuzz: $name: build failed" >&2
 		status=1
 		continue

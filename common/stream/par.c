@@ -1,25 +1,32 @@
 /* par.c: a small thread pool that runs one function over the items of a batch (par.h). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "par.h"
 
-/* Items go out in chunks of up to this many so that threads rarely meet on the counter; fewer when the
- * batch is small, so that every thread gets a share. */
+/* wnw_pool_run's items go out in chunks of up to this many so that threads rarely meet on the counter;
+ * fewer when the batch is small, so that every thread gets a share. */
 #define GRAIN 16
+
+/* A thread that runs out of work spins this many pauses (about 0.1 ms) before it sleeps. */
+#define SPINS 4096
 
 struct wnw_pool {
 	int n;
 	pthread_t *tids;
 	pthread_mutex_t mu;
 	pthread_cond_t work, idle;
-	/* the job being run */
-	void (*fn)(void *ctx, size_t i, int thread);
+	/* the job being run: per item (item) or per range (range) */
+	void (*item)(void *ctx, size_t i, int thread);
+	void (*range)(void *ctx, size_t from, size_t to, int thread);
 	void *ctx;
-	size_t items, next;
-	unsigned generation;
-	int busy, quit;
+	size_t items, most;
+	_Atomic size_t next;
+	_Atomic unsigned generation;
+	_Atomic int busy; /* threads besides the caller still on the job */
+	_Atomic int quit;
 };
 
 struct worker_arg {
@@ -27,20 +34,47 @@ struct worker_arg {
 	int id;
 };
 
-static void run_items(struct wnw_pool *p, int id)
+static void spin_pause(void)
 {
-	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		size_t from = p->next, grain = p->items / (4 * (size_t)p->n);
-		grain = grain < 1 ? 1 : grain > GRAIN ? GRAIN : grain;
-		size_t to = from + grain < p->items ? from + grain : p->items;
-		p->next = to;
-		pthread_mutex_unlock(&p->mu);
-		if (from >= to)
-			return;
-		for (size_t i = from; i < to; i++)
-			p->fn(p->ctx, i, id);
-	}
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Takes the next range [*from, *to) of the job; 0 when none is left. */
+static int take(struct wnw_pool *p, size_t *from, size_t *to)
+{
+	size_t at = atomic_load_explicit(&p->next, memory_order_relaxed), take;
+	do {
+		if (at >= p->items)
+			return 0;
+		size_t left = p->items - at;
+		if (p->range == NULL) {
+			take = p->items / (4 * (size_t)p->n);
+			take = take < 1 ? 1 : take > GRAIN ? GRAIN : take;
+		} else if (p->n == 1) {
+			take = left;
+		} else {
+			take = left / (2 * (size_t)p->n);
+			take = take > p->most ? p->most : take < 2 ? 2 : take;
+		}
+		take = take < left ? take : left;
+	} while (!atomic_compare_exchange_weak_explicit(&p->next, &at, at + take, memory_order_relaxed,
+							memory_order_relaxed));
+	*from = at;
+	*to = at + take;
+	return 1;
+}
+
+static void run_share(struct wnw_pool *p, int id)
+{
+	size_t from, to;
+	while (take(p, &from, &to))
+		if (p->range)
+			p->range(p->ctx, from, to, id);
+		else
+			for (size_t i = from; i < to; i++)
+				p->item(p->ctx, i, id);
 }
 
 static void *worker(void *arg)
@@ -52,6 +86,8 @@ static void *worker(void *arg)
 
 	free(wa);
 	for (;;) {
+		for (int i = 0; i < SPINS && !p->quit && p->generation == seen; i++)
+			spin_pause();
 		pthread_mutex_lock(&p->mu);
 		while (!p->quit && p->generation == seen)
 			pthread_cond_wait(&p->work, &p->mu);
@@ -61,9 +97,9 @@ static void *worker(void *arg)
 		}
 		seen = p->generation;
 		pthread_mutex_unlock(&p->mu);
-		run_items(p, id);
+		run_share(p, id);
 		pthread_mutex_lock(&p->mu);
-		if (--p->busy == 0)
+		if (atomic_fetch_sub(&p->busy, 1) == 1)
 			pthread_cond_signal(&p->idle);
 		pthread_mutex_unlock(&p->mu);
 	}
@@ -103,6 +139,39 @@ fail:
 
 int wnw_pool_threads(const struct wnw_pool *p) { return p->n; }
 
+static void start_job(struct wnw_pool *p, size_t n, size_t most, void (*item)(void *, size_t, int),
+		      void (*range)(void *, size_t, size_t, int), void *ctx)
+{
+	pthread_mutex_lock(&p->mu);
+	p->item = item;
+	p->range = range;
+	p->ctx = ctx;
+	p->items = n;
+	p->most = most < 2 ? 2 : most;
+	atomic_store(&p->next, 0);
+	atomic_store(&p->busy, p->n - 1);
+	p->generation++;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void wnw_pool_start(struct wnw_pool *p, size_t n, size_t most,
+		    void (*fn)(void *ctx, size_t from, size_t to, int thread), void *ctx)
+{
+	start_job(p, n, most, NULL, fn, ctx);
+}
+
+void wnw_pool_finish(struct wnw_pool *p)
+{
+	run_share(p, 0);
+	for (int i = 0; i < SPINS && p->busy > 0; i++)
+		spin_pause();
+	pthread_mutex_lock(&p->mu);
+	while (p->busy > 0)
+		pthread_cond_wait(&p->idle, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
 void wnw_pool_run(struct wnw_pool *p, size_t n, void (*fn)(void *ctx, size_t i, int thread), void *ctx)
 {
 	if (p->n == 1 || n <= 1) {
@@ -110,20 +179,8 @@ void wnw_pool_run(struct wnw_pool *p, size_t n, void (*fn)(void *ctx, size_t i, 
 			fn(ctx, i, 0);
 		return;
 	}
-	pthread_mutex_lock(&p->mu);
-	p->fn = fn;
-	p->ctx = ctx;
-	p->items = n;
-	p->next = 0;
-	p->busy = p->n - 1;
-	p->generation++;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	run_items(p, 0);
-	pthread_mutex_lock(&p->mu);
-	while (p->busy > 0)
-		pthread_cond_wait(&p->idle, &p->mu);
-	pthread_mutex_unlock(&p->mu);
+	start_job(p, n, 0, fn, NULL, ctx);
+	wnw_pool_finish(p);
 }
 
 void wnw_pool_free(struct wnw_pool *p)

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "isa.h"
+#include "knn.h"
+#include "par.h"
 #include "prog.h"
 #include "sink.h"
 #include "yamlmap.h"
@@ -165,7 +167,8 @@ static void print_help(const struct wnw_cmd *cmd)
 				: "  -f, --force           write binary output even to a terminal\n",
 		      stdout);
 	if (s->common & WNW_OPT_THREADS)
-		fputs("  -j, --threads N       use N threads (default 1); output is identical for any N\n", stdout);
+		fputs("  -j, --threads N       use N threads (default: $WINNOW_THREADS or every online CPU); output\n"
+		      "                        is identical for any N\n", stdout);
 	if (s->common & WNW_OPT_PROGRESS)
 		fputs("      --progress        show progress on stderr (default: when stderr is a terminal)\n", stdout);
 	fputs("      --max-record SIZE refuse input records larger than SIZE, such as 512M (default 64M, at most 1G)\n",
@@ -371,6 +374,21 @@ static void record_args(struct wnw_cmd *cmd, struct argv_buf *rec)
 	}
 }
 
+/* Without -j, a program that takes it uses $WINNOW_THREADS or every online CPU (at most 256); checked
+ * only here, so that a bad value fails no program that runs one thread. */
+static int default_threads(const struct wnw_cmd *cmd)
+{
+	const char *env = getenv("WINNOW_THREADS");
+	long n;
+
+	if (!(cmd->spec->common & WNW_OPT_THREADS))
+		return 1;
+	if (env != NULL && *env != '\0')
+		return (int)wnw_opt_u64(cmd, "WINNOW_THREADS", env, 1, 256);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
 void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, char **argv)
 {
 	struct argv_buf a = {0};
@@ -378,7 +396,7 @@ void wnw_cmd_init(struct wnw_cmd *cmd, const struct wnw_spec *spec, int argc, ch
 
 	memset(cmd, 0, sizeof *cmd);
 	cmd->spec = spec;
-	cmd->threads = 1;
+	cmd->threads = 0; /* unset: default_threads() when the options are done */
 	cmd->max_record = WNW_DEFAULT_MAX_RECORD;
 	cmd->progress = isatty(2);
 	cmd->zlevel = 0;
@@ -467,6 +485,7 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 			if (!(cmd->spec->common & WNW_OPT_THREADS))
 				return ch;
 			cmd->threads = (int)wnw_opt_u64(cmd, "-j", optarg, 1, 256);
+			cmd->threads_given = 1;
 			continue;
 		case ':':
 			wnw_usage(cmd, "option '%s' needs a value", cmd->argv[optind - 1]);
@@ -480,6 +499,8 @@ int wnw_cmd_opt(struct wnw_cmd *cmd)
 				if (cmd->zlevel == 0 && n > 4 && strcmp(cmd->output + n - 4, ".zst") == 0)
 					cmd->zlevel = 3;
 			}
+			if (cmd->threads == 0)
+				cmd->threads = default_threads(cmd);
 			return -1;
 		default:
 			return ch;
@@ -724,4 +745,42 @@ void wnw_progress_done(struct wnw_cmd *cmd, const struct wnw_reader *r)
 {
 	if (cmd->prog_start != 0)
 		progress_of(cmd, r, 1);
+}
+
+struct wnw_pool *wnw_xpool(const struct wnw_cmd *cmd, int nthreads)
+{
+	struct wnw_pool *p = wnw_pool_new(nthreads);
+	if (p == NULL)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", nthreads);
+	return p;
+}
+
+void wnw_xvecs_add(const struct wnw_cmd *cmd, struct wnw_vecs *x, const struct wnw_reader *r,
+		   const struct wnw_rec *rec, int fv, const char *field, uint64_t id)
+{
+	long bad = wnw_vecs_add_raw(x, wnw_get_vec_raw(rec, fv), id);
+	if (bad == -1)
+		return;
+	if (bad == -2)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+	if (bad == (long)x->d)
+		wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float",
+			wnw_reader_name(r), (unsigned long long)rec->number, field);
+	wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
+		wnw_reader_name(r), (unsigned long long)rec->number, bad, field);
+}
+
+const char *wnw_cmd_input(const struct wnw_cmd *cmd)
+{
+	if (wnw_cmd_nargs(cmd) > 1)
+		wnw_usage(cmd, "one input at most (concatenate with cat)");
+	return wnw_cmd_nargs(cmd) == 1 ? wnw_cmd_args(cmd)[0] : NULL;
+}
+
+void wnw_xedit(const struct wnw_cmd *cmd, const struct wnw_schema *in, struct wnw_schema *out, struct wnw_edit *ed,
+	       const char *name, int type, uint32_t dim)
+{
+	struct wnw_err e;
+	if (wnw_schema_copy(out, in, &e) != 0 || (name != NULL && wnw_edit_init(ed, in, out, name, type, dim, &e) != 0))
+		wnw_die_err(cmd, &e);
 }

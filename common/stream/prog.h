@@ -18,6 +18,10 @@ enum {
 	WNW_OPT_PROGRESS = 1 << 2 /* --progress */
 };
 
+/* The first code of a program's long-only options (its enum of OPT_ names starts here), clear of
+ * every character and of the shared options' codes. */
+#define WNW_OPT_LONG 0x100
+
 struct wnw_spec {
 	const char *name;     /* program name */
 	const char *synopsis; /* usage line(s) after the name, as in the man page SYNOPSIS */
@@ -36,7 +40,8 @@ struct wnw_cmd {
 	const char *output; /* -o FILE or NULL for stdout */
 	int zlevel;         /* 0 plain; -z gives WINNOW_ZSTD_LEVEL or 3 */
 	int progress;       /* --progress, or stderr is a terminal */
-	int threads;        /* -j N, default: 1 */
+	int threads;        /* -j N; default: $WINNOW_THREADS, or the online CPUs (1 without WNW_OPT_THREADS) */
+	int threads_given;  /* -j N was given */
 	int force;          /* -f, --force: binary output even to a terminal */
 	uint32_t max_record; /* --max-record SIZE: the largest input record held (wnw_reader_set_max_record) */
 	struct wnw_writer **outs; /* open outputs, removed on die() */
@@ -64,6 +69,8 @@ void wnw_cmd_repeatable(struct wnw_cmd *cmd, const char *names);
 /* Operands after the options. */
 int wnw_cmd_nargs(const struct wnw_cmd *cmd);
 char **wnw_cmd_args(const struct wnw_cmd *cmd);
+/* The one input operand of a filter, NULL for standard input; more than one is a usage error. */
+const char *wnw_cmd_input(const struct wnw_cmd *cmd);
 
 /* Registers fn(arg) to run when the program dies (e.g. to remove a temporary file); NULL removes it. */
 void wnw_cmd_on_die(struct wnw_cmd *cmd, void (*fn)(void *), void *arg);
@@ -103,6 +110,11 @@ void wnw_xtout_close(struct wnw_cmd *cmd, struct wnw_tout *t);
 int wnw_xfield(const struct wnw_cmd *cmd, const struct wnw_reader *r, const char *name, int type,
 	       uint32_t *dim);
 
+/* The output schema of a one-field filter: a copy of in (Netpbm's outpam = inpam), with field name of
+ * this type set through the edit ed (winnow.h); name NULL: the copy alone. Dies on an error. */
+void wnw_xedit(const struct wnw_cmd *cmd, const struct wnw_schema *in, struct wnw_schema *out, struct wnw_edit *ed,
+	       const char *name, int type, uint32_t dim);
+
 /* Progress on stderr (records, bytes, rate, ETA) when cmd->progress; call per record, cheap. */
 void wnw_progress(struct wnw_cmd *cmd, const struct wnw_reader *r);
 void wnw_progress_done(struct wnw_cmd *cmd, const struct wnw_reader *r);
@@ -113,6 +125,16 @@ void wnw_progress_at(struct wnw_cmd *cmd, uint64_t records, uint64_t done, uint6
 void *wnw_xmalloc(const struct wnw_cmd *cmd, size_t n) __attribute__((returns_nonnull, malloc));
 void *wnw_xcalloc(const struct wnw_cmd *cmd, size_t n, size_t size) __attribute__((returns_nonnull, malloc));
 void *wnw_xrealloc(const struct wnw_cmd *cmd, void *p, size_t n) __attribute__((returns_nonnull));
+
+struct wnw_pool;
+/* A thread pool of nthreads (par.h), or dies "cannot start N threads". */
+struct wnw_pool *wnw_xpool(const struct wnw_cmd *cmd, int nthreads);
+
+struct wnw_vecs;
+/* Adds record rec's vector (field fv, named field, of the input r) to x with this id, or dies: out of
+ * memory, a component not finite, or a squared norm past a float (naming the input and record). */
+void wnw_xvecs_add(const struct wnw_cmd *cmd, struct wnw_vecs *x, const struct wnw_reader *r,
+		   const struct wnw_rec *rec, int fv, const char *field, uint64_t id);
 
 /* Releases what wnw_cmd_init took; returns WNW_EXIT_OK, for `return wnw_cmd_done(&cmd);` at the
  * end of main. */

@@ -18,14 +18,7 @@ EVAL=$(cd .. && pwd)/shared/eval/public
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 export PATH="$B/bin:$PATH" SOURCE_DATE_EPOCH=0
 
-# run NAME CMD...: runs CMD with stdout to $T/NAME.out; sets W (wall s) and C (cpu s)
-run() {
-	local name=$1; shift
-	/usr/bin/time -f "%e %U %S" -o "$T/time" "$@" >"$T/$name.out" 2>"$T/$name.err" ||
-		{ echo "$name failed:"; cat "$T/$name.err"; exit 1; }
-	read -r W u s <"$T/time"
-	C=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
-}
+source "$TOP/bench/timed.sh"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 
 zstd -dc "$EVAL/pool_dup.jsonl.zst" >"$T/dup.jsonl"

@@ -32,14 +32,7 @@ PAIRS=$((NP * NT))
 PAIRBYTES=$((PB * NT + TB * NP)) # bytes of all x ++ t
 echo "pool: $NP examples, $PB bytes; targets: $NT, $TB bytes; $PAIRS pairs, $PAIRBYTES bytes of x ++ t"
 
-# run NAME CMD...: runs CMD with stdout to $T/NAME.out; sets W (wall s) and C (cpu s)
-run() {
-	local name=$1; shift
-	/usr/bin/time -f "%e %U %S" -o "$T/time" "$@" >"$T/$name.out" 2>"$T/$name.err" ||
-		{ echo "$name failed:"; cat "$T/$name.err"; exit 1; }
-	read -r W u s <"$T/time"
-	C=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
-}
+source bench/timed.sh
 # scores NAME: id<TAB>score of a gzfit output $T/NAME.out into $T/NAME.tsv, and the top K as selection
 scores() {
 	unpack --tsv id,score "$T/$1.out" >"$T/$1.tsv"

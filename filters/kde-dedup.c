@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "knn.h"
+#include "knnstore.h"
 #include "par.h"
 #include "prog.h"
 

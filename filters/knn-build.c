@@ -7,6 +7,7 @@
 
 #include "crc.h"
 #include "knn.h"
+#include "knnstore.h"
 #include "par.h"
 #include "prog.h"
 #include "sort.h"

@@ -1,7 +1,7 @@
 /* knnstore.c: records kept in memory up to a budget, spilled to an unlinked temporary file beyond it, or
- * only referred to in the input file they came from (see knn.h). Every record ever added costs 16 bytes
- * of index whether it lives or not. */
-#include "knn.h"
+ * only referred to in the input file they came from (see knnstore.h). Every record ever added costs 16
+ * bytes of index whether it lives or not. */
+#include "knnstore.h"
 
 #include <errno.h>
 #include <stdio.h>

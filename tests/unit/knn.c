@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "knn.h"
+#include "knnstore.h"
 #include "unit.h"
 
 static uint64_t rng_state = 88172645463325252ull;

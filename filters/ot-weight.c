@@ -181,10 +181,11 @@ static void take_record(struct ctx *x, const struct wnw_rec *rec, const struct f
 		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu: %s is %g, not a positive number", name,
 		     (unsigned long long)rec->number, x->o.kde, w);
 	size_t at = 0;
+	char idtext[WNW_ID_TEXT];
 	idmap_grow(x, &st->ids, st->id, st->n);
 	if (idmap_find(&st->ids, st->id, st->n, id, &at) < st->n)
-		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu: id %llu appears twice", name,
-		     (unsigned long long)rec->number, (unsigned long long)id);
+		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu: id %s appears twice", name,
+			(unsigned long long)rec->number, wnw_id_text(idtext, rec, f->id));
 	if (st->n >= UINT32_MAX - 1)
 		wnw_die(&x->cmd, WNW_EXIT_DATA, "%s: record %llu: more than %u records reached by queries", name,
 		     (unsigned long long)rec->number, (unsigned)(UINT32_MAX - 1));

@@ -160,13 +160,9 @@ static void advance(struct wnw_cmd *cmd, struct part *p)
 /* Two parts hold the same key: named as the string id (winnow(5), String ids) when there is one. */
 static void die_both(struct wnw_cmd *cmd, const char *a, const char *b, const char *by, const struct part *p)
 {
-	int sid = strcmp(by, "id") == 0 ? wnw_schema_find(p->rec.schema, "sid") : -1;
-	size_t n;
-	if (sid >= 0 && p->rec.schema->fields[sid].type == WNW_BYTES) {
-		const uint8_t *s = wnw_get_bytes(&p->rec, sid, &n);
-		wnw_die(cmd, WNW_EXIT_DATA, "%s and %s: both hold id \"%.*s\"", a, b, n > 200 ? 200 : (int)n,
-			(const char *)s);
-	}
+	char id[WNW_ID_TEXT];
+	if (strcmp(by, "id") == 0)
+		wnw_die(cmd, WNW_EXIT_DATA, "%s and %s: both hold id %s", a, b, wnw_id_text(id, &p->rec, p->key));
 	wnw_die(cmd, WNW_EXIT_DATA, "%s and %s: both hold %s %llu", a, b, by,
 		(unsigned long long)wnw_get_u64(&p->rec, p->key));
 }

@@ -84,6 +84,22 @@ static void vmsg(const struct wnw_cmd *cmd, const char *fmt, va_list ap)
 	fprintf(stderr, "%s: %s%s\n", cmd->spec->name, safe, n > MSG_MAX ? "..." : "");
 }
 
+const char *wnw_id_text(char buf[WNW_ID_TEXT], const struct wnw_rec *rec, int fid)
+{
+	int sid = wnw_schema_find(rec->schema, "sid");
+	size_t n;
+	if (sid < 0 || rec->schema->fields[sid].type != WNW_BYTES) {
+		snprintf(buf, WNW_ID_TEXT, "%llu", (unsigned long long)wnw_get_u64(rec, fid));
+		return buf;
+	}
+	const char *s = (const char *)wnw_get_bytes(rec, sid, &n);
+	buf[0] = '"';
+	n = 1 + wnw_escape(buf + 1, WNW_ID_TEXT - 2, s, n > 200 ? 200 : n);
+	buf[n] = '"';
+	buf[n + 1] = 0;
+	return buf;
+}
+
 void wnw_warn(const struct wnw_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;

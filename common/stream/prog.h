@@ -84,6 +84,12 @@ void wnw_die(const struct wnw_cmd *cmd, int status, const char *fmt, ...)
 void wnw_die_err(const struct wnw_cmd *cmd, const struct wnw_err *e) __attribute__((noreturn));
 void wnw_usage(const struct wnw_cmd *cmd, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
+/* The id of rec as messages show it, in buf: its string id in double quotes (field sid, winnow(5)
+ * "String ids"; at most 200 bytes of it, control bytes escaped) when the stream has string ids, else the
+ * u64 of field fid. Returns buf. */
+#define WNW_ID_TEXT 1024
+const char *wnw_id_text(char buf[WNW_ID_TEXT], const struct wnw_rec *rec, int fid);
+
 /* Number parsing for options: range-checked, dies with a usage error quoting the bad value. */
 uint64_t wnw_opt_u64(const struct wnw_cmd *cmd, const char *opt, const char *s, uint64_t min, uint64_t max);
 double wnw_opt_double(const struct wnw_cmd *cmd, const char *opt, const char *s, double min, double max);

@@ -108,3 +108,18 @@ fails 1 "stdin: record [0-9]+: the input file changed while being read" "a pool 
 	sh -c 'knn-build -q q.wnw -k 20000 <big.wnw 1<>big.wnw'
 head -c 3000 pool.wnw >cut.wnw
 status 1 "a truncated pool is an error" knn-build -q q.wnw -k 3 cut.wnw
+# Repeated string ids (two packs of one file concatenated, or merged) are named as the strings pack was
+# given (winnow(5), String ids), not by their u64 hashes. The union is in ascending u64 id, where the
+# hash of doc-b comes first.
+printf '{"id":"doc-a","text":"alpha beta"}\n{"id":"doc-b","text":"gamma delta"}\n{"id":"doc-c","text":"beta gamma"}\n' >sid.jsonl
+pack --id id sid.jsonl | embed-hash --dim 16 >sid.wnw
+cat sid.wnw sid.wnw >sid2.wnw
+fails 1 "sid2.wnw: records 1 and 4: duplicate query id \"doc-a\"\$" "a repeated string query id is named as the string" \
+	knn-build -q sid2.wnw -k 2 sid.wnw
+fails 1 "sid2.wnw: records 2 and 5: duplicate candidate id \"doc-b\"\$" "a repeated string candidate id is named as the string" \
+	knn-build -q sid.wnw -k 2 sid2.wnw
+fails 1 "stdin: records 2 and 5: duplicate candidate id \"doc-b\"\$" "... also when the records are copies (a pipe)" \
+	sh -c 'knn-build -q sid.wnw -k 2 <sid2.wnw'
+knn-build -q sid.wnw -k 3 sid.wnw >sidk.wnw
+fails 1 "stdin: records 1 and 4: duplicate candidate id \"doc-b\"\$" "... and in a merge of two outputs over one pool" \
+	sh -c 'cat sidk.wnw sidk.wnw | knn-build --merge -k 3'

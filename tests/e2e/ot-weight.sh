@@ -98,3 +98,8 @@ same "no temporary file is left behind after an error" "$(ls -A tmpe)" ""
 fails 1 "no field 'dens'" "a missing --kde field" ot-weight --alpha 0.5 -C 5 --kde dens h.wnw
 head -c 300 union.kde.wnw >cut.wnw
 fails 1 "trunc" "a truncated input is an error" ot-weight --alpha 0.5 -C 5 cut.wnw
+# A string id twice (two knn-build outputs of one string-id pool concatenated) is named as the string.
+printf '{"id":"doc-a","text":"alpha beta"}\n{"id":"doc-b","text":"gamma delta"}\n' | pack --id id | embed-hash --dim 16 >sid.wnw
+knn-build -q sid.wnw -k 2 sid.wnw >sidk.wnw
+fails 1 "stdin: record 3: id \"doc-b\" appears twice\$" "a repeated string id is named as the string" \
+	sh -c 'cat sidk.wnw sidk.wnw | ot-weight --alpha 0.5 -C 5'

@@ -19,7 +19,7 @@ static void *resize(void *p, size_t n, struct wnw_err *e)
 	return np;
 }
 
-static void ev_push(struct wnw_knn_events *ev, uint32_t slot)
+void wnw_knn_events_push(struct wnw_knn_events *ev, uint32_t slot)
 {
 	if (ev->nout == ev->capout) {
 		size_t cap = ev->capout ? 2 * ev->capout : 1024;
@@ -32,16 +32,6 @@ static void ev_push(struct wnw_knn_events *ev, uint32_t slot)
 		ev->capout = cap;
 	}
 	ev->out[ev->nout++] = slot;
-}
-
-void wnw_knn_events_record(struct wnw_knn_events *ev, const struct wnw_topk *t, int r, uint32_t *ins)
-{
-	if (r < 0)
-		ev->oom = 1;
-	if (r != 0)
-		(*ins)++;
-	for (uint32_t k = 0; (r == 2 || r < 0) && k < t->ndrop; k++)
-		ev_push(ev, t->h[t->n + k].tag);
 }
 
 void wnw_knn_events_free(struct wnw_knn_events *ev)

@@ -34,9 +34,21 @@ struct wnw_knn_events {
 	int oom;
 };
 
+/* Appends slot to ev->out (ev->oom set when it cannot grow). */
+void wnw_knn_events_push(struct wnw_knn_events *ev, uint32_t slot);
 /* Records what an offer to list t did (r from wnw_topk_offer): the row entered it (*ins counts it),
- * hits were pushed out (their tags go to ev->out), or the list could not grow (ev->oom). */
-void wnw_knn_events_record(struct wnw_knn_events *ev, const struct wnw_topk *t, int r, uint32_t *ins);
+ * hits were pushed out (their tags go to ev->out), or the list could not grow (ev->oom). Inline: the
+ * search calls it for every pair that passes the screen. */
+static inline void wnw_knn_events_record(struct wnw_knn_events *ev, const struct wnw_topk *t, int r,
+					 uint32_t *ins)
+{
+	if (r < 0)
+		ev->oom = 1;
+	if (r != 0)
+		(*ins)++;
+	for (uint32_t k = 0; (r == 2 || r < 0) && k < t->ndrop; k++)
+		wnw_knn_events_push(ev, t->h[t->n + k].tag);
+}
 void wnw_knn_events_free(struct wnw_knn_events *ev);
 
 /* One list per query: top[i] holds the hits of query qid[i]. */

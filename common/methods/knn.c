@@ -226,6 +226,8 @@ static double offer_pair(const struct join *j, size_t i, size_t xj, float v)
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "isa512.h"
+
 /* The AVX2 forms. load, norm2 and dist2, whose results are kept, add in the same lanes and order as the
  * plain forms and without fused multiply-adds, so both give the same bits; load does the copy, the check
  * of the exponent bits and the squares in one pass. */
@@ -570,14 +572,12 @@ static void join_avx2(const struct join *j) { join_fused(j, group_avx2); }
 
 static const struct kernels avx2_kernels = {load_avx2, norm2_avx2, dist2_avx2, next_avx2, join_avx2};
 
-#define TARGET_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
-
 /* tile() of two panels at once, a and the next, a + d PANEL: one 16-lane register a panel, a 32 x 6
  * register tile (12 accumulators, two panel loads and six broadcasts per step of k). Each lane adds the
  * same products in the same order with the same fused operations as tile(), so v holds the same bits;
  * v, t and mk hold the first panel's then the second's. Bit 0 of the result is set when some bit of the
  * first panel's masks is, bit 1 for the second. */
-TARGET_512 static int tile2_avx512(const float *a, const float *const *xr, size_t d, const float *cxn,
+WNW_TARGET_AVX512 static int tile2_avx512(const float *a, const float *const *xr, size_t d, const float *cxn,
 				   const float *t, float *v, uint32_t *mk)
 {
 	const float *b0 = xr[0], *b1 = xr[1], *b2 = xr[2], *b3 = xr[3], *b4 = xr[4], *b5 = xr[5];
@@ -619,7 +619,7 @@ static int whole_panel(const struct join *j, size_t p)
  * pairs are collected, so with thresholds that collecting may have lowered since: a superset of the bits
  * group_avx2 would find, and collect checks each pair against the threshold of the moment, so the same
  * pairs are collected in the same order. */
-TARGET_512 static size_t group_avx512(const struct join *j, size_t pc, size_t pe, size_t x0, size_t nc,
+WNW_TARGET_AVX512 static size_t group_avx512(const struct join *j, size_t pc, size_t pe, size_t x0, size_t nc,
 				      const float *const *xr, const float *cxn, float *t, struct pend *pd, size_t np)
 {
 	float v[2 * GROUP * PANEL];

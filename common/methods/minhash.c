@@ -1,5 +1,6 @@
 /* minhash.c: shingles, MinHash signatures and LSH band keys (minhash.h). Signatures are the hot loop:
- * eight 32-bit lanes per AVX2 instruction, with a portable loop giving the same bits elsewhere. */
+ * eight 32-bit lanes per AVX2 instruction, sixteen per AVX-512 one, with a portable loop giving the same
+ * bits elsewhere. */
 #include "minhash.h"
 #include "isa.h"
 
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isa512.h"
 #include "rng.h"
 
 #define XXH_INLINE_ALL
@@ -140,9 +142,8 @@ __attribute__((target("avx2"))) static void signature_avx2(const struct mh_perms
 }
 
 /* The same with sixteen functions per instruction, for p a multiple of 16. */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx2"))) static void signature_avx512(const struct mh_perms *pm,
-										     const uint64_t *h, size_t n,
-										     uint32_t *sig)
+WNW_TARGET_AVX512 static void signature_avx512(const struct mh_perms *pm, const uint64_t *h, size_t n,
+						 uint32_t *sig)
 {
 	for (int base = 0; base < pm->p; base += 256) {
 		int lanes = pm->p - base < 256 ? (pm->p - base) / 16 : 16;

@@ -14,9 +14,10 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
+#include "isa512.h"
+
 #define TARGET __attribute__((target("pclmul,sse4.1")))
 #define TARGET_V __attribute__((target("avx2,vpclmulqdq,pclmul,sse4.1")))
-#define TARGET_Z __attribute__((target("avx512f,avx512bw,avx512vl,avx2,vpclmulqdq,pclmul,sse4.1")))
 
 /* x folded 128 bits ahead onto the next 16 bytes y. */
 TARGET static inline __m128i fold16(__m128i x, __m128i y)
@@ -92,11 +93,11 @@ TARGET_V static uint32_t fold_vpclmul(const uint8_t *p, size_t len, uint32_t c)
 
 /* The same with 512-bit carry-less products: the eight lanes in two registers, folded 1024 bits ahead by
  * the same constants (len a multiple of 16, at least 128). */
-TARGET_Z static uint32_t fold_vpclmul512(const uint8_t *p, size_t len, uint32_t c)
+WNW_TARGET_AVX512 static uint32_t fold_vpclmul512(const uint8_t *p, size_t len, uint32_t c)
 {
 	const __m512i k = _mm512_broadcast_i32x4(_mm_set_epi64x(0x14a7fe880, 0x1e88ef372));
 	__m512i z0 = _mm512_loadu_si512((const void *)p), z1 = _mm512_loadu_si512((const void *)(p + 64));
-	z0 = _mm512_xor_si512(z0, _mm512_zextsi128_si512(_mm_cvtsi32_si128((int)c)));
+	z0 = _mm512_xor_si512(z0, _mm512_maskz_set1_epi32(1, (int)c));
 	for (p += 128, len -= 128; len >= 128; p += 128, len -= 128) {
 		z0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_clmulepi64_epi128(z0, k, 0x00),
 						       _mm512_clmulepi64_epi128(z0, k, 0x11)),

@@ -21,6 +21,11 @@ LIBS = -lzstd -lz -lyaml -ljansson -lopenblas -lutf8proc -lxxhash -lpthread -lm
 ifneq ($(SANITIZE),)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 B = build/san
+else ifneq ($(EMU512),)
+# make check-avx512: the AVX-512 kernels built for AVX2 through SIMDe (common/stream/isa512.h), a test
+# build for CPUs without AVX-512.
+SANFLAGS = -DWNW_SIMDE_AVX512 -mavx2 -mfma -mpclmul
+B = build/emu512
 else
 B = build/rel
 endif
@@ -47,10 +52,10 @@ MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
 
 DEBS = gcc make zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libopenblas-dev libutf8proc-dev \
-	libxxhash-dev zstd mandoc groff-base cppcheck clang python3 python3-numpy parallel gnuplot-nox
+	libxxhash-dev libsimde-dev zstd mandoc groff-base cppcheck clang python3 python3-numpy parallel gnuplot-nox
 BENCH_DEBS = python3-faiss python3-sklearn hyperfine
 
-.PHONY: all deps bench-deps check fuzz lint install uninstall demo clean bench
+.PHONY: all deps bench-deps check check-avx512 fuzz lint install uninstall demo clean bench
 all: $(LIB) $(BINS) $(UNITBINS) $(FUZZBINS)
 
 $(B)/common/%.o: common/%.c $(COMMON_H)
@@ -89,6 +94,13 @@ bench-deps:
 check: deps
 	@$(MAKE) --no-print-directory -j2 all
 	@B=$(B) tests/run.sh
+
+# The AVX-512 kernels where the CPU has only AVX2: the tests that compare kernel levels and those of the
+# programs that run them, on the emulated build (EMU512 above). Real AVX-512 CPUs run them in make check.
+check-avx512: deps
+	@$(MAKE) --no-print-directory -j2 EMU512=1 all
+	@B=build/emu512 ONLY='unit/(isa|crc|minhash|knn)|e2e/(isa|knn-build|knn-crowd|knn-items|kde-dedup|dedup|threads|tsds)' \
+		tests/run.sh
 
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-30} tests/fuzz/run.sh $(FUZZ)

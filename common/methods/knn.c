@@ -167,7 +167,7 @@ static size_t next_plain(const float *g, const float *xn, float c, float t, size
 	return n;
 }
 
-/* Rows per packed panel (wnw_vecs_pack): the 16 lanes of two AVX registers in the fused kernel. */
+/* Rows per packed panel (wnw_vecs_pack): the 16 lanes of two AVX2 registers or one AVX-512 register. */
 #define PANEL 16
 
 /* One call of wnw_knn_join: its arguments, and c = 1 - join_slack(d). */
@@ -225,6 +225,8 @@ static double offer_pair(const struct join *j, size_t i, size_t xj, float v)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "isa512.h"
 
 /* The AVX2 forms. load, norm2 and dist2, whose results are kept, add in the same lanes and order as the
  * plain forms and without fused multiply-adds, so both give the same bits; load does the copy, the check
@@ -510,14 +512,31 @@ __attribute__((target("avx2,fma"))) static int panel_screen(const struct join *j
 	return tile(a, xr, d, cxn, t, v, mk);
 }
 
-__attribute__((target("avx2,fma"))) static void join_fused(const struct join *j)
+/* Screens panels [pc, pe) of a chunk (thresholds t, rows from pc * PANEL) against one group (rows xr, cxn
+ * as in tile(), nc < GROUP of them real when the group is short) and collects the pairs that pass;
+ * returns the count pending. One form per ISA level; the chunk and group loops are join_fused's. */
+typedef size_t (*screen_group_fn)(const struct join *j, size_t pc, size_t pe, size_t x0, size_t nc,
+				  const float *const *xr, const float *cxn, float *t, struct pend *pd, size_t np);
+
+__attribute__((target("avx2,fma"))) static size_t group_avx2(const struct join *j, size_t pc, size_t pe, size_t x0,
+							  size_t nc, const float *const *xr, const float *cxn, float *t,
+							  struct pend *pd, size_t np)
+{
+	float v[GROUP * PANEL];
+	uint32_t mk[GROUP];
+	for (size_t p = pc; p < pe; p++)
+		if (panel_screen(j, p, xr, cxn, t + (p - pc) * PANEL, v, mk))
+			np = collect(j, pc, (pe - pc) * PANEL, p, x0, nc, v, mk, t, pd, np);
+	return np;
+}
+
+static void join_fused(const struct join *j, screen_group_fn screen_group)
 {
 	const struct wnw_vecs *q = j->q, *x = j->x;
 	size_t d = q->d, p0 = j->q0 / PANEL, p1 = (j->q1 + PANEL - 1) / PANEL;
 	size_t chunk = CHUNK_BYTES / (PANEL * sizeof(float) * (d ? d : 1));
 	chunk = chunk < 1 ? 1 : chunk > CHUNK_MAX ? CHUNK_MAX : chunk;
-	float t[CHUNK_MAX * PANEL], v[GROUP * PANEL], cxn[GROUP];
-	uint32_t mk[GROUP];
+	float t[CHUNK_MAX * PANEL], cxn[GROUP];
 	const float *xr[GROUP];
 	struct pend pd[PENDING];
 	size_t np = 0;
@@ -542,28 +561,97 @@ __attribute__((target("avx2,fma"))) static void join_fused(const struct join *j)
 				for (size_t o = 0; o < nb; o += 64)
 					_mm_prefetch(nx + o, _MM_HINT_T0);
 			}
-			for (size_t p = pc; p < pe; p++)
-				if (panel_screen(j, p, xr, cxn, t + (p - pc) * PANEL, v, mk))
-					np = collect(j, pc, rows, p, x0, nc, v, mk, t, pd, np);
+			np = screen_group(j, pc, pe, x0, nc, xr, cxn, t, pd, np);
 		}
 		if (np)
 			np = flush(j, pc, rows, t, pd, np);
 	}
 }
 
-static const struct kernels avx2_kernels = {load_avx2, norm2_avx2, dist2_avx2, next_avx2, join_fused};
+static void join_avx2(const struct join *j) { join_fused(j, group_avx2); }
 
-/* By wnw_isa(): the AVX2 level includes FMA. The AVX-512 slot is empty (no such forms yet: the
- * fused join would take 32-row panels there); an empty slot falls back to the level below. */
-static const struct kernels *const by_level[WNW_ISA_LEVELS] = {&plain_kernels, &avx2_kernels, NULL};
+static const struct kernels avx2_kernels = {load_avx2, norm2_avx2, dist2_avx2, next_avx2, join_avx2};
 
-static const struct kernels *kernels(void)
+/* tile() of two panels at once, a and the next, a + d PANEL: one 16-lane register a panel, a 32 x 6
+ * register tile (12 accumulators, two panel loads and six broadcasts per step of k). Each lane adds the
+ * same products in the same order with the same fused operations as tile(), so v holds the same bits;
+ * v, t and mk hold the first panel's then the second's. Bit 0 of the result is set when some bit of the
+ * first panel's masks is, bit 1 for the second. */
+WNW_TARGET_AVX512 static int tile2_avx512(const float *a, const float *const *xr, size_t d, const float *cxn,
+				   const float *t, float *v, uint32_t *mk)
 {
-	int l = wnw_isa();
-	while (!by_level[l])
-		l--;
-	return by_level[l];
+	const float *b0 = xr[0], *b1 = xr[1], *b2 = xr[2], *b3 = xr[3], *b4 = xr[4], *b5 = xr[5];
+	const float *a2 = a + d * PANEL;
+	__m512 s00 = _mm512_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
+	__m512 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+	for (size_t k = 0; k < d; k++) {
+		__m512 a0 = _mm512_loadu_ps(a + k * PANEL), a1 = _mm512_loadu_ps(a2 + k * PANEL), b;
+#define STEP(i)                                         \
+	b = _mm512_set1_ps(b##i[k]);                    \
+	s##i##0 = _mm512_fmadd_ps(a0, b, s##i##0);      \
+	s##i##1 = _mm512_fmadd_ps(a1, b, s##i##1);
+		STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
+#undef STEP
+	}
+	const __m512 t0 = _mm512_loadu_ps(t), t1 = _mm512_loadu_ps(t + PANEL), two = _mm512_set1_ps(2.0f);
+	uint32_t any0 = 0, any1 = 0;
+#define SCREEN(i)                                                                                          \
+	{                                                                                                  \
+		__m512 xc = _mm512_set1_ps(cxn[i]);                                                        \
+		__m512 v0 = _mm512_fnmadd_ps(two, s##i##0, xc), v1 = _mm512_fnmadd_ps(two, s##i##1, xc);   \
+		_mm512_storeu_ps(v + PANEL * (i), v0);                                                      \
+		_mm512_storeu_ps(v + PANEL * (GROUP + (i)), v1);                                            \
+		any0 |= mk[i] = _mm512_cmp_ps_mask(v0, t0, _CMP_NGT_UQ);                                    \
+		any1 |= mk[GROUP + (i)] = _mm512_cmp_ps_mask(v1, t1, _CMP_NGT_UQ);                          \
+	}
+	SCREEN(0) SCREEN(1) SCREEN(2) SCREEN(3) SCREEN(4) SCREEN(5)
+#undef SCREEN
+	return (any0 != 0) | (any1 != 0) << 1;
 }
+
+/* Whether panel p goes through the whole tile in panel_screen (rows in both of its halves). */
+static int whole_panel(const struct join *j, size_t p)
+{
+	return j->q1 > p * PANEL + PANEL / 2 && j->q0 < p * PANEL + PANEL / 2;
+}
+
+/* group_avx2 with two whole panels a tile. The second panel's masks are taken before the first panel's
+ * pairs are collected, so with thresholds that collecting may have lowered since: a superset of the bits
+ * group_avx2 would find, and collect checks each pair against the threshold of the moment, so the same
+ * pairs are collected in the same order. */
+WNW_TARGET_AVX512 static size_t group_avx512(const struct join *j, size_t pc, size_t pe, size_t x0, size_t nc,
+				      const float *const *xr, const float *cxn, float *t, struct pend *pd, size_t np)
+{
+	float v[2 * GROUP * PANEL];
+	uint32_t mk[2 * GROUP];
+	size_t d = j->q->d, rows = (pe - pc) * PANEL;
+	for (size_t p = pc; p < pe;) {
+		if (p + 1 < pe && whole_panel(j, p) && whole_panel(j, p + 1)) {
+			int any = tile2_avx512(j->q->pk + p * d * PANEL, xr, d, cxn, t + (p - pc) * PANEL, v, mk);
+			if (any & 1)
+				np = collect(j, pc, rows, p, x0, nc, v, mk, t, pd, np);
+			if (any & 2)
+				np = collect(j, pc, rows, p + 1, x0, nc, v + GROUP * PANEL, mk + GROUP, t, pd, np);
+			p += 2;
+			continue;
+		}
+		if (panel_screen(j, p, xr, cxn, t + (p - pc) * PANEL, v, mk))
+			np = collect(j, pc, rows, p, x0, nc, v, mk, t, pd, np);
+		p++;
+	}
+	return np;
+}
+
+static void join_avx512(const struct join *j) { join_fused(j, group_avx512); }
+
+/* The other kernels keep their AVX2 forms at this level: their results are kept, so they must add in the
+ * plain forms' eight lanes, and they wait on memory, not on arithmetic. */
+static const struct kernels avx512_kernels = {load_avx2, norm2_avx2, dist2_avx2, next_avx2, join_avx512};
+
+/* By wnw_isa(): the AVX2 level includes FMA, the AVX-512 level F, BW and VL. */
+static const struct kernels *const by_level[WNW_ISA_LEVELS] = {&plain_kernels, &avx2_kernels, &avx512_kernels};
+
+static const struct kernels *kernels(void) { return by_level[wnw_isa()]; }
 #else
 static const struct kernels *kernels(void) { return &plain_kernels; }
 #endif

@@ -24,6 +24,9 @@ int wnw_isa_cpu(void)
 	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !__get_cpuid(1, &a, &b, &c, &d) ||
 	    !((c >> 29) & 1))
 		return WNW_ISA_PORTABLE;
+#ifdef WNW_SIMDE_AVX512 /* make check-avx512: the AVX-512 kernels emulated on AVX2 (isa512.h) */
+	return WNW_ISA_AVX512;
+#endif
 	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
 	    __builtin_cpu_supports("avx512vl"))
 		return WNW_ISA_AVX512;

@@ -42,7 +42,8 @@ static const struct wnw_spec spec = {
 	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
-/* Everything the output loop needs, so that any failure can drop a half-written output file. */
+/* The output (opened with wnw_xtout_open, so that any failure drops a half-written file), the .npy
+ * state, and the line being built. */
 struct out {
 	struct wnw_cmd *cmd;
 	struct wnw_tout *t;
@@ -50,35 +51,26 @@ struct out {
 	struct wnw_buf line;
 };
 
-_Noreturn static void die_err(struct out *o, const struct wnw_err *e)
-{
-	wnw_npyout_free(&o->npy);
-	wnw_tout_abort(o->t);
-	o->t = NULL;
-	wnw_die_err(o->cmd, e);
-}
-
 _Noreturn static void die_data(struct out *o, const struct wnw_rec *rec, const char *name, const char *what,
 			       const char *field)
 {
 	struct wnw_err e;
 	wnw_errf(&e, WNW_EXIT_DATA, "%s: record %llu: field '%s' %s", name, (unsigned long long)rec->number,
 		 field, what);
-	die_err(o, &e);
+	wnw_die_err(o->cmd, &e);
 }
 
 static void put(struct out *o, const void *p, size_t n)
 {
 	struct wnw_err e;
 	if (wnw_tout_write(o->t, p, n, &e) < 0)
-		die_err(o, &e);
+		wnw_die_err(o->cmd, &e);
 }
 
 static void add(struct wnw_buf *b, struct out *o, const void *p, size_t n)
 {
-	struct wnw_err e;
 	if (wnw_buf_add(b, p, n) < 0)
-		die_err(o, (wnw_errf(&e, WNW_EXIT_SYSTEM, "out of memory"), &e));
+		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "out of memory");
 }
 
 /* Field f of rec as JSON (json != 0) or as a TSV cell (render.h). */
@@ -87,15 +79,14 @@ static void add_value(struct wnw_buf *b, struct out *o, const struct wnw_rec *re
 {
 	struct wnw_err e;
 	if (wnw_render_value(b, rec, f, json, name, &e) < 0)
-		die_err(o, &e);
+		wnw_die_err(o->cmd, &e);
 }
 
 /* A member name from the command line as a JSON string. */
 static void add_name(struct wnw_buf *b, struct out *o, const char *s)
 {
-	struct wnw_err e;
 	if (wnw_render_json_string(b, s, strlen(s)) < 0)
-		die_err(o, (wnw_errf(&e, WNW_EXIT_SYSTEM, "out of memory"), &e));
+		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "out of memory");
 }
 
 /* --- field lists ------------------------------------------------------------------------------- */
@@ -382,7 +373,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nin; i++) {
 		struct wnw_reader *r = wnw_reader_open(in[i], &e);
 		if (!r)
-			die_err(&o, &e);
+			wnw_die_err(&cmd, &e);
 		const struct wnw_schema *s = wnw_reader_schema(r);
 		if (i == 0) {
 			setup(&cmd, &jb, r);
@@ -390,21 +381,20 @@ int main(int argc, char **argv)
 				wnw_die_err(&cmd, &e);
 			if (jb.mode == NPY)
 				wnw_xrefuse_tty(&cmd);
-			if (!(o.t = wnw_tout_open(cmd.output, cmd.zlevel, &e)))
-				wnw_die_err(&cmd, &e);
+			o.t = wnw_xtout_open(&cmd, cmd.output, cmd.zlevel);
 			for (int k = 0; jb.mode == TSV && k < jb.list.n; k++) {
 				put(&o, jb.list.names[k], strlen(jb.list.names[k]));
 				put(&o, k + 1 < jb.list.n ? "\t" : "\n", 1);
 			}
 			if (jb.mode == NPY && wnw_npyout_start(&o.npy, o.t, jb.npy_descr, jb.npy_cols,
 							       jb.npy_item * (jb.npy_cols ? jb.npy_cols : 1), &e) < 0)
-				die_err(&o, &e);
+				wnw_die_err(&cmd, &e);
 		} else if (!wnw_schema_same_fields(&first, s)) {
 			char a[512], b[512];
 			wnw_schema_describe(&first, a, sizeof a);
 			wnw_schema_describe(s, b, sizeof b);
 			wnw_errf(&e, WNW_EXIT_DATA, "%s: schema (%s) differs from that of %s (%s)", in[i], b, in[0], a);
-			die_err(&o, &e);
+			wnw_die_err(&cmd, &e);
 		}
 		const char *name = wnw_reader_name(r);
 		struct wnw_rec rec;
@@ -423,24 +413,21 @@ int main(int argc, char **argv)
 			case NPY:
 				/* the stream stores little-endian values, which is what '<f4', '<f8' and '<u8' say */
 				if (wnw_npyout_row(&o.npy, rec.data + rec.off[jb.npy_f], &e) < 0)
-					die_err(&o, &e);
+					wnw_die_err(&cmd, &e);
 				break;
 			}
 			if (cmd.progress)
 				wnw_progress(&cmd, r);
 		}
 		if (got < 0)
-			die_err(&o, &e);
+			wnw_die_err(&cmd, &e);
 		if (cmd.progress)
 			wnw_progress_done(&cmd, r);
 		wnw_reader_close(r);
 	}
 	if (jb.mode == NPY && wnw_npyout_finish(&o.npy, &e) < 0)
-		die_err(&o, &e);
-	if (wnw_tout_close(o.t, &e) < 0) {
-		o.t = NULL;
-		die_err(&o, &e);
-	}
+		wnw_die_err(&cmd, &e);
+	wnw_xtout_close(&cmd, o.t);
 	wnw_schema_free(&first);
 	free(jb.list.idx);
 	free(jb.list.names);

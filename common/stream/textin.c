@@ -69,8 +69,7 @@ struct wnw_jitem {
 };
 
 struct wnw_jarena {
-	char *p;
-	size_t n, cap;
+	struct wnw_buf b;
 	int failed;
 };
 
@@ -96,23 +95,8 @@ int wnw_jbatch_init(struct wnw_jbatch *b, int nthreads, enum wnw_src src, const 
 
 static void arena_add(struct wnw_jarena *a, const void *p, size_t n)
 {
-	if (a->failed)
-		return;
-	if (n > a->cap - a->n) {
-		size_t cap = a->cap ? a->cap : 1u << 16;
-		while (cap - a->n < n)
-			cap *= 2;
-		char *q = realloc(a->p, cap);
-		if (!q) {
-			a->failed = 1;
-			return;
-		}
-		a->p = q;
-		a->cap = cap;
-	}
-	if (n)
-		memcpy(a->p + a->n, p, n);
-	a->n += n;
+	if (!a->failed && wnw_buf_add(&a->b, p, n) < 0)
+		a->failed = 1;
 }
 
 /* Bytes into the arena: a copy, or by_ref a pointer valid until the thread's parser takes another line. */
@@ -148,9 +132,9 @@ static void parse_item(void *ctx, size_t i, int thread)
 	struct wnw_jarena *a = &b->arenas[thread];
 	struct wnw_err e;
 	it->thread = thread;
-	it->off = a->n;
+	it->off = a->b.n;
 	int ref = b->solo != NULL;
-	it->rc = wnw_jsonl_parse(j, ref ? b->solo : b->lines + it->line_off, it->line_len, &e);
+	it->rc = wnw_jsonl_parse(j, ref ? b->solo : b->lines.p + it->line_off, it->line_len, &e);
 	if (it->rc < 0) {
 		it->status = e.status;
 		arena_bytes(a, e.msg, strlen(e.msg) + 1, 0);
@@ -180,24 +164,14 @@ static void parse_item(void *ctx, size_t i, int thread)
 
 int wnw_jbatch_add(struct wnw_jbatch *b, const char *line, size_t len, uint64_t lineno, struct wnw_err *e)
 {
-	if (len > b->cap - b->used || !b->lines) {
-		size_t cap = b->cap ? b->cap : 1u << 20;
-		while (cap - b->used < len)
-			cap *= 2;
-		char *p = realloc(b->lines, cap);
-		if (!p)
-			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-		b->lines = p;
-		b->cap = cap;
-	}
-	if (len)
-		memcpy(b->lines + b->used, line, len);
+	size_t off = b->lines.n;
+	if (wnw_buf_add(&b->lines, line, len) < 0)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	struct wnw_jitem *it = &b->items[b->n++];
 	memset(it, 0, sizeof *it);
-	it->line_off = b->used;
+	it->line_off = off;
 	it->line_len = len;
 	it->lineno = lineno;
-	b->used += len;
 	return 0;
 }
 
@@ -210,7 +184,7 @@ void wnw_jbatch_solo(struct wnw_jbatch *b, const char *line, size_t len, uint64_
 	b->solo = line;
 }
 
-int wnw_jbatch_full(const struct wnw_jbatch *b) { return b->n == WNW_JBATCH_LINES || b->used >= WNW_JBATCH_BYTES; }
+int wnw_jbatch_full(const struct wnw_jbatch *b) { return b->n == WNW_JBATCH_LINES || b->lines.n >= WNW_JBATCH_BYTES; }
 
 void wnw_jbatch_parse(struct wnw_jbatch *b, struct wnw_pool *pool) { wnw_pool_run(pool, b->n, parse_item, b); }
 
@@ -227,7 +201,7 @@ void wnw_jbatch_get(struct wnw_jbatch *b, size_t i, struct wnw_jrec *r)
 	if (it->rc == 0)
 		return;
 	/* (an empty line leaves nothing in the arena, which may not even be allocated yet) */
-	const char *p = b->arenas[it->thread].p + it->off;
+	const char *p = b->arenas[it->thread].b.p + it->off;
 	if (it->rc < 0) {
 		size_t n;
 		r->msg = it->status == WNW_EXIT_SYSTEM ? "out of memory" : take_bytes(&p, &n, 0);
@@ -257,10 +231,10 @@ void wnw_jbatch_get(struct wnw_jbatch *b, size_t i, struct wnw_jrec *r)
 void wnw_jbatch_clear(struct wnw_jbatch *b)
 {
 	b->n = 0;
-	b->used = 0;
+	b->lines.n = 0;
 	b->solo = NULL;
 	for (int t = 0; t < b->nthreads; t++)
-		b->arenas[t].n = 0;
+		b->arenas[t].b.n = 0;
 }
 
 void wnw_jbatch_free(struct wnw_jbatch *b)
@@ -268,11 +242,11 @@ void wnw_jbatch_free(struct wnw_jbatch *b)
 	for (int t = 0; t < b->nthreads; t++)
 		wnw_jsonl_free(&b->js[t]);
 	for (int t = 0; b->arenas && t < b->nthreads; t++)
-		free(b->arenas[t].p);
+		free(b->arenas[t].b.p);
 	free(b->js);
 	free(b->arenas);
 	free(b->items);
-	free(b->lines);
+	free(b->lines.p);
 	free(b->vals);
 	memset(b, 0, sizeof *b);
 }

@@ -55,8 +55,7 @@ struct wnw_jrec {
 struct wnw_jbatch {
 	struct wnw_jsonl *js;       /* one parser state per thread */
 	int nthreads;
-	char *lines;                /* the lines, back to back */
-	size_t used, cap;
+	struct wnw_buf lines;       /* the lines, back to back */
 	const char *solo;           /* a batch of one long line: the line where the reader holds it */
 	struct wnw_jitem *items;
 	size_t n;

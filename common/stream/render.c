@@ -52,8 +52,9 @@ int wnw_render_json_string(struct wnw_buf *b, const void *str, size_t n)
 	return bad ? -1 : 0;
 }
 
-static int add_tsv_string(struct wnw_buf *b, const uint8_t *s, size_t n)
+int wnw_render_tsv_cell(struct wnw_buf *b, const void *str, size_t n)
 {
+	const uint8_t *s = str;
 	int bad = 0;
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -107,7 +108,7 @@ int wnw_render_value(struct wnw_buf *b, const struct wnw_rec *rec, int f, int js
 	case WNW_F64: rc = add_float(b, wnw_get_f64(rec, f), 17, json); break;
 	case WNW_BYTES:
 		p = wnw_get_bytes(rec, f, &n);
-		rc = json ? wnw_render_json_string(b, p, n) : add_tsv_string(b, p, n);
+		rc = json ? wnw_render_json_string(b, p, n) : wnw_render_tsv_cell(b, p, n);
 		if (rc > 0)
 			return wnw_errf(e, WNW_EXIT_DATA, "%s: record %llu: field '%s' is not valid UTF-8, so it "
 					"cannot go into JSON", name, (unsigned long long)rec->number, fd->name);

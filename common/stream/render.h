@@ -12,6 +12,9 @@
 /* Appends s[0, n) as a JSON string. Returns 0; 1 when s is not UTF-8, which a JSON text cannot hold
  * (nothing appended); -1 when out of memory. */
 int wnw_render_json_string(struct wnw_buf *b, const void *s, size_t n);
+/* Appends s[0, n) as a TSV cell: backslash, tab, newline and carriage return as \\, \t, \n, \r.
+ * Returns 0, or -1 when out of memory. */
+int wnw_render_tsv_cell(struct wnw_buf *b, const void *s, size_t n);
 /* Appends field f of rec as a JSON value (json != 0: vectors and neighbour lists as arrays, NaN and
  * infinities as null) or as a TSV cell (backslash, tab, newline and carriage return as \\, \t, \n, \r;
  * a vector as comma-separated numbers, neighbours as id:distance). Returns 0, or -1 with e: out of

@@ -193,10 +193,10 @@ static void load_targets(struct wnw_cmd *cmd, const struct opts *o, struct ncd_t
 	struct wnw_err e;
 	struct ncd_exact *sc = ncd_exact_new(o->level, 0, &e);
 
+	if (sc == NULL || ncd_targets_init(ts, o->level, &e) < 0)
+		wnw_die_err(cmd, &e);
 	struct target_load t = {ts, sc};
-
-	if (sc == NULL || ncd_targets_init(ts, o->level, &e) < 0 ||
-	    wnw_texts_each(o->targets, o->text, add_target, &t, &e) < 0)
+	if (wnw_texts_each(o->targets, o->text, add_target, &t, &e) < 0)
 		wnw_die_err(cmd, &e);
 	ncd_exact_free(sc);
 	if (ts->n == 0)
@@ -470,7 +470,7 @@ int main(int argc, char **argv)
 	struct wnw_cmd cmd;
 	struct opts o;
 	struct wnw_err e;
-	struct ncd_targets ts, bg[NBACK];
+	struct ncd_targets ts = {0}, bg[NBACK];
 	struct ncd_fast_dict *dict[NDICTS] = {0};
 	struct wnw_replay *rp = NULL;
 	struct wnw_reader *r;

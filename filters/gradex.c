@@ -14,6 +14,7 @@
 #include "nameset.h"
 #include "par.h"
 #include "prog.h"
+#include "render.h"
 
 enum { OPT_GRAD = WNW_OPT_LONG, OPT_F0, OPT_SEED, OPT_STEP, OPT_TOL, OPT_MAX_ITER, OPT_BATCH, OPT_FORWARD, OPT_TABLE, OPT_LOSSES };
 
@@ -249,21 +250,16 @@ static void estimate(struct wnw_cmd *cmd, struct gx_engine *x, struct subsets *s
 		wnw_die_err(cmd, &e);
 }
 
-/* TSV text: tab, newline and backslash escaped as \t, \n, \\. */
+/* A group name as a TSV cell (render.h: backslash, tab, newline and carriage return escaped). */
 static void put_text(struct wnw_cmd *cmd, struct wnw_tout *t, const char *s, size_t len)
 {
 	struct wnw_err e;
-	size_t from = 0;
-	for (size_t i = 0; i < len; i++) {
-		const char *esc = s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n" : s[i] == '\\' ? "\\\\" : NULL;
-		if (esc == NULL)
-			continue;
-		if (wnw_tout_write(t, s + from, i - from, &e) < 0 || wnw_tout_write(t, esc, 2, &e) < 0)
-			wnw_die_err(cmd, &e);
-		from = i + 1;
-	}
-	if (wnw_tout_write(t, s + from, len - from, &e) < 0)
+	struct wnw_buf b = {0};
+	if (wnw_render_tsv_cell(&b, s, len) < 0)
+		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
+	if (wnw_tout_write(t, b.p, b.n, &e) < 0)
 		wnw_die_err(cmd, &e);
+	free(b.p);
 }
 
 /* printf to a text output, dying on a write error. */

@@ -6,13 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonl.h"
-#include "lines.h"
 #include "ncd.h"
 #include "par.h"
 #include "prog.h"
 #include "replay.h"
 #include "rng.h"
+#include "texts.h"
 
 #define PROG "gzfit"
 /* A batch holds at most this many records and this many bytes of records. */
@@ -167,18 +166,6 @@ static int background_is(const struct opts *o, const char *what)
 	return o->fast && strcmp(o->background, what) == 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int is_jsonl(const char *path)
-{
-	return ends_with(path, ".jsonl") || ends_with(path, ".jsonl.gz") || ends_with(path, ".jsonl.zst") ||
-	       ends_with(path, ".ndjson");
-}
-
 static void add_text(struct wnw_cmd *cmd, struct ncd_targets *ts, struct ncd_exact *sc, const void *p, size_t n)
 {
 	struct wnw_err e;
@@ -186,58 +173,18 @@ static void add_text(struct wnw_cmd *cmd, struct ncd_targets *ts, struct ncd_exa
 		wnw_die_err(cmd, &e);
 }
 
-/* Texts from JSONL: member o->text of every line, as UTF-8 bytes. */
-static void load_jsonl(struct wnw_cmd *cmd, const struct opts *o, const char *path, struct ncd_targets *ts,
-		       struct ncd_exact *sc)
+/* What add_target fills: the target set, and the scorer that sizes each target. */
+struct target_load {
+	struct ncd_targets *ts;
+	struct ncd_exact *sc;
+};
+
+/* One target text into the set, sized by the scorer in ctx. */
+static int add_target(void *ctx, uint64_t id, const uint8_t *p, size_t n, const char *where, struct wnw_err *e)
 {
-	struct wnw_err e;
-	struct wnw_jsonl j;
-	struct wnw_lines *l = wnw_lines_open(path, WNW_LINES_DEFAULT_MAX, &e);
-	const char *line;
-	size_t len;
-	int rc;
-
-	if (l == NULL)
-		wnw_die_err(cmd, &e);
-	if (wnw_jsonl_init(&j, WNW_SRC_JSONL, o->text, NULL, NULL, 0, &e) < 0)
-		wnw_usage(cmd, "--text: %s", e.msg);
-	while ((rc = wnw_lines_next(l, &line, &len, &e)) == 1) {
-		rc = wnw_jsonl_parse(&j, line, len, &e);
-		if (rc < 0)
-			wnw_die(cmd, WNW_EXIT_DATA, "%s: line %" PRIu64 ": %s", wnw_lines_name(l),
-				wnw_lines_lineno(l), e.msg);
-		if (rc == 1)
-			add_text(cmd, ts, sc, j.text.p, j.text.n);
-	}
-	if (rc < 0)
-		wnw_die_err(cmd, &e);
-	wnw_jsonl_free(&j);
-	wnw_lines_close(l);
-}
-
-static void load_stream(struct wnw_cmd *cmd, const struct opts *o, const char *path, struct ncd_targets *ts,
-			struct ncd_exact *sc)
-{
-	struct wnw_reader *r = wnw_xopen(cmd, path);
-	int f = wnw_xfield(cmd, r, o->text, WNW_BYTES, NULL);
-	struct wnw_rec rec;
-
-	while (wnw_xnext(cmd, r, &rec) == 1) {
-		size_t n;
-		const uint8_t *p = wnw_get_bytes(&rec, f, &n);
-		add_text(cmd, ts, sc, p, n);
-	}
-	wnw_reader_close(r);
-}
-
-/* Reads the texts of path (field or member o->text) into ts, sizing each with sc unless it is NULL. */
-static void load_texts(struct wnw_cmd *cmd, const struct opts *o, const char *path, struct ncd_targets *ts,
-		       struct ncd_exact *sc)
-{
-	if (is_jsonl(path))
-		load_jsonl(cmd, o, path, ts, sc);
-	else
-		load_stream(cmd, o, path, ts, sc);
+	struct target_load *t = ctx;
+	(void)id, (void)where;
+	return ncd_targets_add(t->ts, t->sc, p, n, e);
 }
 
 /* Reads the target set and sizes every target once (C(t) at the exact level). */
@@ -248,7 +195,9 @@ static void load_targets(struct wnw_cmd *cmd, const struct opts *o, struct ncd_t
 
 	if (sc == NULL || ncd_targets_init(ts, o->level, &e) < 0)
 		wnw_die_err(cmd, &e);
-	load_texts(cmd, o, o->targets, ts, sc);
+	struct target_load t = {ts, sc};
+	if (wnw_texts_each(o->targets, o->text, add_target, &t, &e) < 0)
+		wnw_die_err(cmd, &e);
 	ncd_exact_free(sc);
 	if (ts->n == 0)
 		wnw_die(cmd, WNW_EXIT_DATA, "%s: no targets", o->targets);
@@ -521,7 +470,7 @@ int main(int argc, char **argv)
 	struct wnw_cmd cmd;
 	struct opts o;
 	struct wnw_err e;
-	struct ncd_targets ts, bg[NBACK];
+	struct ncd_targets ts = {0}, bg[NBACK];
 	struct ncd_fast_dict *dict[NDICTS] = {0};
 	struct wnw_replay *rp = NULL;
 	struct wnw_reader *r;

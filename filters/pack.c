@@ -5,11 +5,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "jsonl.h"
-#include "lines.h"
+#include "nameset.h"
 #include "npy.h"
-#include "par.h"
 #include "prog.h"
+#include "textin.h"
 
 enum { OPT_LINES = WNW_OPT_LONG, OPT_TSV, OPT_CSV, OPT_CHAT, OPT_TEXT, OPT_ID, OPT_VECTORS, OPT_FIELD, OPT_SKIP_BAD, OPT_MAX_LINE };
 
@@ -162,157 +161,6 @@ static void check_vectors_done(struct wnw_cmd *cmd, struct opts *o, uint64_t rec
 	}
 }
 
-/* Lines are parsed in batches on -j threads, then written in input order, so the output does not
- * depend on the thread count. A batch holds at most BATCH_LINES lines or BATCH_BYTES bytes of them
- * (and always at least one line). */
-#define BATCH_LINES 4096
-#define BATCH_BYTES (16u << 20)
-
-/* The outcome of parsing one line: for a record, its fields serialized in the arena of the thread
- * that parsed it; for a bad line, the message there. */
-struct item {
-	size_t line_off, line_len;
-	uint64_t lineno;
-	int rc, status, thread, id_num;
-	uint64_t id;
-	size_t off;
-};
-
-struct arena {
-	char *p;
-	size_t n, cap;
-	int failed;
-};
-
-struct batch {
-	char *lines;
-	size_t used, cap;
-	/* a batch of one line of BATCH_BYTES or more: the line where the reader holds it, and the arena
-	 * holding pointers to the parser's results rather than copies (pack(1), MEMORY) */
-	const char *solo;
-	struct item *items;
-	size_t n;
-	struct wnw_jsonl *js; /* one parser state per thread */
-	struct arena *arenas;
-};
-
-static void arena_add(struct arena *a, const void *p, size_t n)
-{
-	if (a->failed)
-		return;
-	if (n > a->cap - a->n) {
-		size_t cap = a->cap ? a->cap : 1u << 16;
-		while (cap - a->n < n)
-			cap *= 2;
-		char *q = realloc(a->p, cap);
-		if (!q) {
-			a->failed = 1;
-			return;
-		}
-		a->p = q;
-		a->cap = cap;
-	}
-	if (n)
-		memcpy(a->p + a->n, p, n);
-	a->n += n;
-}
-
-/* Bytes into the arena: a copy, or by_ref a pointer valid until the thread's parser takes another line. */
-static void arena_bytes(struct arena *a, const char *p, size_t n, int by_ref)
-{
-	arena_add(a, &n, sizeof n);
-	if (by_ref)
-		arena_add(a, &p, sizeof p);
-	else
-		arena_add(a, p, n);
-}
-
-static const char *take_bytes(const char **p, size_t *n, int by_ref)
-{
-	memcpy(n, *p, sizeof *n);
-	const char *s = *p + sizeof *n;
-	if (by_ref) {
-		const char *q;
-		memcpy(&q, s, sizeof q);
-		*p += sizeof *n + sizeof q;
-		return q;
-	}
-	*p = s + *n;
-	return s;
-}
-
-/* Runs on a pool thread: parses line i with that thread's parser state. */
-static void parse_item(void *ctx, size_t i, int thread)
-{
-	struct batch *b = ctx;
-	struct item *it = &b->items[i];
-	struct wnw_jsonl *j = &b->js[thread];
-	struct arena *a = &b->arenas[thread];
-	struct wnw_err e;
-	it->thread = thread;
-	it->off = a->n;
-	int ref = b->solo != NULL;
-	it->rc = wnw_jsonl_parse(j, ref ? b->solo : b->lines + it->line_off, it->line_len, &e);
-	if (it->rc < 0) {
-		it->status = e.status;
-		arena_bytes(a, e.msg, strlen(e.msg) + 1, 0);
-	} else if (it->rc > 0) {
-		it->id = j->id;
-		it->id_num = j->id_num;
-		arena_bytes(a, j->text.p, j->text.n, ref);
-		if (j->src != WNW_SRC_LINES)
-			arena_bytes(a, j->json, j->json_len, ref);
-		if (j->id_member)
-			arena_bytes(a, j->sid.p, j->sid.n, ref);
-		for (size_t k = 0; k < j->nfields; k++) {
-			const struct wnw_jfield *f = &j->fields[k];
-			if (f->type == WNW_U64)
-				arena_add(a, &f->u, sizeof f->u);
-			else if (f->type == WNW_F64)
-				arena_add(a, &f->d, sizeof f->d);
-			else
-				arena_bytes(a, f->s.p, f->s.n, ref);
-		}
-	}
-	if (a->failed) {
-		it->rc = -1;
-		it->status = WNW_EXIT_SYSTEM;
-	}
-}
-
-/* line NULL: a solo line, which is not copied. */
-static void batch_add(struct wnw_cmd *cmd, struct batch *b, const char *line, size_t len, uint64_t lineno)
-{
-	if (!line) {
-		memset(&b->items[b->n], 0, sizeof b->items[0]);
-		b->items[b->n].line_len = len;
-		b->items[b->n++].lineno = lineno;
-		return;
-	}
-	if (len > b->cap - b->used || !b->lines) {
-		size_t cap = b->cap ? b->cap : 1u << 20;
-		while (cap - b->used < len)
-			cap *= 2;
-		b->lines = wnw_xrealloc(cmd, b->lines, cap);
-		b->cap = cap;
-	}
-	if (len)
-		memcpy(b->lines + b->used, line, len);
-	struct item *it = &b->items[b->n++];
-	memset(it, 0, sizeof *it);
-	it->line_off = b->used;
-	it->line_len = len;
-	it->lineno = lineno;
-	b->used += len;
-}
-
-/* The set of string ids seen, as their hashes: 8 bytes a slot, at most 7/8 full (h | 2^63 marks a
- * used slot; the hashes have 63 bits). */
-struct idset {
-	uint64_t *slot;
-	size_t mask, n;
-};
-
 struct run {
 	struct wnw_cmd *cmd;
 	struct opts *o;
@@ -320,11 +168,11 @@ struct run {
 	struct wnw_schema schema;
 	int have_text;
 	int sid;                 /* string ids: -1 until the first record tells */
-	struct idset seen;       /* string ids */
+	struct wnw_hashset seen; /* string ids */
 	char *const *files;
 	uint32_t file;
 	struct wnw_pool *pool;
-	struct batch b;
+	struct wnw_jbatch b; /* lines are parsed in batches on -j threads, written in input order */
 	uint64_t records, skipped;
 };
 
@@ -334,38 +182,6 @@ static void start_output(struct run *r, int sid)
 	make_schema(r->cmd, r->o, &r->b.js[0], r->have_text, sid, &r->schema);
 	r->w = wnw_xcreate(r->cmd, &r->schema);
 }
-
-static void idset_grow(struct wnw_cmd *cmd, struct idset *s)
-{
-	size_t cap = s->slot ? 2 * (s->mask + 1) : 1u << 16;
-	uint64_t *slot = wnw_xcalloc(cmd, cap, sizeof *slot);
-	for (size_t i = 0; s->slot && i <= s->mask; i++) {
-		size_t k = s->slot[i] & (cap - 1);
-		while (s->slot[i] && slot[k])
-			k = (k + 1) & (cap - 1);
-		slot[k] = s->slot[i];
-	}
-	free(s->slot);
-	s->slot = slot;
-	s->mask = cap - 1;
-}
-
-/* Adds h; returns 0 when it was there already. */
-static int idset_add(struct wnw_cmd *cmd, struct idset *s, uint64_t h)
-{
-	if (!s->slot || 8 * (s->n + 1) > 7 * (s->mask + 1))
-		idset_grow(cmd, s);
-	uint64_t key = h | 1ull << 63;
-	size_t k = h & s->mask;
-	for (; s->slot[k]; k = (k + 1) & s->mask)
-		if (s->slot[k] == key)
-			return 0;
-	s->slot[k] = key;
-	s->n++;
-	return 1;
-}
-
-static struct wnw_lines *open_input(struct run *r, const char *path, struct wnw_jsonl *js, int njs);
 
 /* Where a repeated string id was first seen: the inputs are read again, up to the record that repeats
  * it, with a parser of their own. Gives "FILE: line N", or a phrase when an input cannot be reread. */
@@ -386,7 +202,9 @@ static void first_seen(struct run *r, const char *sid, size_t n, uint64_t upto, 
 	    (r->o->chat && wnw_jsonl_chat(&j, &e) < 0))
 		wnw_die_err(r->cmd, &e);
 	for (uint32_t f = 0; f <= r->file; f++) {
-		struct wnw_lines *l = open_input(r, r->files[f], &j, 1);
+		struct wnw_lines *l = wnw_textin_open(r->files[f], r->o->max_line, &j, 1, &e);
+		if (!l)
+			wnw_die_err(r->cmd, &e);
 		while (wnw_lines_next(l, &line, &len, &e) > 0 && (f < r->file || wnw_lines_lineno(l) < upto)) {
 			if (wnw_jsonl_parse(&j, line, len, &e) <= 0 || wnw_sid_hash(j.sid.p, j.sid.n) != h)
 				continue;
@@ -407,161 +225,97 @@ static void first_seen(struct run *r, const char *sid, size_t n, uint64_t upto, 
 
 /* A string id's u64 is its hash; a repeat (or, as rarely as 2^-63 a pair, another string with the
  * same hash) is an error naming both records. */
-static uint64_t string_id(struct run *r, const struct item *it, const char *sid, size_t n, const char *name,
-			  const char *unit)
+static uint64_t string_id(struct run *r, const struct wnw_jrec *rec, const char *name, const char *unit)
 {
-	uint64_t h = wnw_sid_hash(sid, n);
-	if (!idset_add(r->cmd, &r->seen, h)) {
+	uint64_t h = wnw_sid_hash(rec->sid, rec->nsid);
+	int added = wnw_hashset_add(&r->seen, h);
+	if (added < 0)
+		wnw_die(r->cmd, WNW_EXIT_SYSTEM, "out of memory");
+	if (!added) {
 		char where[4200];
-		first_seen(r, sid, n, it->lineno, where, sizeof where);
+		first_seen(r, rec->sid, rec->nsid, rec->lineno, where, sizeof where);
 		wnw_die(r->cmd, WNW_EXIT_DATA, "%s: %s %llu: id \"%.*s\" %.4096s", name, unit,
-			(unsigned long long)it->lineno, n > 200 ? 200 : (int)n, sid, where);
+			(unsigned long long)rec->lineno, rec->nsid > 200 ? 200 : (int)rec->nsid, rec->sid, where);
 	}
 	return h;
+}
+
+/* One parsed line as a record: id, sid, text, json, the lifted fields, the vectors. */
+static void write_record(struct run *r, const struct wnw_jrec *rec, const char *name, const char *unit)
+{
+	const struct wnw_jsonl *j = &r->b.js[0];
+	if (!r->w)
+		start_output(r, r->o->id && !rec->id_num);
+	if (r->sid)
+		wnw_w_u64(r->w, string_id(r, rec, name, unit));
+	else if (r->o->id && !rec->id_num)
+		wnw_die(r->cmd, WNW_EXIT_DATA, "%s: line %llu: id \"%.*s\" is not a number, as the first "
+			"record's was (ids are all numbers or all strings)", name, (unsigned long long)rec->lineno,
+			rec->nsid > 200 ? 200 : (int)rec->nsid, rec->sid);
+	else
+		wnw_w_u64(r->w, r->o->id ? rec->id : r->records);
+	if (r->sid)
+		wnw_w_bytes(r->w, rec->sid, rec->nsid);
+	wnw_w_bytes(r->w, rec->text, rec->ntext);
+	if (rec->json)
+		wnw_w_bytes(r->w, rec->json, rec->njson);
+	for (size_t k = 0; k < j->nfields; k++) {
+		if (j->fields[k].type == WNW_U64)
+			wnw_w_u64(r->w, rec->vals[k].u);
+		else if (j->fields[k].type == WNW_F64)
+			wnw_w_f64(r->w, rec->vals[k].d);
+		else
+			wnw_w_bytes(r->w, rec->vals[k].s, rec->vals[k].n);
+	}
+	write_vectors(r->cmd, r->o, r->w, r->records);
+	wnw_xend(r->cmd, r->w);
+	r->records++;
 }
 
 /* Parses the batch on the pool, then writes its records in order; a bad line stops here, at the
  * first one in input order, unless --skip-bad. */
 static void flush_batch(struct run *r, const char *name, const char *unit)
 {
-	struct batch *b = &r->b;
-	wnw_pool_run(r->pool, b->n, parse_item, b);
-	for (size_t i = 0; i < b->n; i++) {
-		const struct item *it = &b->items[i];
-		const char *p = b->arenas[it->thread].p + it->off;
-		size_t n;
-		if (it->rc < 0) {
-			if (it->status == WNW_EXIT_SYSTEM)
-				wnw_die(r->cmd, WNW_EXIT_SYSTEM, "out of memory");
-			if (!r->o->skip_bad)
-				wnw_die(r->cmd, it->status, "%s: %s %llu: %s", name, unit, (unsigned long long)it->lineno,
-					take_bytes(&p, &n, 0));
+	struct wnw_jrec rec;
+	wnw_jbatch_parse(&r->b, r->pool);
+	for (size_t i = 0; i < r->b.n; i++) {
+		wnw_jbatch_get(&r->b, i, &rec);
+		if (rec.rc < 0 && rec.status == WNW_EXIT_SYSTEM)
+			wnw_die(r->cmd, WNW_EXIT_SYSTEM, "out of memory");
+		if (rec.rc < 0 && !r->o->skip_bad)
+			wnw_die(r->cmd, rec.status, "%s: %s %llu: %s", name, unit, (unsigned long long)rec.lineno, rec.msg);
+		if (rec.rc < 0)
 			r->skipped++;
-			continue;
-		}
-		if (it->rc == 0)
-			continue;
-		int ref = b->solo != NULL;
-		const char *text = take_bytes(&p, &n, ref), *json = NULL, *sid = NULL;
-		size_t ntext = n, njson = 0, nsid = 0;
-		if (r->o->src != WNW_SRC_LINES)
-			json = take_bytes(&p, &njson, ref);
-		if (r->o->id)
-			sid = take_bytes(&p, &nsid, ref);
-		if (!r->w)
-			start_output(r, r->o->id && !it->id_num);
-		if (r->sid)
-			wnw_w_u64(r->w, string_id(r, it, sid, nsid, name, unit));
-		else if (r->o->id && !it->id_num)
-			wnw_die(r->cmd, WNW_EXIT_DATA, "%s: line %llu: id \"%.*s\" is not a number, as the first "
-				"record's was (ids are all numbers or all strings)", name, (unsigned long long)it->lineno,
-				nsid > 200 ? 200 : (int)nsid, sid);
-		else
-			wnw_w_u64(r->w, r->o->id ? it->id : r->records);
-		if (r->sid)
-			wnw_w_bytes(r->w, sid, nsid);
-		wnw_w_bytes(r->w, text, ntext);
-		if (json)
-			wnw_w_bytes(r->w, json, njson);
-		const char *s;
-		for (size_t k = 0; k < b->js[0].nfields; k++) {
-			uint8_t type = b->js[0].fields[k].type;
-			if (type == WNW_U64) {
-				uint64_t u;
-				memcpy(&u, p, sizeof u);
-				p += sizeof u;
-				wnw_w_u64(r->w, u);
-			} else if (type == WNW_F64) {
-				double d;
-				memcpy(&d, p, sizeof d);
-				p += sizeof d;
-				wnw_w_f64(r->w, d);
-			} else {
-				s = take_bytes(&p, &n, ref);
-				wnw_w_bytes(r->w, s, n);
-			}
-		}
-		write_vectors(r->cmd, r->o, r->w, r->records);
-		wnw_xend(r->cmd, r->w);
-		r->records++;
+		else if (rec.rc > 0)
+			write_record(r, &rec, name, unit);
 	}
-	b->n = 0;
-	b->used = 0;
-	b->solo = NULL;
-	for (int t = 0; t < wnw_pool_threads(r->pool); t++)
-		b->arenas[t].n = 0;
-}
-
-/* A UTF-8 byte order mark, which some editors put at the start of a file, is not part of its first
- * line. */
-static void skip_bom(const char **line, size_t *len)
-{
-	if (*len >= 3 && memcmp(*line, "\xef\xbb\xbf", 3) == 0) {
-		*line += 3;
-		*len -= 3;
-	}
-}
-
-/* Opens an input and readies the parsers js[0, njs) for it: CSV records, a JSON array told by its
- * first byte, the header row of TSV and CSV. */
-static struct wnw_lines *open_input(struct run *r, const char *path, struct wnw_jsonl *js, int njs)
-{
-	struct wnw_err e;
-	const char *line;
-	size_t len;
-	int rc;
-	char first;
-	struct wnw_lines *l = wnw_lines_open(path, r->o->max_line, &e);
-	if (!l)
-		wnw_die_err(r->cmd, &e);
-	const char *name = wnw_lines_name(l);
-	if (r->o->src == WNW_SRC_CSV)
-		wnw_lines_split(l, WNW_SPLIT_CSV);
-	if (r->o->src == WNW_SRC_JSONL) {
-		/* A file whose first byte (after white space and a byte order mark) is '[' holds one array. */
-		if ((rc = wnw_lines_peek(l, &first, &e)) < 0)
-			wnw_die_err(r->cmd, &e);
-		if (rc > 0 && first == '[')
-			wnw_lines_split(l, WNW_SPLIT_JSON_ARRAY);
-		for (int t = 0; t < njs; t++)
-			js[t].compact = rc > 0 && first == '[';
-	}
-	if (r->o->src == WNW_SRC_TSV || r->o->src == WNW_SRC_CSV) {
-		rc = wnw_lines_next(l, &line, &len, &e);
-		if (rc < 0)
-			wnw_die_err(r->cmd, &e);
-		if (rc == 0)
-			wnw_die(r->cmd, WNW_EXIT_DATA, "%s: no header row", name);
-		skip_bom(&line, &len);
-		for (int t = 0; t < njs; t++)
-			if (wnw_jsonl_tsv_header(&js[t], line, len, &e) < 0)
-				wnw_die(r->cmd, e.status, "%s: line 1: %s", name, e.msg);
-	}
-	return l;
+	wnw_jbatch_clear(&r->b);
 }
 
 /* Packs one input file. */
 static void pack_file(struct run *r, const char *path, uint64_t *finished)
 {
 	struct wnw_err e;
-	struct wnw_lines *l = open_input(r, path, r->b.js, wnw_pool_threads(r->pool));
+	struct wnw_lines *l = wnw_textin_open(path, r->o->max_line, r->b.js, r->b.nthreads, &e);
+	if (!l)
+		wnw_die_err(r->cmd, &e);
 	const char *name = wnw_lines_name(l), *line;
 	size_t len;
 	int rc;
 	while ((rc = wnw_lines_next(l, &line, &len, &e)) > 0) {
 		if (wnw_lines_lineno(l) == 1)
-			skip_bom(&line, &len);
-		if (len >= BATCH_BYTES) {
+			wnw_skip_bom(&line, &len);
+		if (len >= WNW_JBATCH_BYTES) {
 			/* a long line is parsed where the reader holds it, alone, and its fields written
 			 * from the parser's buffers: no copy of it is made in the batch or the arena */
 			flush_batch(r, name, wnw_lines_unit(l));
-			batch_add(r->cmd, &r->b, NULL, len, wnw_lines_lineno(l));
-			r->b.solo = line;
+			wnw_jbatch_solo(&r->b, line, len, wnw_lines_lineno(l));
 			flush_batch(r, name, wnw_lines_unit(l));
 			continue;
 		}
-		batch_add(r->cmd, &r->b, line, len, wnw_lines_lineno(l));
-		if (r->b.n == BATCH_LINES || r->b.used >= BATCH_BYTES) {
+		if (wnw_jbatch_add(&r->b, line, len, wnw_lines_lineno(l), &e) < 0)
+			wnw_die_err(r->cmd, &e);
+		if (wnw_jbatch_full(&r->b)) {
 			flush_batch(r, name, wnw_lines_unit(l));
 			show_progress(r->cmd, l, *finished, r->records, 0);
 		}
@@ -655,14 +409,8 @@ int main(int argc, char **argv)
 
 	struct run r = {.cmd = &cmd, .o = &o, .have_text = have_text, .sid = -1};
 	r.pool = wnw_xpool(&cmd, cmd.threads);
-	int nthreads = wnw_pool_threads(r.pool);
-	r.b.js = wnw_xcalloc(&cmd, (size_t)nthreads, sizeof *r.b.js);
-	r.b.arenas = wnw_xcalloc(&cmd, (size_t)nthreads, sizeof *r.b.arenas);
-	r.b.items = wnw_xcalloc(&cmd, BATCH_LINES, sizeof *r.b.items);
-	for (int t = 0; t < nthreads; t++)
-		if (wnw_jsonl_init(&r.b.js[t], o.src, o.text, o.id, o.fields, o.nfields, &e) < 0 ||
-		    (o.chat && wnw_jsonl_chat(&r.b.js[t], &e) < 0))
-			wnw_die_err(&cmd, &e);
+	if (wnw_jbatch_init(&r.b, wnw_pool_threads(r.pool), o.src, o.text, o.id, o.fields, o.nfields, o.chat, &e) < 0)
+		wnw_die_err(&cmd, &e);
 	for (size_t i = 0; i < o.nvecs; i++) {
 		if (wnw_npy_open(&o.vecs[i].in, o.vecs[i].path, &e) < 0)
 			wnw_die_err(&cmd, &e);
@@ -700,16 +448,9 @@ int main(int argc, char **argv)
 	}
 	free(o.vecs);
 	free(o.fields);
-	for (int t = 0; t < nthreads; t++) {
-		wnw_jsonl_free(&r.b.js[t]);
-		free(r.b.arenas[t].p);
-	}
-	free(r.b.js);
-	free(r.b.arenas);
-	free(r.b.items);
-	free(r.b.lines);
+	wnw_jbatch_free(&r.b);
 	wnw_pool_free(r.pool);
 	wnw_schema_free(&r.schema);
-	free(r.seen.slot);
+	wnw_hashset_free(&r.seen);
 	return wnw_cmd_done(&cmd);
 }

@@ -263,7 +263,7 @@ static void read_ids(struct wnw_cmd *cmd, const char *path, struct wnw_idmap *m,
 	struct pump p = {fd, fds[1], c};
 	pthread_t th;
 	if (pthread_create(&th, NULL, pump_run, &p) != 0)
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start a thread");
+		wnw_die_threads(cmd, 2); /* the feeding thread and this one */
 	if (!(r = wnw_reader_fdopen(fds[0], path, &e)))
 		wnw_die_err(cmd, &e);
 	read_id_stream(cmd, r, m, has_count);

@@ -1,16 +1,11 @@
 /* unpack: a winnow stream to JSONL, TSV, plain lines, a list of ids, or a .npy matrix. */
 #include <jansson.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <unistd.h>
 
-#include "jsonl.h"
-#include "npy.h"
 #include "prog.h"
+#include "render.h"
 #include "textout.h"
 
 enum { OPT_ADD = WNW_OPT_LONG, OPT_REPLACE, OPT_TSV, OPT_IDS, OPT_LINES, OPT_NPY };
@@ -47,23 +42,14 @@ static const struct wnw_spec spec = {
 	.common = WNW_OPT_OUTPUT | WNW_OPT_PROGRESS,
 };
 
-/* Everything the output loop needs, so that any failure can drop a half-written output file. */
+/* The output (opened with wnw_xtout_open, so that any failure drops a half-written file), the .npy
+ * state, and the line being built. */
 struct out {
 	struct wnw_cmd *cmd;
 	struct wnw_tout *t;
-	FILE *spool; /* --npy to an output that cannot be rewritten in place */
-	int npy_fd;  /* --npy to a file rewritten in place, else -1 */
-	int64_t npy_base;
-	size_t npy_hdr;
+	struct wnw_npyout npy;
 	struct wnw_buf line;
 };
-
-_Noreturn static void die_err(struct out *o, const struct wnw_err *e)
-{
-	wnw_tout_abort(o->t);
-	o->t = NULL;
-	wnw_die_err(o->cmd, e);
-}
 
 _Noreturn static void die_data(struct out *o, const struct wnw_rec *rec, const char *name, const char *what,
 			       const char *field)
@@ -71,149 +57,36 @@ _Noreturn static void die_data(struct out *o, const struct wnw_rec *rec, const c
 	struct wnw_err e;
 	wnw_errf(&e, WNW_EXIT_DATA, "%s: record %llu: field '%s' %s", name, (unsigned long long)rec->number,
 		 field, what);
-	die_err(o, &e);
+	wnw_die_err(o->cmd, &e);
 }
 
 static void put(struct out *o, const void *p, size_t n)
 {
 	struct wnw_err e;
 	if (wnw_tout_write(o->t, p, n, &e) < 0)
-		die_err(o, &e);
+		wnw_die_err(o->cmd, &e);
 }
 
-/* --- values as text ------------------------------------------------------------------------------ */
-
-static void add(struct wnw_buf *b, const struct out *o, const void *p, size_t n)
+static void add(struct wnw_buf *b, struct out *o, const void *p, size_t n)
 {
-	if (n > b->cap - b->n) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap - b->n < n)
-			cap *= 2;
-		b->p = wnw_xrealloc(o->cmd, b->p, cap);
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->n, p, n);
-	b->n += n;
+	if (wnw_buf_add(b, p, n) < 0)
+		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "out of memory");
 }
 
-static void addf(struct wnw_buf *b, const struct out *o, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void addf(struct wnw_buf *b, const struct out *o, const char *fmt, ...)
-{
-	char tmp[64];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	add(b, o, tmp, n < 0 ? 0 : (size_t)n);
-}
-
-/* Numbers are printed so that they read back exactly: 9 significant digits for f32, 17 for f64.
- * JSON has no NaN or infinity: those become null there. */
-static void add_float(struct wnw_buf *b, const struct out *o, double v, int digits, int json)
-{
-	if (json && !isfinite(v))
-		add(b, o, "null", 4);
-	else
-		addf(b, o, "%.*g", digits, v);
-}
-
-/* A JSON string; returns -1 when s is not UTF-8 (a JSON text cannot hold it). */
-static int add_json_string(struct wnw_buf *b, const struct out *o, const uint8_t *s, size_t n)
-{
-	if (!wnw_utf8_valid((const char *)s, n))
-		return -1;
-	add(b, o, "\"", 1);
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		add(b, o, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': add(b, o, "\\\"", 2); break;
-		case '\\': add(b, o, "\\\\", 2); break;
-		case '\n': add(b, o, "\\n", 2); break;
-		case '\t': add(b, o, "\\t", 2); break;
-		case '\r': add(b, o, "\\r", 2); break;
-		default: addf(b, o, "\\u%04x", c); break;
-		}
-	}
-	add(b, o, s + run, n - run);
-	add(b, o, "\"", 1);
-	return 0;
-}
-
-/* A TSV cell: backslash, tab, newline and carriage return are written as \\, \t, \n, \r. */
-static void add_tsv_string(struct wnw_buf *b, const struct out *o, const uint8_t *s, size_t n)
-{
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n"
-				: s[i] == '\r' ? "\\r" : NULL;
-		if (!esc)
-			continue;
-		add(b, o, s + run, i - run);
-		add(b, o, esc, 2);
-		run = i + 1;
-	}
-	add(b, o, s + run, n - run);
-}
-
-/* Field f of rec as JSON (json != 0) or as a TSV cell. */
+/* Field f of rec as JSON (json != 0) or as a TSV cell (render.h). */
 static void add_value(struct wnw_buf *b, struct out *o, const struct wnw_rec *rec, int f, int json,
 		      const char *name)
 {
-	const struct wnw_field *fd = &rec->schema->fields[f];
-	size_t n;
-	const uint8_t *p;
-	switch (fd->type) {
-	case WNW_U64:
-		addf(b, o, "%llu", (unsigned long long)wnw_get_u64(rec, f));
-		break;
-	case WNW_F32:
-		add_float(b, o, wnw_get_f32(rec, f), 9, json);
-		break;
-	case WNW_F64:
-		add_float(b, o, wnw_get_f64(rec, f), 17, json);
-		break;
-	case WNW_BYTES:
-		p = wnw_get_bytes(rec, f, &n);
-		if (!json)
-			add_tsv_string(b, o, p, n);
-		else if (add_json_string(b, o, p, n) < 0)
-			die_data(o, rec, name, "is not valid UTF-8, so it cannot go into JSON", fd->name);
-		break;
-	case WNW_VEC:
-		p = wnw_get_vec_raw(rec, f);
-		if (json)
-			add(b, o, "[", 1);
-		for (uint32_t i = 0; i < fd->dim; i++) {
-			if (i)
-				add(b, o, ",", 1);
-			add_float(b, o, wnw_lef32(p + 4 * (size_t)i), 9, json);
-		}
-		if (json)
-			add(b, o, "]", 1);
-		break;
-	case WNW_NBR:
-		n = wnw_nbr_count(rec, f);
-		if (json)
-			add(b, o, "[", 1);
-		for (uint32_t i = 0; i < n; i++) {
-			struct wnw_nbr nb = wnw_nbr_at(rec, f, i);
-			addf(b, o, json ? "%s[%llu," : "%s%llu:", i ? "," : "", (unsigned long long)nb.id);
-			add_float(b, o, nb.dist, 9, json);
-			if (json)
-				add(b, o, "]", 1);
-		}
-		if (json)
-			add(b, o, "]", 1);
-		break;
-	default:
-		break;
-	}
+	struct wnw_err e;
+	if (wnw_render_value(b, rec, f, json, name, &e) < 0)
+		wnw_die_err(o->cmd, &e);
+}
+
+/* A member name from the command line as a JSON string. */
+static void add_name(struct wnw_buf *b, struct out *o, const char *s)
+{
+	if (wnw_render_json_string(b, s, strlen(s)) < 0)
+		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "out of memory");
 }
 
 /* --- field lists ------------------------------------------------------------------------------- */
@@ -278,7 +151,6 @@ struct job {
 	const char *npy_descr;
 	uint32_t npy_cols;
 	size_t npy_item;
-	uint64_t rows;
 };
 
 /* JSONL with a json field and --add fields: splice them in before the closing brace when none exists
@@ -314,7 +186,7 @@ static void jsonl_merge(struct out *o, struct job *jb, const struct wnw_rec *rec
 		int first = json_object_size(root) == 0;
 		for (int i = 0; i < jb->list.n; i++) {
 			add(b, o, first && i == 0 ? "" : ",", first && i == 0 ? 0 : 1);
-			add_json_string(b, o, (const uint8_t *)jb->list.names[i], strlen(jb->list.names[i]));
+			add_name(b, o, jb->list.names[i]);
 			add(b, o, ":", 1);
 			add_value(b, o, rec, jb->list.idx[i], 1, name);
 		}
@@ -374,7 +246,7 @@ static void do_jsonl(struct out *o, struct job *jb, const struct wnw_rec *rec, c
 		if (!first)
 			add(b, o, ",", 1);
 		first = 0;
-		add_json_string(b, o, (const uint8_t *)s->fields[f].name, strlen(s->fields[f].name));
+		add_name(b, o, s->fields[f].name);
 		add(b, o, ":", 1);
 		add_value(b, o, rec, listed ? (int)f : jb->id_f == (int)f && jb->sid_f >= 0 ? jb->sid_f : (int)f, 1,
 			  name);
@@ -405,81 +277,6 @@ static void do_lines(struct out *o, struct job *jb, const struct wnw_rec *rec, c
 		die_data(o, rec, name, "holds a newline, so it is not one line", "text");
 	put(o, p, n);
 	put(o, "\n", 1);
-}
-
-/* A temporary file in $TMPDIR (else /tmp), unlinked at once, for output that must be written twice. */
-static FILE *spool_file(struct wnw_cmd *cmd)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	if (!dir || !*dir)
-		dir = "/tmp";
-	if (snprintf(path, sizeof path, "%s/winnow-npy.XXXXXX", dir) >= (int)sizeof path)
-		wnw_die(cmd, WNW_EXIT_USAGE, "TMPDIR: '%.200s' is too long", dir);
-	int fd = mkstemp(path);
-	if (fd < 0)
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "%s: cannot create a temporary file: %m", dir);
-	unlink(path);
-	FILE *f = fdopen(fd, "w+");
-	if (!f)
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot open a temporary file: %m");
-	return f;
-}
-
-static void npy_start(struct out *o, struct job *jb)
-{
-	struct wnw_err e;
-	o->npy_hdr = wnw_npy_header_size(jb->npy_descr, jb->npy_cols);
-	o->npy_fd = wnw_tout_seekable(o->t, &o->npy_base, &e);
-	if (o->npy_fd == -2)
-		die_err(o, &e);
-	if (o->npy_fd >= 0) {
-		char hdr[512];
-		wnw_npy_format_header(hdr, o->npy_hdr, jb->npy_descr, 0, jb->npy_cols);
-		put(o, hdr, o->npy_hdr);
-		return;
-	}
-	o->spool = spool_file(o->cmd);
-}
-
-static void do_npy(struct out *o, struct job *jb, const struct wnw_rec *rec)
-{
-	/* The stream stores little-endian values, which is what '<f4', '<f8' and '<u8' say. */
-	const uint8_t *p = rec->data + rec->off[jb->npy_f];
-	size_t n = jb->npy_item * (jb->npy_cols ? jb->npy_cols : 1);
-	if (o->spool) {
-		if (fwrite(p, 1, n, o->spool) != n)
-			wnw_die(o->cmd, WNW_EXIT_SYSTEM, "temporary file: write error: %m");
-	} else {
-		put(o, p, n);
-	}
-	jb->rows++;
-}
-
-static void npy_finish(struct out *o, struct job *jb)
-{
-	struct wnw_err e;
-	char hdr[512];
-	wnw_npy_format_header(hdr, o->npy_hdr, jb->npy_descr, jb->rows, jb->npy_cols);
-	if (o->npy_fd >= 0) {
-		int64_t tmp;
-		if (wnw_tout_seekable(o->t, &tmp, &e) < 0)
-			die_err(o, &e);
-		if (pwrite(o->npy_fd, hdr, o->npy_hdr, (off_t)o->npy_base) != (ssize_t)o->npy_hdr)
-			wnw_die(o->cmd, WNW_EXIT_SYSTEM, "cannot rewrite the .npy header: %m");
-		return;
-	}
-	put(o, hdr, o->npy_hdr);
-	if (fflush(o->spool) != 0 || fseek(o->spool, 0, SEEK_SET) != 0)
-		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "temporary file: %m");
-	char buf[1 << 16];
-	size_t k;
-	while ((k = fread(buf, 1, sizeof buf, o->spool)) > 0)
-		put(o, buf, k);
-	if (ferror(o->spool))
-		wnw_die(o->cmd, WNW_EXIT_SYSTEM, "temporary file: read error: %m");
-	fclose(o->spool);
-	o->spool = NULL;
 }
 
 /* Resolves the job's fields against the first stream's schema. */
@@ -558,7 +355,7 @@ int main(int argc, char **argv)
 {
 	struct wnw_cmd cmd;
 	struct job jb = {.mode = JSONL, .json_f = -1, .id_f = -1, .sid_f = -1, .npy_f = -1};
-	struct out o = {.cmd = &cmd, .npy_fd = -1};
+	struct out o = {.cmd = &cmd};
 	struct wnw_err e;
 
 	parse(&cmd, &jb, argc, argv);
@@ -576,7 +373,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nin; i++) {
 		struct wnw_reader *r = wnw_reader_open(in[i], &e);
 		if (!r)
-			die_err(&o, &e);
+			wnw_die_err(&cmd, &e);
 		const struct wnw_schema *s = wnw_reader_schema(r);
 		if (i == 0) {
 			setup(&cmd, &jb, r);
@@ -584,20 +381,20 @@ int main(int argc, char **argv)
 				wnw_die_err(&cmd, &e);
 			if (jb.mode == NPY)
 				wnw_xrefuse_tty(&cmd);
-			if (!(o.t = wnw_tout_open(cmd.output, cmd.zlevel, &e)))
-				wnw_die_err(&cmd, &e);
+			o.t = wnw_xtout_open(&cmd, cmd.output, cmd.zlevel);
 			for (int k = 0; jb.mode == TSV && k < jb.list.n; k++) {
 				put(&o, jb.list.names[k], strlen(jb.list.names[k]));
 				put(&o, k + 1 < jb.list.n ? "\t" : "\n", 1);
 			}
-			if (jb.mode == NPY)
-				npy_start(&o, &jb);
+			if (jb.mode == NPY && wnw_npyout_start(&o.npy, o.t, jb.npy_descr, jb.npy_cols,
+							       jb.npy_item * (jb.npy_cols ? jb.npy_cols : 1), &e) < 0)
+				wnw_die_err(&cmd, &e);
 		} else if (!wnw_schema_same_fields(&first, s)) {
 			char a[512], b[512];
 			wnw_schema_describe(&first, a, sizeof a);
 			wnw_schema_describe(s, b, sizeof b);
 			wnw_errf(&e, WNW_EXIT_DATA, "%s: schema (%s) differs from that of %s (%s)", in[i], b, in[0], a);
-			die_err(&o, &e);
+			wnw_die_err(&cmd, &e);
 		}
 		const char *name = wnw_reader_name(r);
 		struct wnw_rec rec;
@@ -613,23 +410,24 @@ int main(int argc, char **argv)
 				put(&o, o.line.p, o.line.n);
 				break;
 			case LINES: do_lines(&o, &jb, &rec, name); break;
-			case NPY: do_npy(&o, &jb, &rec); break;
+			case NPY:
+				/* the stream stores little-endian values, which is what '<f4', '<f8' and '<u8' say */
+				if (wnw_npyout_row(&o.npy, rec.data + rec.off[jb.npy_f], &e) < 0)
+					wnw_die_err(&cmd, &e);
+				break;
 			}
 			if (cmd.progress)
 				wnw_progress(&cmd, r);
 		}
 		if (got < 0)
-			die_err(&o, &e);
+			wnw_die_err(&cmd, &e);
 		if (cmd.progress)
 			wnw_progress_done(&cmd, r);
 		wnw_reader_close(r);
 	}
-	if (jb.mode == NPY)
-		npy_finish(&o, &jb);
-	if (wnw_tout_close(o.t, &e) < 0) {
-		o.t = NULL;
-		die_err(&o, &e);
-	}
+	if (jb.mode == NPY && wnw_npyout_finish(&o.npy, &e) < 0)
+		wnw_die_err(&cmd, &e);
+	wnw_xtout_close(&cmd, o.t);
 	wnw_schema_free(&first);
 	free(jb.list.idx);
 	free(jb.list.names);

@@ -27,7 +27,7 @@ static int buf_reserve(struct wnw_buf *b, size_t more)
 	return 0;
 }
 
-static int buf_add(struct wnw_buf *b, const void *s, size_t n)
+int wnw_buf_add(struct wnw_buf *b, const void *s, size_t n)
 {
 	if (buf_reserve(b, n) < 0)
 		return -1;
@@ -159,10 +159,10 @@ static int parse_template(struct wnw_jsonl *j, const char *t, struct wnw_err *e)
 				rc = wnw_errf(e, WNW_EXIT_USAGE, "template '%s': unknown escape '\\%.1s'", t, s + 1);
 				break;
 			}
-			rc = buf_add(&lit, &c, 1);
+			rc = wnw_buf_add(&lit, &c, 1);
 			s += 2;
 		} else if ((*s == '{' && s[1] == '{') || (*s == '}' && s[1] == '}')) {
-			rc = buf_add(&lit, s, 1);
+			rc = wnw_buf_add(&lit, s, 1);
 			s += 2;
 		} else if (*s == '{') {
 			const char *close = strchr(s, '}');
@@ -179,7 +179,7 @@ static int parse_template(struct wnw_jsonl *j, const char *t, struct wnw_err *e)
 		} else if (*s == '}') {
 			rc = wnw_errf(e, WNW_EXIT_USAGE, "template '%s': unmatched '}' (write '}}')", t);
 		} else {
-			rc = buf_add(&lit, s, 1);
+			rc = wnw_buf_add(&lit, s, 1);
 			s++;
 		}
 		if (rc < 0 && e->msg[0] == 0)
@@ -407,13 +407,13 @@ int wnw_jsonl_tsv_header(struct wnw_jsonl *j, const char *line, size_t len, stru
 	return 0;
 }
 
-static int jdump_cb(const char *s, size_t n, void *data) { return buf_add(data, s, n); }
+static int jdump_cb(const char *s, size_t n, void *data) { return wnw_buf_add(data, s, n); }
 
 /* Appends a member's value as text: a string as it is, anything else as compact JSON. */
 static int add_value_text(struct wnw_buf *b, json_t *v)
 {
 	if (json_is_string(v))
-		return buf_add(b, json_string_value(v), json_string_length(v));
+		return wnw_buf_add(b, json_string_value(v), json_string_length(v));
 	return json_dump_callback(v, jdump_cb, b, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
 }
 
@@ -462,7 +462,7 @@ static int text_f64(struct wnw_jsonl *j, const char *s, size_t n, const char *na
 		    struct wnw_err *e)
 {
 	j->tmp.n = 0;
-	if (n == 0 || n > 400 || buf_add(&j->tmp, s, n) < 0 || buf_add(&j->tmp, "", 1) < 0)
+	if (n == 0 || n > 400 || wnw_buf_add(&j->tmp, s, n) < 0 || wnw_buf_add(&j->tmp, "", 1) < 0)
 		goto bad;
 	char *end;
 	errno = 0;
@@ -489,7 +489,7 @@ static int join_value(json_t *v, void *arg)
 		jn->not_string = 1;
 		return -1;
 	}
-	if (jn->n++ && buf_add(jn->b, "\n", 1) < 0)
+	if (jn->n++ && wnw_buf_add(jn->b, "\n", 1) < 0)
 		return -1;
 	return add_value_text(jn->b, v);
 }
@@ -519,7 +519,7 @@ static int add_content(struct wnw_buf *b, json_t *c)
 	json_t *part;
 	json_array_foreach(c, i, part) {
 		json_t *t = json_is_object(part) ? json_object_get(part, "text") : NULL;
-		if (json_is_string(t) && ((texts++ && buf_add(b, "\n", 1) < 0) || add_value_text(b, t) < 0))
+		if (json_is_string(t) && ((texts++ && wnw_buf_add(b, "\n", 1) < 0) || add_value_text(b, t) < 0))
 			return -1;
 	}
 	return texts ? 0 : add_value_text(b, c);
@@ -541,8 +541,8 @@ static int add_chat(struct wnw_jsonl *j, struct wnw_err *e)
 		if (!json_is_object(t) || !json_is_string(role))
 			return wnw_errf(e, WNW_EXIT_DATA, "%s[%zu] has no \"%s\" string", sharegpt ? "conversations" : "messages",
 					i, sharegpt ? "from" : "role");
-		if ((i && buf_add(&j->text, "\n", 1) < 0) || add_value_text(&j->text, role) < 0 ||
-		    buf_add(&j->text, ": ", 2) < 0 ||
+		if ((i && wnw_buf_add(&j->text, "\n", 1) < 0) || add_value_text(&j->text, role) < 0 ||
+		    wnw_buf_add(&j->text, ": ", 2) < 0 ||
 		    add_content(&j->text, json_object_get(t, sharegpt ? "value" : "content")) < 0)
 			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	}
@@ -565,7 +565,7 @@ static int render_json(struct wnw_jsonl *j, struct wnw_err *e)
 		}
 		if (!p->member) {
 			before_lit = j->text.n;
-			if (!skip_lit && buf_add(&j->text, p->lit, p->len) < 0)
+			if (!skip_lit && wnw_buf_add(&j->text, p->lit, p->len) < 0)
 				return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 			skip_lit = 0;
 			continue;
@@ -592,7 +592,7 @@ static int set_sid(struct wnw_jsonl *j, const char *s, size_t n, struct wnw_err 
 	j->sid.n = 0;
 	if (n == 0)
 		return wnw_errf(e, WNW_EXIT_DATA, "the id \"%s\" is empty", j->id_member);
-	if (buf_add(&j->sid, s, n) < 0)
+	if (wnw_buf_add(&j->sid, s, n) < 0)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	return 0;
 }
@@ -674,8 +674,8 @@ static int parse_tsv(struct wnw_jsonl *j, const char *line, size_t len, struct w
 			return wnw_errf(e, WNW_EXIT_DATA, "column \"%s\" is not valid UTF-8", j->cols[i]);
 	for (size_t i = 0; i < j->nparts; i++) {
 		const struct wnw_tpart *p = &j->parts[i];
-		int rc = p->member ? buf_add(&j->text, j->cell[p->col], j->cell_len[p->col])
-				   : buf_add(&j->text, p->lit, p->len);
+		int rc = p->member ? wnw_buf_add(&j->text, j->cell[p->col], j->cell_len[p->col])
+				   : wnw_buf_add(&j->text, p->lit, p->len);
 		if (rc < 0)
 			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	}
@@ -692,7 +692,7 @@ static int parse_tsv(struct wnw_jsonl *j, const char *line, size_t len, struct w
 		if ((f->type == WNW_U64 && text_u64(s, n, f->name, &f->u, e) < 0) ||
 		    (f->type == WNW_F64 && text_f64(j, s, n, f->name, &f->d, e) < 0))
 			return -1;
-		if (f->type == WNW_BYTES && buf_add(&f->s, s, n) < 0)
+		if (f->type == WNW_BYTES && wnw_buf_add(&f->s, s, n) < 0)
 			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	}
 	/* The row as a JSON object of strings, in column order. */
@@ -720,7 +720,7 @@ int wnw_jsonl_parse(struct wnw_jsonl *j, const char *line, size_t len, struct wn
 		len = strip_cr(line, len);
 		if (!wnw_utf8_valid(line, len))
 			return wnw_errf(e, WNW_EXIT_DATA, "not valid UTF-8");
-		if (buf_add(&j->text, line, len) < 0)
+		if (wnw_buf_add(&j->text, line, len) < 0)
 			return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 		return 1;
 	}

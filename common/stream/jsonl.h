@@ -22,6 +22,9 @@ struct wnw_buf {
 	size_t n, cap;
 };
 
+/* Appends s[0, n) to b. Returns 0, or -1 when out of memory (b unchanged). */
+int wnw_buf_add(struct wnw_buf *b, const void *s, size_t n);
+
 /* One piece of a text template: literal bytes, the value of a member path (member != NULL: its
  * spelling, for messages), or a chat transcript. */
 struct wnw_tpart {

@@ -171,3 +171,43 @@ uint64_t *wnw_idmap_add(struct wnw_idmap *m, uint64_t id, int *added)
 	*added = 1;
 	return &m->val[i];
 }
+
+static int hashset_grow(struct wnw_hashset *s)
+{
+	size_t cap = s->slot ? 2 * (s->mask + 1) : 1u << 16;
+	uint64_t *slot = calloc(cap, sizeof *slot);
+	if (!slot)
+		return -1;
+	for (size_t i = 0; s->slot && i <= s->mask; i++) {
+		if (!s->slot[i])
+			continue;
+		size_t k = s->slot[i] & (cap - 1);
+		while (slot[k])
+			k = (k + 1) & (cap - 1);
+		slot[k] = s->slot[i];
+	}
+	free(s->slot);
+	s->slot = slot;
+	s->mask = cap - 1;
+	return 0;
+}
+
+int wnw_hashset_add(struct wnw_hashset *s, uint64_t h)
+{
+	if ((!s->slot || 8 * (s->n + 1) > 7 * (s->mask + 1)) && hashset_grow(s) < 0)
+		return -1;
+	uint64_t key = h | 1ull << 63;
+	size_t k = h & s->mask;
+	for (; s->slot[k]; k = (k + 1) & s->mask)
+		if (s->slot[k] == key)
+			return 0;
+	s->slot[k] = key;
+	s->n++;
+	return 1;
+}
+
+void wnw_hashset_free(struct wnw_hashset *s)
+{
+	free(s->slot);
+	memset(s, 0, sizeof *s);
+}

@@ -1,6 +1,7 @@
 /* nameset.h: hash sets for joining streams on a key: byte strings (group names) numbered densely in
- * order of first insertion, and u64 ids each carrying a u64 value. Open addressing with xxh3 hashes;
- * memory is the keys plus about 16 bytes per entry. Never prints, never exits: -1 means out of memory. */
+ * order of first insertion, u64 ids each carrying a u64 value, and a bare set of 63-bit hashes. Open
+ * addressing; memory is the keys plus about 16 bytes per entry (8 a slot for the hash set). Never
+ * prints, never exits: -1 means out of memory. */
 #ifndef WINNOW_NAMESET_H
 #define WINNOW_NAMESET_H
 
@@ -42,5 +43,16 @@ uint64_t *wnw_idmap_find(const struct wnw_idmap *m, uint64_t id);
 /* Pointer to the value of id, inserting it with value 0 if absent (*added set to 1 then). NULL when out
  * of memory. The pointer is valid until the next insertion. */
 uint64_t *wnw_idmap_add(struct wnw_idmap *m, uint64_t id, int *added);
+
+/* A set of hashes below 2^63 (string ids' u64s, winnow(5)), as they come: 8 bytes a slot, at most 7/8
+ * of the slots used (h | 2^63 marks a used slot). */
+struct wnw_hashset {
+	uint64_t *slot;
+	size_t mask, n;
+};
+
+/* Adds h (< 2^63): 1 when added, 0 when it was there already, -1 when out of memory. */
+int wnw_hashset_add(struct wnw_hashset *s, uint64_t h);
+void wnw_hashset_free(struct wnw_hashset *s);
 
 #endif

@@ -767,8 +767,13 @@ struct wnw_pool *wnw_xpool(const struct wnw_cmd *cmd, int nthreads)
 {
 	struct wnw_pool *p = wnw_pool_new(nthreads);
 	if (p == NULL)
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start %d threads", nthreads);
+		wnw_die_threads(cmd, nthreads);
 	return p;
+}
+
+_Noreturn void wnw_die_threads(const struct wnw_cmd *cmd, int nthreads)
+{
+	wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start %d thread%s", nthreads, nthreads == 1 ? "" : "s");
 }
 
 void wnw_xvecs_add(const struct wnw_cmd *cmd, struct wnw_vecs *x, const struct wnw_reader *r,

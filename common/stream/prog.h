@@ -135,6 +135,9 @@ void *wnw_xrealloc(const struct wnw_cmd *cmd, void *p, size_t n) __attribute__((
 struct wnw_pool;
 /* A thread pool of nthreads (par.h), or dies "cannot start N threads". */
 struct wnw_pool *wnw_xpool(const struct wnw_cmd *cmd, int nthreads);
+/* Dies "cannot start N threads", nthreads counting the calling thread as the pool's do: the one
+ * wording for a program that could not start its threads. */
+_Noreturn void wnw_die_threads(const struct wnw_cmd *cmd, int nthreads);
 
 struct wnw_vecs;
 /* Adds record rec's vector (field fv, named field, of the input r) to x with this id, or dies: out of

@@ -1,7 +1,10 @@
 /* textout.c: buffered, optionally zstd-compressed output to stdout or to a file renamed into place. */
 #include "textout.h"
+#include "npy.h"
 #include "sink.h"
+#include "spool.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,4 +131,95 @@ void wnw_tout_abort(struct wnw_tout *t)
 	wnw_sink_abort(&t->sink);
 	free(t->buf);
 	free(t);
+}
+
+/* --- .npy ---------------------------------------------------------------------------------------- */
+
+static FILE *spool_file(struct wnw_err *e)
+{
+	const char *dir = wnw_tmpdir(NULL);
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s/winnow-npy.XXXXXX", dir) >= (int)sizeof path) {
+		wnw_errf(e, WNW_EXIT_USAGE, "TMPDIR: '%.200s' is too long", dir);
+		return NULL;
+	}
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		wnw_errf(e, WNW_EXIT_SYSTEM, "%s: cannot create a temporary file: %s", dir, strerror(errno));
+		return NULL;
+	}
+	unlink(path);
+	FILE *f = fdopen(fd, "w+");
+	if (!f) {
+		wnw_errf(e, WNW_EXIT_SYSTEM, "cannot open a temporary file: %s", strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+int wnw_npyout_start(struct wnw_npyout *n, struct wnw_tout *t, const char *descr, uint32_t cols,
+		     size_t row_bytes, struct wnw_err *e)
+{
+	memset(n, 0, sizeof *n);
+	n->t = t, n->descr = descr, n->cols = cols, n->row_bytes = row_bytes;
+	n->hdr = wnw_npy_header_size(descr, cols);
+	n->fd = wnw_tout_seekable(t, &n->base, e);
+	if (n->fd == -2)
+		return -1;
+	if (n->fd >= 0) {
+		char hdr[512];
+		wnw_npy_format_header(hdr, n->hdr, descr, 0, cols);
+		return wnw_tout_write(t, hdr, n->hdr, e);
+	}
+	return (n->spool = spool_file(e)) ? 0 : -1;
+}
+
+int wnw_npyout_row(struct wnw_npyout *n, const void *row, struct wnw_err *e)
+{
+	n->rows++;
+	if (!n->spool)
+		return wnw_tout_write(n->t, row, n->row_bytes, e);
+	if (fwrite(row, 1, n->row_bytes, n->spool) != n->row_bytes)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "temporary file: write error: %s", strerror(errno));
+	return 0;
+}
+
+/* The spooled rows after the header. */
+static int copy_spool(struct wnw_npyout *n, struct wnw_err *e)
+{
+	char buf[1 << 16];
+	size_t k;
+	if (fflush(n->spool) != 0 || fseek(n->spool, 0, SEEK_SET) != 0)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "temporary file: %s", strerror(errno));
+	while ((k = fread(buf, 1, sizeof buf, n->spool)) > 0)
+		if (wnw_tout_write(n->t, buf, k, e) < 0)
+			return -1;
+	if (ferror(n->spool))
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "temporary file: read error: %s", strerror(errno));
+	return 0;
+}
+
+int wnw_npyout_finish(struct wnw_npyout *n, struct wnw_err *e)
+{
+	char hdr[512];
+	int64_t base;
+	int rc;
+	wnw_npy_format_header(hdr, n->hdr, n->descr, n->rows, n->cols);
+	if (n->fd >= 0) {
+		if (wnw_tout_seekable(n->t, &base, e) < 0)
+			return -1;
+		if (pwrite(n->fd, hdr, n->hdr, (off_t)n->base) != (ssize_t)n->hdr)
+			return wnw_errf(e, WNW_EXIT_SYSTEM, "cannot rewrite the .npy header: %s", strerror(errno));
+		return 0;
+	}
+	rc = wnw_tout_write(n->t, hdr, n->hdr, e) < 0 ? -1 : copy_spool(n, e);
+	wnw_npyout_free(n);
+	return rc;
+}
+
+void wnw_npyout_free(struct wnw_npyout *n)
+{
+	if (n->spool)
+		fclose(n->spool);
+	n->spool = NULL;
 }

@@ -72,6 +72,18 @@ pack --vectors grad=w/pool_grad.npy --field src:u64 num.jsonl > num.wnw
 ok "a u64 group field" gradex -t target.wnw --group src -M 50 --table -o num.tsv num.wnw
 same "u64 groups are written in decimal" "$(tail -n +2 num.tsv | cut -f1 | sort -n | tr '\n' ' ')" \
 	"1 2 3 4 11 12 13 14 "
+# A group name with a carriage return, a tab and a backslash: escaped as unpack --tsv escapes them.
+/usr/bin/python3 - w/pool.jsonl >odd.jsonl <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    o["source"] = o["source"].replace("helpful-1", "odd\r1\t2\\3")
+    print(json.dumps(o))
+EOF
+pack --vectors grad=w/pool_grad.npy --field source:text odd.jsonl > odd.wnw
+ok "a group name with control characters" gradex -t target.wnw -M 50 --table -o odd.tsv odd.wnw
+same "its carriage return, tab and backslash are escaped as \\r, \\t and \\\\" \
+	"$(cut -f1 odd.tsv | grep '^odd')" 'odd\r1\t2\\3'
 
 # Errors.
 pack --field f0:f64 --field source:text w/pool.jsonl > nograd.wnw

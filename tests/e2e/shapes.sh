@@ -76,6 +76,11 @@ fails 1 "^pack: rep.json: element 3: id \"b\" repeats that of rep.json: element 
 	pack --id id rep.json
 head -2 rep.jsonl >rep1.jsonl
 fails 1 "rep2.jsonl: line 1: id \"b\" repeats that of rep1.jsonl: line 2" "and both files" pack --id id rep1.jsonl rep2.jsonl
+# "a88574" hashes to slot 0 of the id set once it has doubled (after 57,344 ids); the doubling lost it
+{ echo '{"id":"a88574","text":"x"}'; seq 60000 | awk '{ printf "{\"id\":\"b%d\",\"text\":\"x\"}\n", $1 }'
+  echo '{"id":"a88574","text":"y"}'; } >grown.jsonl
+fails 1 "^pack: grown.jsonl: line 60002: id \"a88574\" repeats that of grown.jsonl: line 1\$" \
+	"a repeated id is caught after the id set has grown" pack --id id grown.jsonl
 printf '{"text":"x","id":1}\n{"text":"y","id":"b"}\n' >mixed.jsonl
 fails 1 "line 2: id \"b\" is not a number, as the first record's was" "numeric then string ids" pack --id id mixed.jsonl
 printf '{"text":"x","id":"q"}\n{"text":"y","id":7}\n' >mixed2.jsonl

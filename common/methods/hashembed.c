@@ -501,13 +501,55 @@ static inline void table_add(struct hemb_scratch *s, uint64_t h)
 	}
 }
 
-static void word_features(const struct hemb_config *c, struct hemb_scratch *s)
+/* The feature table's fields in locals, for table_add_sized: through s, every store to a feature
+ * (uint64_t) could change s->nfeat (size_t) as far as the compiler knows, so it would reload it. */
+struct sized_table {
+	struct hemb_slot *slot;
+	struct hemb_feat *feat;
+	size_t nfeat;
+	uint32_t mask, gen;
+};
+
+/* table_add for a table that table_prepare sized for every feature the text can have: no room to
+ * check, and the outcome of the lookup (a new feature or another occurrence, a coin flip on text)
+ * selects values instead of branches. */
+static inline void table_add_sized(struct sized_table *t, uint64_t h)
 {
-	for (size_t i = 0; i < s->ntok; i++) {
-		s->th[i] = hemb_hash_token(c->seed, s->norm + s->tok[i].off, s->tok[i].len);
-		for (int n = c->word_lo; n <= c->word_hi && (size_t)n <= i + 1; n++)
-			table_add(s, n == 1 ? s->th[i] : hemb_hash_ngram(c->seed, s->th + i + 1 - n, n));
+	uint32_t i = (uint32_t)(h ^ (h >> 32)) & t->mask;
+	while (t->slot[i].gen == t->gen && t->slot[i].hash != h)
+		i = (i + 1) & t->mask;
+	int hit = t->slot[i].gen == t->gen;
+	uint32_t k = hit ? t->slot[i].idx : (uint32_t)t->nfeat;
+	uint32_t tf = hit ? t->feat[k].tf : 0;
+	t->feat[k] = (struct hemb_feat){h, tf + (tf != UINT32_MAX)};
+	t->nfeat += (size_t)!hit;
+	t->slot[i] = (struct hemb_slot){h, k, t->gen};
+}
+
+/* The word n-gram of order n ending at token i. */
+static inline uint64_t word_ngram(const struct hemb_config *c, const uint64_t *th, size_t i, int n)
+{
+	return n == 1 ? th[i] : n == 2 ? hemb_hash_ngram(c->seed, th + i - 1, 2) : hemb_hash_ngram(c->seed, th + i + 1 - n, n);
+}
+
+/* Flattened: XXH3 inlined with the length of a bigram (16 bytes) known. */
+__attribute__((flatten)) static void word_features(const struct hemb_config *c, struct hemb_scratch *s, int sized)
+{
+	uint64_t *th = s->th;
+	const struct hemb_tok *tok = s->tok;
+	const uint8_t *norm = s->norm;
+	struct sized_table t = {s->slot, s->feat, s->nfeat, s->mask, s->gen};
+	for (size_t i = 0, ntok = s->ntok; i < ntok; i++) {
+		th[i] = hemb_hash_token(c->seed, norm + tok[i].off, tok[i].len);
+		for (int n = c->word_lo; n <= c->word_hi && (size_t)n <= i + 1; n++) {
+			if (sized)
+				table_add_sized(&t, word_ngram(c, th, i, n));
+			else
+				table_add(s, word_ngram(c, th, i, n));
+		}
 	}
+	if (sized)
+		s->nfeat = t.nfeat;
 }
 
 static void char_features(const struct hemb_config *c, struct hemb_scratch *s)
@@ -533,12 +575,13 @@ int hemb_features(const struct hemb_config *c, struct hemb_scratch *s, const uin
 	size_t nw = c->word_lo ? (size_t)(c->word_hi - c->word_lo + 1) : 0;
 	size_t nc = c->char_lo ? (size_t)(c->char_hi - c->char_lo + 1) : 0;
 	/* nnorm bytes bound the code points of the normalised text. */
-	if (table_prepare(s, s->ntok * nw + s->nnorm * nc) < 0)
+	size_t bound = s->ntok * nw + s->nnorm * nc;
+	if (table_prepare(s, bound) < 0)
 		return -1;
 	if (nw) {
 		if (grow((void **)&s->th, &s->th_cap, s->ntok, sizeof *s->th) < 0)
 			return -1;
-		word_features(c, s);
+		word_features(c, s, bound <= TABLE_START);
 	}
 	if (nc)
 		char_features(c, s);
@@ -577,34 +620,36 @@ long hemb_embed(const struct hemb_config *c, struct hemb_scratch *s, const uint8
 	if (hemb_features(c, s, text, len) < 0 || acc_prepare(s, c->dim) < 0)
 		return -1;
 	double *acc = s->acc;
-	uint32_t nt = 0;
+	uint8_t *mark = s->mark;
+	uint32_t *touched = s->touched, nt = 0;
+	const struct hemb_feat *feat = s->feat;
 	if (!s->tfw[1])
 		for (uint32_t tf = 1; tf < HEMB_TFW; tf++)
 			s->tfw[tf] = hemb_tf_weight(tf);
-	for (size_t i = 0; i < s->nfeat; i++) {
-		uint64_t h = s->feat[i].hash;
-		uint32_t tf = s->feat[i].tf;
+	for (size_t i = 0, nf = s->nfeat; i < nf; i++) {
+		uint64_t h = feat[i].hash;
+		uint32_t tf = feat[i].tf;
 		double w = tf < HEMB_TFW ? s->tfw[tf] : hemb_tf_weight(tf);
 		if (c->idf)
 			w *= c->idf->weight[hemb_idf_bucket(h, c->idf->bits)];
 		uint32_t b = hemb_bucket(h, c->dim);
 		/* Branch-free: signs and first touches are coin flips a predictor cannot learn. Flipping the
 		 * sign bit is exactly hemb_sign(h) * w. */
-		s->touched[nt] = b;
-		nt += !s->mark[b];
-		s->mark[b] = 1;
+		touched[nt] = b;
+		nt += !mark[b];
+		mark[b] = 1;
 		acc[b] += with_sign(w, h);
 	}
 	double ss = 0;
 	for (uint32_t k = 0; k < nt; k++)
-		ss += acc[s->touched[k]] * acc[s->touched[k]];
+		ss += acc[touched[k]] * acc[touched[k]];
 	double scale = c->unnormalised ? 1.0 : ss > 0 ? 1.0 / sqrt(ss) : 0.0;
 	memset(out, 0, c->dim * sizeof *out);
 	for (uint32_t k = 0; k < nt; k++) {
-		uint32_t b = s->touched[k];
+		uint32_t b = touched[k];
 		out[b] = (float)(acc[b] * scale);
 		acc[b] = 0;
-		s->mark[b] = 0;
+		mark[b] = 0;
 	}
 	return c->unnormalised || ss > 0 ? (long)s->nfeat : 0;
 }

@@ -169,6 +169,72 @@ static void test_levels(void)
 	hemb_scratch_free(&b);
 }
 
+struct occ {
+	uint64_t hash;
+	size_t pos, count;
+};
+
+static int by_hash_pos(const void *a, const void *b)
+{
+	const struct occ *x = a, *y = b;
+	return x->hash != y->hash ? (x->hash > y->hash) - (x->hash < y->hash) : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static int by_pos(const void *a, const void *b)
+{
+	const struct occ *x = a, *y = b;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Whether s->feat (after hemb_features on word 1-2-grams) holds the distinct n-grams of s's tokens in
+ * order of first occurrence with their counts, found here by sorting instead of a hash table. */
+static int features_by_sorting(struct hemb_scratch *s)
+{
+	size_t n = 0, ng = 0;
+	struct occ *o = malloc(2 * s->ntok * sizeof *o);
+	uint64_t *th = malloc(s->ntok * sizeof *th);
+	for (size_t i = 0; i < s->ntok; i++) {
+		th[i] = hemb_hash_token(0, s->norm + s->tok[i].off, s->tok[i].len);
+		o[n] = (struct occ){th[i], n, 1}, n++;
+		if (i > 0)
+			o[n] = (struct occ){hemb_hash_ngram(0, th + i - 1, 2), n, 1}, n++;
+	}
+	qsort(o, n, sizeof *o, by_hash_pos);
+	for (size_t i = 0; i < n; i++) {
+		if (ng > 0 && o[ng - 1].hash == o[i].hash)
+			o[ng - 1].count++;
+		else
+			o[ng++] = o[i];
+	}
+	qsort(o, ng, sizeof *o, by_pos);
+	int same = ng == s->nfeat;
+	for (size_t i = 0; same && i < ng; i++)
+		same = s->feat[i].hash == o[i].hash && s->feat[i].tf == o[i].count;
+	free(o);
+	free(th);
+	return same;
+}
+
+/* The feature table on a short text (sized for all its features at once) and on a long one (more
+ * features than the first table holds: it grows). */
+static void test_table(void)
+{
+	struct hemb_scratch s = {0};
+	struct wnw_rng r;
+	size_t cap = 200000, n = 0;
+	char *t = malloc(cap);
+	wnw_rng_seed(&r, 7);
+	for (int i = 0; i < 20000; i++)
+		n += (size_t)snprintf(t + n, cap - n, "w%llu%s", (unsigned long long)wnw_rng_below(&r, i < 100 ? 20 : 6000),
+				      wnw_rng_below(&r, 5) ? " " : ". ");
+	CHECK(hemb_features(&base, &s, (const uint8_t *)t, 600) == 0 && s.ntok < 200 && features_by_sorting(&s),
+	      "a short text: %zu distinct features, in order of first occurrence, counted", s.nfeat);
+	CHECK(hemb_features(&base, &s, (const uint8_t *)t, n) == 0 && s.ntok > 20000 && features_by_sorting(&s),
+	      "a long text (%zu tokens): %zu distinct features, in order of first occurrence, counted", s.ntok, s.nfeat);
+	hemb_scratch_free(&s);
+	free(t);
+}
+
 static void test_hashes(void)
 {
 	/* Pinned: a change here moves every feature to another bucket, and needs a new HEMB_RULES. */
@@ -435,6 +501,7 @@ int main(void)
 	test_utf8();
 	test_tokeniser();
 	test_levels();
+	test_table();
 	test_hashes();
 	test_vectors();
 	test_ranges();

@@ -40,6 +40,7 @@ void hemb_scratch_free(struct hemb_scratch *s)
 	free(s->norm);
 	free(s->tok);
 	free(s->th);
+	free(s->fh);
 	free(s->feat);
 	free(s->slot);
 	free(s->acc);
@@ -532,24 +533,31 @@ static inline uint64_t word_ngram(const struct hemb_config *c, const uint64_t *t
 	return n == 1 ? th[i] : n == 2 ? hemb_hash_ngram(c->seed, th + i - 1, 2) : hemb_hash_ngram(c->seed, th + i + 1 - n, n);
 }
 
-/* Flattened: XXH3 inlined with the length of a bigram (16 bytes) known. */
+/* Flattened: XXH3 inlined with the length of a bigram (16 bytes) known. With the sized table, all
+ * the hashes first and then the counting: short loops whose iterations overlap in the CPU. */
 __attribute__((flatten)) static void word_features(const struct hemb_config *c, struct hemb_scratch *s, int sized)
 {
-	uint64_t *th = s->th;
+	uint64_t *th = s->th, *fh = s->fh;
 	const struct hemb_tok *tok = s->tok;
 	const uint8_t *norm = s->norm;
-	struct sized_table t = {s->slot, s->feat, s->nfeat, s->mask, s->gen};
-	for (size_t i = 0, ntok = s->ntok; i < ntok; i++) {
-		th[i] = hemb_hash_token(c->seed, norm + tok[i].off, tok[i].len);
-		for (int n = c->word_lo; n <= c->word_hi && (size_t)n <= i + 1; n++) {
-			if (sized)
-				table_add_sized(&t, word_ngram(c, th, i, n));
-			else
-				table_add(s, word_ngram(c, th, i, n));
-		}
-	}
-	if (sized)
+	size_t ntok = s->ntok, nh = 0;
+	if (sized) {
+		for (size_t i = 0; i < ntok; i++)
+			th[i] = hemb_hash_token(c->seed, norm + tok[i].off, tok[i].len);
+		for (size_t i = 0; i < ntok; i++)
+			for (int n = c->word_lo; n <= c->word_hi && (size_t)n <= i + 1; n++)
+				fh[nh++] = word_ngram(c, th, i, n);
+		struct sized_table t = {s->slot, s->feat, s->nfeat, s->mask, s->gen};
+		for (size_t k = 0; k < nh; k++)
+			table_add_sized(&t, fh[k]);
 		s->nfeat = t.nfeat;
+		return;
+	}
+	for (size_t i = 0; i < ntok; i++) {
+		th[i] = hemb_hash_token(c->seed, norm + tok[i].off, tok[i].len);
+		for (int n = c->word_lo; n <= c->word_hi && (size_t)n <= i + 1; n++)
+			table_add(s, word_ngram(c, th, i, n));
+	}
 }
 
 static void char_features(const struct hemb_config *c, struct hemb_scratch *s)
@@ -581,7 +589,10 @@ int hemb_features(const struct hemb_config *c, struct hemb_scratch *s, const uin
 	if (nw) {
 		if (grow((void **)&s->th, &s->th_cap, s->ntok, sizeof *s->th) < 0)
 			return -1;
-		word_features(c, s, bound <= TABLE_START);
+		int sized = bound <= TABLE_START;
+		if (sized && grow((void **)&s->fh, &s->fh_cap, s->ntok * nw, sizeof *s->fh) < 0)
+			return -1;
+		word_features(c, s, sized);
 	}
 	if (nc)
 		char_features(c, s);

@@ -8,7 +8,8 @@
 # PEER_MB=20 the peer's share. On a shared machine compare ratios within one run.
 # `bench/embed-hash.sh goal` runs only the goal's measurement (issue 23: 150 MB/s per core at dim
 # 256): MB of text per CPU-second and per wall second, -j 1 and the default (every core), on the
-# evaluation corpus (../shared/eval, 20,000 texts) and on SYN=200000 synthetic 500-byte texts
+# evaluation corpus (../shared/eval, its 20,000 texts EVALX=5 times over: a longer run, in which
+# the first touch of the buffers weighs less) and on SYN=200000 synthetic 500-byte texts
 # (bench/textgen.c); with BEFORE=DIR, the build tree of an earlier commit, its runs beside.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,16 +47,27 @@ row() {
 # goal: this build (and BEFORE's) on the evaluation corpus and on synthetic texts, dim 256.
 goal() {
 	local eval=$TOP/../shared/eval/public/pool.jsonl.zst
-	zstd -dc "$eval" >"$W/eval.jsonl"
+	for ((i = 0; i < ${EVALX:-5}; i++)); do zstd -dc "$eval"; done >"$W/eval.jsonl"
 	cc -O2 -o "$W/textgen" "$TOP/bench/textgen.c"
 	"$W/textgen" "${SYN:-200000}" 500 1 >"$W/syn.jsonl"
 	echo "goal: embed-hash --dim 256 (word 1-2), MB of text per second; best of $REPS; $(nproc) cores"
+	# the kernel alone (bench/embed_kernel.c), against this build's library and BEFORE's
+	local cc="cc -O2 -I$TOP/common/stream -I$TOP/common/methods"
+	$cc -o "$W/kernel" "$TOP/bench/embed_kernel.c" "$B/libwinnow.a" -lutf8proc -lxxhash -lzstd -lz -lm -lpthread
+	if [ -n "${BEFORE:-}" ]; then
+		$cc -o "$W/kernel_before" "$TOP/bench/embed_kernel.c" "$BEFORE/libwinnow.a" -lutf8proc -lxxhash -lzstd \
+			-lz -lm -lpthread
+	fi
 	for c in eval syn; do
 		pack "$W/$c.jsonl" -o "$W/$c.wnw" 2>/dev/null
 		local bytes
 		bytes=$($PY -c 'import json, sys; print(sum(len(json.loads(l)["text"].encode()) for l in open(sys.argv[1])))' \
 			"$W/$c.jsonl")
 		echo "--- $c: $(echo "scale=1; $bytes / 1000000" | bc) MB of text in $(wc -l <"$W/$c.jsonl") records"
+		$PY -c 'import json, sys
+for l in open(sys.argv[1]): print(json.loads(l)["text"].replace("\n", " "))' "$W/$c.jsonl" >"$W/$c.txt"
+		echo "kernel alone, no stream (this build):   $("$W/kernel" "$W/$c.txt" "$REPS")"
+		[ -z "${BEFORE:-}" ] || echo "kernel alone, no stream (BEFORE):       $("$W/kernel_before" "$W/$c.txt" "$REPS")"
 		for j in "-j 1" ""; do
 			# shellcheck disable=SC2086
 			row "embed-hash $j${j:+ }(this build)" "$bytes" "$(best embed-hash $j "$W/$c.wnw")"

@@ -6,6 +6,11 @@
 # (python3-sklearn: the same signed feature hashing, word 1-2 grams, l2 norm) on a part of the text.
 # Run as `B=build/rel bench/embed-hash.sh`; MB=150 sets the text size, REPS=3 the runs (best kept),
 # PEER_MB=20 the peer's share. On a shared machine compare ratios within one run.
+# `bench/embed-hash.sh goal` runs only the goal's measurement (issue 23: 150 MB/s per core at dim
+# 256): MB of text per CPU-second and per wall second, -j 1 and the default (every core), on the
+# evaluation corpus (../shared/eval, its 20,000 texts EVALX=5 times over: a longer run, in which
+# the first touch of the buffers weighs less) and on SYN=200000 synthetic 500-byte texts
+# (bench/textgen.c); with BEFORE=DIR, the build tree of an earlier commit, its runs beside.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build/rel}
@@ -18,6 +23,67 @@ PEER_MB=${PEER_MB:-20}
 W=$(mktemp -d "${TMPDIR:-/tmp}/winnow-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export SOURCE_DATE_EPOCH=0
+
+# best REAL CPU of REPS runs (seconds of wall clock, and of user + system time of the command and its
+# children): on a busy machine MB per CPU second is the steadier figure of per-core speed.
+best() {
+	local br="" bc="" r u s
+	for ((i = 0; i < REPS; i++)); do
+		read -r r u s < <({ TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1)
+		local cpu
+		cpu=$(echo "$u + $s" | bc -l)
+		if [ -z "$br" ] || [ "$(echo "$r < $br" | bc -l)" = 1 ]; then br=$r; fi
+		if [ -z "$bc" ] || [ "$(echo "$cpu < $bc" | bc -l)" = 1 ]; then bc=$cpu; fi
+	done
+	echo "$br $bc"
+}
+rate() { echo "scale=1; $1 / $2 / 1000000" | bc -l; }
+# row LABEL BYTES "REAL CPU"
+row() {
+	set -- "$1" "$2" $3
+	printf '%-58s %7s MB/s %7s MB/cpu-s %8.3f s\n' "$1" "$(rate "$2" "$3")" "$(rate "$2" "$4")" "$3"
+}
+
+# goal: this build (and BEFORE's) on the evaluation corpus and on synthetic texts, dim 256.
+goal() {
+	local eval=$TOP/../shared/eval/public/pool.jsonl.zst
+	for ((i = 0; i < ${EVALX:-5}; i++)); do zstd -dc "$eval"; done >"$W/eval.jsonl"
+	cc -O2 -o "$W/textgen" "$TOP/bench/textgen.c"
+	"$W/textgen" "${SYN:-200000}" 500 1 >"$W/syn.jsonl"
+	echo "goal: embed-hash --dim 256 (word 1-2), MB of text per second; best of $REPS; $(nproc) cores"
+	# the kernel alone (bench/embed_kernel.c), against this build's library and BEFORE's
+	local cc="cc -O2 -I$TOP/common/stream -I$TOP/common/methods"
+	$cc -o "$W/kernel" "$TOP/bench/embed_kernel.c" "$B/libwinnow.a" -lutf8proc -lxxhash -lzstd -lz -lm -lpthread
+	if [ -n "${BEFORE:-}" ]; then
+		$cc -o "$W/kernel_before" "$TOP/bench/embed_kernel.c" "$BEFORE/libwinnow.a" -lutf8proc -lxxhash -lzstd \
+			-lz -lm -lpthread
+	fi
+	for c in eval syn; do
+		pack "$W/$c.jsonl" -o "$W/$c.wnw" 2>/dev/null
+		local bytes
+		bytes=$($PY -c 'import json, sys; print(sum(len(json.loads(l)["text"].encode()) for l in open(sys.argv[1])))' \
+			"$W/$c.jsonl")
+		echo "--- $c: $(echo "scale=1; $bytes / 1000000" | bc) MB of text in $(wc -l <"$W/$c.jsonl") records"
+		$PY -c 'import json, sys
+for l in open(sys.argv[1]): print(json.loads(l)["text"].replace("\n", " "))' "$W/$c.jsonl" >"$W/$c.txt"
+		echo "kernel alone, no stream (this build):   $("$W/kernel" "$W/$c.txt" "$REPS")"
+		[ -z "${BEFORE:-}" ] || echo "kernel alone, no stream (BEFORE):       $("$W/kernel_before" "$W/$c.txt" "$REPS")"
+		for j in "-j 1" ""; do
+			# shellcheck disable=SC2086
+			row "embed-hash $j${j:+ }(this build)" "$bytes" "$(best embed-hash $j "$W/$c.wnw")"
+			if [ -n "${BEFORE:-}" ]; then
+				# shellcheck disable=SC2086
+				row "embed-hash $j${j:+ }(BEFORE: $BEFORE)" "$bytes" "$(best "$BEFORE/bin/embed-hash" $j "$W/$c.wnw")"
+				cmp -s <(embed-hash $j "$W/$c.wnw") <("$BEFORE/bin/embed-hash" $j "$W/$c.wnw") &&
+					echo "  (same output bytes)" || echo "  OUTPUTS DIFFER"
+			fi
+		done
+	done
+}
+if [ "${1:-}" = goal ]; then
+	goal
+	exit 0
+fi
 
 # Text files of this machine (UTF-8 only, gzip-compressed docs included), in a fixed order, cut at
 # line ends into records of about 2 KB, until $MB MB of text. Prints the text bytes and records.
@@ -58,26 +124,6 @@ with open(sys.argv[1], "w", encoding="utf-8") as out:
 print(n, recs)
 EOF
 read -r tbytes records <"$W/size"
-
-# best REAL CPU of REPS runs (seconds of wall clock, and of user + system time of the command and its
-# children): on a busy machine MB per CPU second is the steadier figure of per-core speed.
-best() {
-	local br="" bc="" r u s
-	for ((i = 0; i < REPS; i++)); do
-		read -r r u s < <({ TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1)
-		local cpu
-		cpu=$(echo "$u + $s" | bc -l)
-		if [ -z "$br" ] || [ "$(echo "$r < $br" | bc -l)" = 1 ]; then br=$r; fi
-		if [ -z "$bc" ] || [ "$(echo "$cpu < $bc" | bc -l)" = 1 ]; then bc=$cpu; fi
-	done
-	echo "$br $bc"
-}
-rate() { echo "scale=1; $1 / $2 / 1000000" | bc -l; }
-# row LABEL BYTES "REAL CPU"
-row() {
-	set -- "$1" "$2" $3
-	printf '%-58s %7s MB/s %7s MB/cpu-s %8.3f s\n' "$1" "$(rate "$2" "$3")" "$(rate "$2" "$4")" "$3"
-}
 
 echo "text: $(echo "scale=1; $tbytes / 1000000" | bc) MB in $records records from /usr/share/doc," \
 	"/usr/include, /usr/lib/python3; best of $REPS; $(nproc) cores"
@@ -129,3 +175,6 @@ EOF
 	t=$(best embed-hash --dim $dim -j 1 "$W/peer.wnw")
 	row "  embed-hash --dim $dim -j 1 on the same text" "$pbytes" "$t"
 done
+
+echo
+goal

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # bench/gzfit.sh: gzfit on the evaluation corpus (../shared/eval/public: 20,000 pool examples of
 # 200-2000 bytes, 100 python targets), in one run:
-#  - exact mode (-j 2) beside bench/gzfit_ref.py, plain Python gzip over 2 processes: same data,
-#    identical scores, pairs/s and MB/s (MB of x ++ t compressed per second);
+#  - exact mode at default options (every core) beside bench/gzfit_ref.py, plain Python gzip over as
+#    many processes: same data, identical scores, pairs/s and MB/s (MB of x ++ t compressed per
+#    second); and beside zlib alone (bench/zlib_alone.c on every core: the deflate calls of the
+#    definition, one per pair over x ++ t, and the calls gzfit makes, with no stream and no scoring),
+#    the limit for exact mode;
 #  - fast mode variants: speed-up over exact mode, Spearman rank agreement with it;
 #  - selection quality of the top K = 1000 of each with ../shared/eval/quality.py, the spread of fast
 #    mode's quality over other background samples, and both modes on the pool with injected copies.
 # Times are wall seconds and cpu seconds (user + sys) of single runs: the machine may be shared, so
 # compare the ratios within one run. Usage: B=build/rel bench/gzfit.sh [LEVELS]  (default "9 1");
-# N=300 bench/gzfit.sh takes only the first N pool examples, for a quick look.
+# N=300 bench/gzfit.sh takes only the first N pool examples, for a quick look; EXACT_ONLY=1 stops
+# after exact mode.
 set -eu
 cd "$(dirname "$0")/.."
 B=$(cd "${B:-build/rel}" && pwd)
@@ -23,6 +27,16 @@ zstd -dc "$EVAL/public/pool.jsonl.zst" | head -n "${N:-20000}" >"$T/pool.jsonl"
 zstd -dc "$EVAL/public/query.jsonl.zst" >"$T/query.jsonl"
 pack --id id "$T/pool.jsonl" >"$T/pool.wnw" 2>/dev/null
 pack --id id "$T/query.jsonl" >"$T/query.wnw" 2>/dev/null
+# the texts for zlib_alone: a 4-byte little-endian length and the bytes, per text
+$PY -c '
+import json, struct, sys
+for src, dst in zip(sys.argv[1::2], sys.argv[2::2]):
+    with open(dst, "wb") as o:
+        for l in open(src):
+            b = json.loads(l)["text"].encode()
+            o.write(struct.pack("<I", len(b)) + b)' "$T/pool.jsonl" "$T/pool.bin" "$T/query.jsonl" "$T/query.bin"
+cc -O2 -o "$T/zlib_alone" bench/zlib_alone.c -lz -lpthread
+NPROC=$(nproc)
 read -r NP NT PB TB < <($PY -c '
 import json, sys
 p = [len(json.loads(l)["text"].encode()) for l in open(sys.argv[1])]
@@ -58,28 +72,41 @@ maxdiff() {
 }
 
 echo
-echo "exact mode (the ZIP-FIT definition) beside plain Python gzip + multiprocessing, both on 2 cores"
-printf '%-24s %8s %8s %9s %7s %11s %9s %s\n' mode wall_s cpu_s pairs/s MB/s pairs/cpu-s MB/cpu-s \
+echo "exact mode (the ZIP-FIT definition), default options ($NPROC cores), beside plain Python gzip +"
+echo "multiprocessing and zlib alone, each on $NPROC cores"
+printf '%-34s %8s %8s %9s %7s %11s %9s %s\n' mode wall_s cpu_s pairs/s MB/s pairs/cpu-s MB/cpu-s \
 	"max |score - python|"
 SELS=""
+# line NAME WALL CPU NOTE
+line() {
+	awk -v n="$1" -v w="$2" -v c="$3" -v p="$PAIRS" -v b="$PAIRBYTES" -v d="$4" \
+		'BEGIN { printf "%-34s %8.2f %8.2f %9.0f %7.1f %11.0f %9.1f %s\n", n, w, c, p / w, b / w / 1e6,
+			p / c, b / c / 1e6, d }'
+}
 for L in $LEVELS; do
-	run "exact$L" gzfit -j 2 --level "$L" -t "$T/query.wnw" "$T/pool.wnw"
+	run "exact$L" gzfit --level "$L" -t "$T/query.wnw" "$T/pool.wnw"
 	EW[L]=$W EC[L]=$C
 	scores "exact$L"
-	run "py$L" $PY bench/gzfit_ref.py --level "$L" -j 2 --pool "$T/pool.jsonl" --targets "$T/query.jsonl"
+	run "py$L" $PY bench/gzfit_ref.py --level "$L" -j "$NPROC" --pool "$T/pool.jsonl" --targets "$T/query.jsonl"
 	PW[L]=$W PC[L]=$C
 	cp "$T/py$L.out" "$T/py$L.tsv"
-	for m in "gzfit --level $L" "python gzip level $L"; do
-		case $m in gzfit*) w=${EW[$L]} c=${EC[$L]} d=$(maxdiff "$T/exact$L.tsv" "$T/py$L.tsv") ;;
-		*) w=${PW[$L]} c=${PC[$L]} d="(reference)" ;; esac
-		awk -v n="$m" -v w="$w" -v c="$c" -v p="$PAIRS" -v b="$PAIRBYTES" -v d="$d" \
-			'BEGIN { printf "%-24s %8.2f %8.2f %9.0f %7.1f %11.0f %9.1f %s\n", n, w, c, p / w, b / w / 1e6,
-				p / c, b / c / 1e6, d }'
-	done
+	run "zo$L" "$T/zlib_alone" -l "$L" -j "$NPROC" -m oneshot "$T/pool.bin" "$T/query.bin"
+	ZOW=$W ZOC=$C
+	run "zg$L" "$T/zlib_alone" -l "$L" -j "$NPROC" -m gzfit "$T/pool.bin" "$T/query.bin"
+	ZGW=$W ZGC=$C
+	cmp -s "$T/zo$L.out" "$T/zg$L.out" || { echo "zlib_alone: the two modes' sizes differ"; exit 1; }
+	line "gzfit --level $L" "${EW[$L]}" "${EC[$L]}" "$(maxdiff "$T/exact$L.tsv" "$T/py$L.tsv")"
+	line "python gzip level $L" "${PW[$L]}" "${PC[$L]}" "(reference)"
+	line "zlib alone, one call per pair" "$ZOW" "$ZOC" "$(cat "$T/zo$L.out")"
+	line "zlib alone, gzfit's calls" "$ZGW" "$ZGC" ""
 	awk -v a="${PW[$L]}" -v b="${EW[$L]}" -v c="${PC[$L]}" -v d="${EC[$L]}" \
 		'BEGIN { printf "  gzfit level '"$L"' is %.2fx Python in wall time, %.2fx in cpu time\n", a / b, c / d }'
+	awk -v zo="$ZOW" -v zg="$ZGW" -v e="${EW[$L]}" -v zoc="$ZOC" -v zgc="$ZGC" -v ec="${EC[$L]}" \
+		'BEGIN { printf "  gzfit level '"$L"' runs at %.2f / %.2f of zlib alone (one call per pair / gzfit'"'"'s calls) in wall time, %.2f / %.2f in cpu time\n",
+			zo / e, zg / e, zoc / ec, zgc / ec }'
 	SELS="$SELS exact_L$L=$T/sel_exact$L.jsonl"
 done
+[ -z "${EXACT_ONLY:-}" ] || exit 0
 REF=$(echo "$LEVELS" | awk '{ print $1 }')
 
 echo

@@ -64,6 +64,8 @@ struct hemb_scratch {
 	size_t ntok, tok_cap;
 	uint64_t *th; /* hash of each token */
 	size_t th_cap;
+	uint64_t *fh; /* hash of each word n-gram, in order, before they are counted */
+	size_t fh_cap;
 	struct hemb_feat *feat; /* distinct features in order of first occurrence */
 	size_t nfeat, feat_cap;
 	struct hemb_slot *slot;

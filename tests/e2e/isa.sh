@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # WINNOW_ISA: every kernel level gives the same output bytes (knn join and distances, the KDE self-join,
-# pursuit's correlations, MinHash, the stream CRC), and a bad value is a usage error. A level above the
-# CPU's runs the CPU's own, so the list covers every level this machine has.
+# pursuit's correlations, MinHash, the tokeniser of embed-hash and dsir, the stream CRC), and a bad
+# value is a usage error. A level above the CPU's runs the CPU's own, so the list covers every level
+# this machine has.
 source "$(dirname "$0")/../lib.sh"
 
 # d 37: the vector kernels' tails; exact copies (ties) and a tight group (the KDE radius).
@@ -31,13 +32,15 @@ run() {
 	kde-dedup --drop-within 0.05 x.wnw >"$1/drop.wnw" 2>/dev/null
 	pursuit -t t.wnw -k 20 g.wnw >"$1/pursuit.wnw"
 	dedup --minhash --mark text.wnw >"$1/dedup.wnw"
+	embed-hash --char 2-4 text.wnw >"$1/embed.wnw"
+	dsir -t text.wnw --ngram 1-3 text.wnw >"$1/dsir.wnw"
 	inspect --check "$1/kde.wnw" >"$1/check.txt"
 	unset WINNOW_ISA
 }
 run portable
 run avx2
 run avx512
-for f in knn knn7 kde ivf drop pursuit dedup; do
+for f in knn knn7 kde ivf drop pursuit dedup embed dsir; do
 	truthy "$f has records" "[ \$(unpack --ids portable/$f.wnw | wc -l) -gt 0 ]"
 	same_file "$f: avx2 gives the portable bytes" avx2/$f.wnw portable/$f.wnw
 	same_file "$f: avx512 (or the CPU's best) gives the portable bytes" avx512/$f.wnw portable/$f.wnw

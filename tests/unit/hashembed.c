@@ -12,6 +12,7 @@
 #include <xxhash.h> /* the shared library's XXH3, not the inlined copy hashembed.c uses */
 
 #include "hashembed.h"
+#include "isa.h"
 #include "rng.h"
 #include "unit.h"
 
@@ -111,6 +112,127 @@ static void test_tokeniser(void)
 	CHECK(tokenises(&s, "", "", "") && tokenises(&s, " \t\r\n\xC2\xAD ", "", ""),
 	      "empty and blank texts have no tokens");
 	hemb_scratch_free(&s);
+}
+
+/* A random text for test_levels: ASCII words, punctuation and separator runs of many lengths (so that
+ * runs end on every side of the vector path's 32-byte blocks), now and then a non-ASCII piece that
+ * makes the tokeniser leave the vector path: a letter, a no-break space, a zero-width space (ignored),
+ * a combining mark. */
+static size_t random_text(struct wnw_rng *r, char *t, size_t cap)
+{
+	static const char *const pieces[] = {"word", "Ab", "x", "THE", "under_score", "42", ".", "->", "!?",
+					     " ", "\t", "\n", "\x7f", "\x01", "\xc3\xa9", "\xc2\xa0",
+					     "\xe2\x80\x8b", "\xcc\x81"};
+	size_t n = 0, want = wnw_rng_below(r, 300), rare = 1 + wnw_rng_below(r, 4);
+	while (n < want) {
+		uint64_t k = wnw_rng_below(r, 14 + (wnw_rng_below(r, 8) < rare ? 4 : 0));
+		size_t reps = wnw_rng_below(r, 4) == 0 ? 1 + wnw_rng_below(r, 40) : 1;
+		for (size_t i = 0; i < reps && n + 4 < cap; i++) {
+			size_t len = strlen(pieces[k]);
+			memcpy(t + n, pieces[k], len);
+			n += len;
+		}
+	}
+	return n;
+}
+
+/* Every kernel level tokenises as the portable one: the same norm, the same tokens. */
+static void test_levels(void)
+{
+	struct hemb_scratch a = {0}, b = {0};
+	struct wnw_rng r;
+	char t[2048];
+	long texts = 0, differ = 0;
+	wnw_rng_seed(&r, 23);
+	for (int i = 0; i < 30000; i++) {
+		size_t n = random_text(&r, t, sizeof t);
+		if (i == 0) /* the vector path after a no-break space, at a token: the run's space is owed */
+			n = (size_t)snprintf(t, sizeof t, "ab\xc2\xa0" "cdefgh ijklmn opqrst uvwxyz 0123456789 end");
+		wnw_isa_force(WNW_ISA_PORTABLE);
+		hemb_tokenise(&a, (const uint8_t *)t, n);
+		for (int level = WNW_ISA_AVX2; level < WNW_ISA_LEVELS; level++) {
+			wnw_isa_force(level);
+			hemb_tokenise(&b, (const uint8_t *)t, n);
+			texts++;
+			if (a.nnorm != b.nnorm || memcmp(a.norm, b.norm, a.nnorm) != 0 || a.ntok != b.ntok ||
+			    memcmp(a.tok, b.tok, a.ntok * sizeof *a.tok) != 0) {
+				if (differ++ == 0)
+					printf("#   level %d: '%.*s' -> '%.*s', not '%.*s'\n", level, (int)n, t,
+					       (int)b.nnorm, (const char *)b.norm, (int)a.nnorm, (const char *)a.norm);
+			}
+		}
+	}
+	wnw_isa_force(WNW_ISA_LEVELS - 1);
+	CHECK(differ == 0, "%ld random texts: every kernel level gives the portable tokens and norm (%d is this CPU's)",
+	      texts, wnw_isa_cpu());
+	hemb_scratch_free(&a);
+	hemb_scratch_free(&b);
+}
+
+struct occ {
+	uint64_t hash;
+	size_t pos, count;
+};
+
+static int by_hash_pos(const void *a, const void *b)
+{
+	const struct occ *x = a, *y = b;
+	return x->hash != y->hash ? (x->hash > y->hash) - (x->hash < y->hash) : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static int by_pos(const void *a, const void *b)
+{
+	const struct occ *x = a, *y = b;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Whether s->feat (after hemb_features on word 1-2-grams) holds the distinct n-grams of s's tokens in
+ * order of first occurrence with their counts, found here by sorting instead of a hash table. */
+static int features_by_sorting(struct hemb_scratch *s)
+{
+	size_t n = 0, ng = 0;
+	struct occ *o = malloc(2 * s->ntok * sizeof *o);
+	uint64_t *th = malloc(s->ntok * sizeof *th);
+	for (size_t i = 0; i < s->ntok; i++) {
+		th[i] = hemb_hash_token(0, s->norm + s->tok[i].off, s->tok[i].len);
+		o[n] = (struct occ){th[i], n, 1}, n++;
+		if (i > 0)
+			o[n] = (struct occ){hemb_hash_ngram(0, th + i - 1, 2), n, 1}, n++;
+	}
+	qsort(o, n, sizeof *o, by_hash_pos);
+	for (size_t i = 0; i < n; i++) {
+		if (ng > 0 && o[ng - 1].hash == o[i].hash)
+			o[ng - 1].count++;
+		else
+			o[ng++] = o[i];
+	}
+	qsort(o, ng, sizeof *o, by_pos);
+	int same = ng == s->nfeat;
+	for (size_t i = 0; same && i < ng; i++)
+		same = s->feat[i].hash == o[i].hash && s->feat[i].tf == o[i].count;
+	free(o);
+	free(th);
+	return same;
+}
+
+/* The feature table on a short text (sized for all its features at once) and on a long one (more
+ * features than the first table holds: it grows). */
+static void test_table(void)
+{
+	struct hemb_scratch s = {0};
+	struct wnw_rng r;
+	size_t cap = 200000, n = 0;
+	char *t = malloc(cap);
+	wnw_rng_seed(&r, 7);
+	for (int i = 0; i < 20000; i++)
+		n += (size_t)snprintf(t + n, cap - n, "w%llu%s", (unsigned long long)wnw_rng_below(&r, i < 100 ? 20 : 6000),
+				      wnw_rng_below(&r, 5) ? " " : ". ");
+	CHECK(hemb_features(&base, &s, (const uint8_t *)t, 600) == 0 && s.ntok < 200 && features_by_sorting(&s),
+	      "a short text: %zu distinct features, in order of first occurrence, counted", s.nfeat);
+	CHECK(hemb_features(&base, &s, (const uint8_t *)t, n) == 0 && s.ntok > 20000 && features_by_sorting(&s),
+	      "a long text (%zu tokens): %zu distinct features, in order of first occurrence, counted", s.ntok, s.nfeat);
+	hemb_scratch_free(&s);
+	free(t);
 }
 
 static void test_hashes(void)
@@ -378,6 +500,8 @@ int main(void)
 	test_classes();
 	test_utf8();
 	test_tokeniser();
+	test_levels();
+	test_table();
 	test_hashes();
 	test_vectors();
 	test_ranges();

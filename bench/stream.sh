@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench/stream.sh: throughput of the stream library itself: a pass-through filter (read, validate,
-# CRC, rewrite every record) over a synthetic stream, plain and zstd, beside cat(1) on the same file.
+# bench/stream.sh: throughput of the stream library itself: its CRC alone (bench/crc.c), and a
+# pass-through filter (read, validate, CRC, rewrite every record) over a synthetic stream, plain and
+# zstd, beside cat(1) on the same file.
 # Usage: B=build/rel bench/stream.sh [RECORDS]   (default 1,000,000 records of ~1.2 KB)
 # With BASE=DIR (a libwinnow.a built from another commit) the chain is also run through that library in
 # the same run: before and after side by side.
@@ -10,8 +11,10 @@ B=${B:-build/rel}
 N=${1:-1000000}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 CF="-Icommon/stream -Icommon/methods -D_GNU_SOURCE -std=c11 -O2"
-cc $CF -o "$T/passthru" bench/passthru.c "$B/libwinnow.a" -lzstd -lz -lyaml -lm -lpthread
-cc $CF -o "$T/gen" bench/gen.c "$B/libwinnow.a" -lzstd -lz -lyaml -lm -lpthread
+# the libraries the Makefile links (prog.c reaches the BLAS set-up)
+LIBS="-lzstd -lz -lyaml -ljansson -lopenblas -lutf8proc -lxxhash -lpthread -lm"
+cc $CF -o "$T/passthru" bench/passthru.c "$B/libwinnow.a" $LIBS
+cc $CF -o "$T/gen" bench/gen.c "$B/libwinnow.a" $LIBS
 "$T/gen" "$N" 200 256 -o "$T/p.wnw"
 bytes=$(stat -c %s "$T/p.wnw")
 # cpu seconds and wall seconds of a command, best of 3
@@ -30,6 +33,13 @@ row() { # name wall cpu
 		'BEGIN { printf "%-34s %6.2f GB/s wall %6.2f GB/s per cpu-second\n", n, b / w / 1e9, b / c / 1e9 }'
 }
 echo "stream of $N records, $bytes bytes (id, 200-byte text, vec[256])"
+# the CRC alone: what the reader and the writer each pay per byte, beside memcpy on the same bytes
+cc $CF -o "$T/crc" bench/crc.c "$B/libwinnow.a" $LIBS
+"$T/crc"
+if [ -n "${BASE:-}" ]; then
+	cc $CF -o "$T/crc0" bench/crc.c "$BASE/libwinnow.a" $LIBS
+	"$T/crc0" | sed -n '$s/^vpclmulqdq ymm (kernel 3)/BASE library, kernel 3      /p'
+fi
 read -r w c < <(measure cat "$T/p.wnw"); row "cat (peer: the disk cache)" "$w" "$c"
 read -r w c < <(measure "$T/passthru" "$T/p.wnw"); row "passthru (file -> stdout)" "$w" "$c"
 read -r w c < <(measure sh -c "\"$T/passthru\" < \"$T/p.wnw\" | cat"); row "passthru (pipe -> pipe, + cat)" "$w" "$c"
@@ -39,7 +49,7 @@ P=$T/passthru
 read -r w c < <(measure sh -c "\"$P\" \"$T/p.wnw\" | \"$P\" | \"$P\" | \"$P\" | cat >/dev/null")
 row "chain of 4 passthru (per hop)" "$w" "$c"
 if [ -n "${BASE:-}" ]; then
-	cc $CF -o "$T/passthru0" bench/passthru.c "$BASE/libwinnow.a" -lzstd -lz -lyaml -lm -lpthread
+	cc $CF -o "$T/passthru0" bench/passthru.c "$BASE/libwinnow.a" $LIBS
 	P=$T/passthru0
 	read -r w c < <(measure sh -c "\"$P\" \"$T/p.wnw\" | \"$P\" | \"$P\" | \"$P\" | cat >/dev/null")
 	row "chain of 4 passthru, BASE library" "$w" "$c"

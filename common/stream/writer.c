@@ -127,7 +127,7 @@ static int flush(struct wnw_writer *w, struct wnw_err *e)
 	return 0;
 }
 
-static uint8_t *reserve(struct wnw_writer *w, size_t n)
+static uint8_t *reserve_slow(struct wnw_writer *w, size_t n)
 {
 	if (w->failed)
 		return NULL;
@@ -151,6 +151,17 @@ static uint8_t *reserve(struct wnw_writer *w, size_t n)
 		w->cap = ncap;
 	}
 room:;
+	uint8_t *p = w->buf + w->used;
+	w->used += n;
+	return p;
+}
+
+/* n bytes at the end of the pending output, or NULL when memory ran out (w->failed). Several times a
+ * record, so the common case is inline. */
+static inline uint8_t *reserve(struct wnw_writer *w, size_t n)
+{
+	if (w->failed || w->used + n > w->cap)
+		return reserve_slow(w, n);
 	uint8_t *p = w->buf + w->used;
 	w->used += n;
 	return p;

@@ -64,6 +64,20 @@ static uint8_t *blocks_map(size_t cap)
 	return m + head;
 }
 
+/* 1 when the kernel gives huge pages to a region that asks (transparent huge pages "always" or
+ * "madvise"): without them gift mode costs more than it saves. */
+static int huge_pages_on(void)
+{
+	char line[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (f == NULL)
+		return 0;
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = 0;
+	fclose(f);
+	return strstr(line, "[always]") != NULL || strstr(line, "[madvise]") != NULL;
+}
+
 /* Moves the pending bytes into fresh blocks of ncap bytes (a multiple of HUGE_PAGE). */
 static int blocks_move(struct wnw_writer *w, size_t ncap)
 {
@@ -225,7 +239,7 @@ struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s,
 		goto fail;
 	if (wnw_sink_open(&w->sink, path, zlevel, e) < 0)
 		goto fail;
-	if (w->sink.gift && w->cap % HUGE_PAGE == 0)
+	if (w->sink.gift && w->cap % HUGE_PAGE == 0 && huge_pages_on())
 		blocks_move(w, w->cap); /* else the output is written */
 	uint8_t fixed[WNW_HEADER_FIXED];
 	memcpy(fixed, WNW_MAGIC, 8);

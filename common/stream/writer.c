@@ -25,7 +25,7 @@ struct wnw_writer {
 	uint8_t *buf;     /* pending output; the record being built starts at rec */
 	size_t used, cap, rec;
 	size_t flush_at;  /* output is sent once this much is pending */
-	uint8_t *blocks;  /* gift mode (block_start): two blocks of cap bytes, buf one of them; else NULL */
+	uint8_t *blocks;  /* gift mode (blocks_move): two blocks of cap bytes, buf one of them; else NULL */
 	struct wnw_schema schema;
 	uint32_t cur;     /* next field to write */
 	const char *bug;  /* first misuse of the field API, reported by wnw_w_end */
@@ -141,6 +141,17 @@ static int flush(struct wnw_writer *w, struct wnw_err *e)
 	return 0;
 }
 
+/* Grows a heap buffer (not gift mode) to ncap bytes. */
+static int heap_grow(struct wnw_writer *w, size_t ncap)
+{
+	uint8_t *nb = realloc(w->buf, ncap);
+	if (nb == NULL)
+		return -1;
+	w->buf = nb;
+	w->cap = ncap;
+	return 0;
+}
+
 static uint8_t *reserve_slow(struct wnw_writer *w, size_t n)
 {
 	if (w->failed)
@@ -149,22 +160,11 @@ static uint8_t *reserve_slow(struct wnw_writer *w, size_t n)
 		size_t ncap = w->cap;
 		while (w->used + n > ncap)
 			ncap *= 2;
-		if (w->blocks != NULL) {
-			if (blocks_move(w, ncap) < 0) {
-				w->failed = 1;
-				return NULL;
-			}
-			goto room;
-		}
-		uint8_t *nb = realloc(w->buf, ncap);
-		if (nb == NULL) {
+		if ((w->blocks != NULL ? blocks_move(w, ncap) : heap_grow(w, ncap)) < 0) {
 			w->failed = 1;
 			return NULL;
 		}
-		w->buf = nb;
-		w->cap = ncap;
 	}
-room:;
 	uint8_t *p = w->buf + w->used;
 	w->used += n;
 	return p;

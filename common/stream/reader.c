@@ -121,7 +121,7 @@ static int fill(struct wnw_reader *r, struct wnw_err *e)
 /* Makes n bytes available at buf + pos. The buffer grows only by doubling when it is full of real
  * data, so a hostile length never allocates more than twice what the input actually delivered.
  * Returns 1, or 0 at end of input with fewer bytes available, or -1. */
-static int ensure(struct wnw_reader *r, size_t n, struct wnw_err *e)
+static int ensure_slow(struct wnw_reader *r, size_t n, struct wnw_err *e)
 {
 	while (r->end - r->pos < n) {
 		if (r->eof)
@@ -144,6 +144,12 @@ static int ensure(struct wnw_reader *r, size_t n, struct wnw_err *e)
 			return -1;
 	}
 	return 1;
+}
+
+/* ensure_slow when the bytes are not at hand already: twice a record, so the common case is inline. */
+static inline int ensure(struct wnw_reader *r, size_t n, struct wnw_err *e)
+{
+	return r->end - r->pos >= n ? 1 : ensure_slow(r, n, e);
 }
 
 static int truncated(struct wnw_reader *r, struct wnw_err *e, const char *where)

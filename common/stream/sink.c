@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "sink.h"
@@ -138,7 +139,7 @@ int wnw_sink_open(struct wnw_sink *s, const char *path, int zlevel, struct wnw_e
 		wnw_sink_abort(s);
 		return -1;
 	}
-	wnw_pipe_grow(s->fd, WNW_PIPE_BYTES);
+	s->gift = wnw_pipe_grow(s->fd, WNW_PIPE_BYTES) > 0 && zlevel == 0;
 	return 0;
 }
 
@@ -158,6 +159,30 @@ static int write_all(struct wnw_sink *s, const unsigned char *p, size_t n, struc
 		n -= (size_t)k;
 	}
 	return 0;
+}
+
+int wnw_sink_gift(struct wnw_sink *s, const void *p, size_t n, size_t *gifted, struct wnw_err *e)
+{
+	struct iovec iov = {(void *)(uintptr_t)p, n & ~(size_t)(WNW_PAGE - 1)};
+
+	*gifted = 0;
+	while (s->gift && s->gz == NULL && s->cs == NULL && iov.iov_len > 0) {
+		ssize_t k = vmsplice(s->fd, &iov, 1, SPLICE_F_GIFT);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EPIPE)
+			return wnw_errf(e, WNW_EXIT_PIPE, "downstream closed");
+		if (k < 0) { /* EINVAL, ENOSYS, ...: this pipe takes writes only; write(2) reports a real error */
+			s->gift = 0;
+			break;
+		}
+		if (k == 0)
+			break;
+		iov.iov_base = (char *)iov.iov_base + k;
+		iov.iov_len -= (size_t)k;
+		*gifted += (size_t)k;
+	}
+	return wnw_sink_write(s, (const char *)p + *gifted, n - *gifted, 0, e);
 }
 
 int wnw_sink_gz_name(const char *path)

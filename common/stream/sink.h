@@ -18,6 +18,7 @@ struct wnw_sink {
 	z_stream *gz;      /* gzip instead, when not NULL */
 	unsigned char *zout;
 	size_t zcap;
+	int gift;          /* a pipe written plain: wnw_sink_gift may hand it whole pages */
 };
 
 /* path NULL or "-" is stdout; zlevel 0 plain, 1..22 zstd. On failure nothing is left to free. */
@@ -28,6 +29,14 @@ int wnw_sink_gzip(struct wnw_sink *s, struct wnw_err *e);
 int wnw_sink_gz_name(const char *path);
 /* Writes n bytes, compressed when zstd or gzip; end also finishes the zstd frame. */
 int wnw_sink_write(struct wnw_sink *s, const void *p, size_t n, int end, struct wnw_err *e);
+/* Like wnw_sink_write (not the end of a zstd frame): when the output is a pipe written plain, the
+ * whole 4 KiB pages of p (p page-aligned) go into the pipe by vmsplice(2) with SPLICE_F_GIFT, without
+ * a copy, and only the bytes after the last whole page are written. Those pages then belong to the
+ * pipe: the caller must never write them again (it may unmap them). *gifted is how many bytes went
+ * that way; 0 when the output is not such a pipe or the kernel refused (then the sink writes from here
+ * on). */
+int wnw_sink_gift(struct wnw_sink *s, const void *p, size_t n, size_t *gifted, struct wnw_err *e);
+#define WNW_PAGE 4096u
 /* Closes a temporary file (so that a late write error shows) without renaming it; the sink stays for
  * wnw_sink_commit or wnw_sink_abort. Nothing to do for stdout or a device. */
 int wnw_sink_finish(struct wnw_sink *s, struct wnw_err *e);

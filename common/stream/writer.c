@@ -1,10 +1,12 @@
 /* writer.c: writes a winnow stream (winnow(5)) to stdout or to FILE by way of a temporary file that is
  * renamed only after the trailer is written, plain or zstd-compressed. Records are built in place in
  * the output buffer, field by field, so pass-through costs one copy; a memory writer only builds them,
- * for a stream's writer to put in order. */
+ * for a stream's writer to put in order. Into a pipe, whole pages of the buffer go by vmsplice(2). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <zlib.h>
 
@@ -16,11 +18,14 @@
 #define FLUSH_AT (1u << 20)
 /* Records are folded into the CRC in spans of about this much (as the reader does). */
 #define CRC_SPAN (64u << 10)
+#define HUGE_PAGE (2u << 20)
 
 struct wnw_writer {
 	struct wnw_sink sink;
 	uint8_t *buf;     /* pending output; the record being built starts at rec */
 	size_t used, cap, rec;
+	size_t flush_at;  /* output is sent once this much is pending */
+	uint8_t *blocks;  /* gift mode (blocks_move): two blocks of cap bytes, buf one of them; else NULL */
 	struct wnw_schema schema;
 	uint32_t cur;     /* next field to write */
 	const char *bug;  /* first misuse of the field API, reported by wnw_w_end */
@@ -39,6 +44,72 @@ static void crc_fold(struct wnw_writer *w)
 	w->crc_at = w->rec;
 }
 
+/* Gift mode, for an output pipe that takes pages (wnw_sink_gift): records are built in one of two
+ * blocks of cap bytes on huge-page boundaries; a flush hands the pipe the block's whole pages instead
+ * of copying them, and building moves on to the other block. The block left behind gets fresh zero
+ * pages (MADV_DONTNEED) before it is used again, since a gifted page must never be written again.
+ * With huge pages a fresh block costs one fault and one clear instead of 512 (4 KiB pages would cost
+ * more than the copy saved). Returns the two blocks, or NULL. */
+static uint8_t *blocks_map(size_t cap)
+{
+	size_t len = 2 * cap + HUGE_PAGE;
+	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	size_t head = (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
+	if (head > 0)
+		munmap(m, head);
+	munmap(m + head + 2 * cap, HUGE_PAGE - head);
+	madvise(m + head, 2 * cap, MADV_HUGEPAGE);
+	return m + head;
+}
+
+/* 1 when the kernel gives huge pages to a region that asks (transparent huge pages "always" or
+ * "madvise"): without them gift mode costs more than it saves. */
+static int huge_pages_on(void)
+{
+	char line[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (f == NULL)
+		return 0;
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = 0;
+	fclose(f);
+	return strstr(line, "[always]") != NULL || strstr(line, "[madvise]") != NULL;
+}
+
+/* Moves the pending bytes into fresh blocks of ncap bytes (a multiple of HUGE_PAGE). */
+static int blocks_move(struct wnw_writer *w, size_t ncap)
+{
+	uint8_t *nb = blocks_map(ncap);
+	if (nb == NULL)
+		return -1;
+	memcpy(nb, w->buf, w->used);
+	if (w->blocks != NULL)
+		munmap(w->blocks, 2 * w->cap);
+	else
+		free(w->buf);
+	w->buf = w->blocks = nb;
+	w->cap = ncap;
+	w->flush_at = ncap - ncap / 8; /* a fresh block is cleared whole: fill most of it */
+	return 0;
+}
+
+/* After a flush that gave the pipe pages of the current block: the record being built moves to the
+ * other block, and this one is replaced by fresh pages. */
+static int next_block(struct wnw_writer *w)
+{
+	uint8_t *next = w->buf == w->blocks ? w->blocks + w->cap : w->blocks;
+	memcpy(next, w->buf + w->rec, w->used - w->rec);
+	if (madvise(w->buf, w->cap, MADV_DONTNEED) != 0 &&
+	    mmap(w->buf, w->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		return -1;
+	w->buf = next;
+	w->used -= w->rec;
+	w->rec = w->crc_at = 0;
+	return 0;
+}
+
 /* Forgets the records before the one being built (sent or put). */
 static void drop_done(struct wnw_writer *w)
 {
@@ -47,17 +118,41 @@ static void drop_done(struct wnw_writer *w)
 	w->rec = w->crc_at = 0;
 }
 
+/* Sends buf[0, n): whole pages by gift in gift mode; *gifted is how many bytes went that way. */
+static int send(struct wnw_writer *w, size_t n, int end, size_t *gifted, struct wnw_err *e)
+{
+	*gifted = 0;
+	if (w->blocks != NULL)
+		return wnw_sink_gift(&w->sink, w->buf, n, gifted, e);
+	return wnw_sink_write(&w->sink, w->buf, n, end, e);
+}
+
 /* Sends everything before the record being built. */
 static int flush(struct wnw_writer *w, struct wnw_err *e)
 {
+	size_t gifted = 0;
 	crc_fold(w);
-	if (w->rec > 0 && wnw_sink_write(&w->sink, w->buf, w->rec, 0, e) < 0)
+	if (w->rec > 0 && send(w, w->rec, 0, &gifted, e) < 0)
 		return -1;
-	drop_done(w);
+	if (gifted == 0)
+		drop_done(w);
+	else if (next_block(w) < 0)
+		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	return 0;
 }
 
-static uint8_t *reserve(struct wnw_writer *w, size_t n)
+/* Grows a heap buffer (not gift mode) to ncap bytes. */
+static int heap_grow(struct wnw_writer *w, size_t ncap)
+{
+	uint8_t *nb = realloc(w->buf, ncap);
+	if (nb == NULL)
+		return -1;
+	w->buf = nb;
+	w->cap = ncap;
+	return 0;
+}
+
+static uint8_t *reserve_slow(struct wnw_writer *w, size_t n)
 {
 	if (w->failed)
 		return NULL;
@@ -65,14 +160,22 @@ static uint8_t *reserve(struct wnw_writer *w, size_t n)
 		size_t ncap = w->cap;
 		while (w->used + n > ncap)
 			ncap *= 2;
-		uint8_t *nb = realloc(w->buf, ncap);
-		if (nb == NULL) {
+		if ((w->blocks != NULL ? blocks_move(w, ncap) : heap_grow(w, ncap)) < 0) {
 			w->failed = 1;
 			return NULL;
 		}
-		w->buf = nb;
-		w->cap = ncap;
 	}
+	uint8_t *p = w->buf + w->used;
+	w->used += n;
+	return p;
+}
+
+/* n bytes at the end of the pending output, or NULL when memory ran out (w->failed). Several times a
+ * record, so the common case is inline. */
+static inline uint8_t *reserve(struct wnw_writer *w, size_t n)
+{
+	if (w->failed || w->used + n > w->cap)
+		return reserve_slow(w, n);
 	uint8_t *p = w->buf + w->used;
 	w->used += n;
 	return p;
@@ -96,7 +199,10 @@ static void le64(uint8_t *p, uint64_t v)
 
 static void writer_free(struct wnw_writer *w)
 {
-	free(w->buf);
+	if (w->blocks != NULL)
+		munmap(w->blocks, 2 * w->cap);
+	else
+		free(w->buf);
 	wnw_schema_free(&w->schema);
 	free(w);
 }
@@ -112,6 +218,7 @@ static struct wnw_writer *writer_new(const struct wnw_schema *s, struct wnw_err 
 	}
 	w->sink.fd = -1;
 	w->cap = 2 * FLUSH_AT;
+	w->flush_at = FLUSH_AT;
 	if (wnw_schema_copy(&w->schema, s, e) < 0) {
 		writer_free(w);
 		return NULL;
@@ -132,6 +239,8 @@ struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s,
 		goto fail;
 	if (wnw_sink_open(&w->sink, path, zlevel, e) < 0)
 		goto fail;
+	if (w->sink.gift && w->cap % HUGE_PAGE == 0 && huge_pages_on())
+		blocks_move(w, w->cap); /* else the output is written */
 	uint8_t fixed[WNW_HEADER_FIXED];
 	memcpy(fixed, WNW_MAGIC, 8);
 	fixed[8] = WNW_FORMAT_MAJOR;
@@ -308,7 +417,7 @@ int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
 	/* By the thread that built the records, while they are in its L2 cache (a whole flush is not). */
 	if (w->rec - w->crc_at >= CRC_SPAN)
 		crc_fold(w);
-	if (!w->mem && w->used >= FLUSH_AT && flush(w, e) < 0)
+	if (!w->mem && w->used >= w->flush_at && flush(w, e) < 0)
 		return -1;
 	if (reserve(w, 4) == NULL)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
@@ -332,7 +441,8 @@ int wnw_writer_finish(struct wnw_writer *w, struct wnw_err *e)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	memcpy(w->buf + w->rec, t, sizeof t);
 	w->rec = w->used;
-	if (wnw_sink_write(&w->sink, w->buf, w->rec, 1, e) < 0 || wnw_sink_finish(&w->sink, e) < 0)
+	size_t gifted;
+	if (send(w, w->rec, 1, &gifted, e) < 0 || wnw_sink_finish(&w->sink, e) < 0)
 		return -1;
 	w->finished = 1;
 	return 0;

@@ -34,10 +34,10 @@ int main(int argc, char **argv)
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			v[k] = (float)(x >> 40) / (float)(1 << 24) - 0.5f;
 		}
-		wnw_w_u64(w, i);
-		wnw_w_bytes(w, text, len);
+		wnw_writer_u64(w, i);
+		wnw_writer_bytes(w, text, len);
 		if (dim)
-			wnw_w_vec(w, v);
+			wnw_writer_vec(w, v);
 		wnw_xend(&cmd, w);
 	}
 	wnw_xclose(&cmd, w);

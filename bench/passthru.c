@@ -18,7 +18,7 @@ int main(int argc, char **argv)
 	const struct wnw_schema *s = wnw_reader_schema(in);
 	struct wnw_writer *w = wnw_xcreate(&cmd, s);
 	while (wnw_xnext(&cmd, in, &rec)) {
-		wnw_w_copy(w, &rec, 0, (int)s->nfields);
+		wnw_writer_copy(w, &rec, 0, (int)s->nfields);
 		wnw_xend(&cmd, w);
 	}
 	wnw_xclose(&cmd, w);

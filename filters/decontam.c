@@ -208,11 +208,11 @@ static void write_batch(struct ctx *x, struct wnw_writer *w, const struct wnw_ed
 		}
 		if (x->o.mark) {
 			wnw_edit_begin(w, rec, ed);
-			wnw_w_u64(w, h->shared);
+			wnw_writer_u64(w, h->shared);
 			if (wnw_edit_end(w, rec, ed, &e) < 0)
 				wnw_die_err(&x->cmd, &e);
 		} else if (!bad) {
-			wnw_w_copy(w, rec, 0, (int)rec->schema->nfields);
+			wnw_writer_copy(w, rec, 0, (int)rec->schema->nfields);
 			wnw_xend(&x->cmd, w);
 		}
 	}

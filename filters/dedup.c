@@ -201,11 +201,11 @@ static double keep_value(struct ctx *x, const struct wnw_rec *rec, int f)
 /* --signatures: one output record per input record. */
 static void write_signature(struct ctx *x, const struct wnw_rec *rec, const uint32_t *sig, double key)
 {
-	wnw_w_u64(x->sigw, x->idf >= 0 ? wnw_get_u64(rec, x->idf) : rec->number - 1);
-	wnw_w_bytes(x->sigw, sig, (size_t)x->o.perms * 4);
-	wnw_w_u64(x->sigw, x->params);
+	wnw_writer_u64(x->sigw, x->idf >= 0 ? wnw_get_u64(rec, x->idf) : rec->number - 1);
+	wnw_writer_bytes(x->sigw, sig, (size_t)x->o.perms * 4);
+	wnw_writer_u64(x->sigw, x->params);
 	if (x->o.keep_by)
-		wnw_w_f64(x->sigw, key);
+		wnw_writer_f64(x->sigw, key);
 	wnw_xend(&x->cmd, x->sigw);
 }
 
@@ -332,11 +332,11 @@ static void write_out(struct ctx *x)
 		uint64_t k = wnw_dups_kept(&x->dups, i);
 		if (x->o.mark) {
 			wnw_edit_begin(w, &rec, &ed);
-			wnw_w_u64(w, x->id[k]);
+			wnw_writer_u64(w, x->id[k]);
 			if (wnw_edit_end(w, &rec, &ed, &e) < 0)
 				wnw_die_err(&x->cmd, &e);
 		} else if (k == i) {
-			wnw_w_copy(w, &rec, 0, (int)rec.schema->nfields);
+			wnw_writer_copy(w, &rec, 0, (int)rec.schema->nfields);
 			wnw_xend(&x->cmd, w);
 		}
 	}
@@ -370,8 +370,8 @@ static void write_clusters(struct ctx *x)
 	static const int types[] = {WNW_U64, WNW_U64};
 	struct wnw_writer *w = new_stream(x, names, types, 2);
 	for (uint64_t i = 0; i < x->n; i++) {
-		wnw_w_u64(w, x->id[i]);
-		wnw_w_u64(w, x->id[wnw_dups_kept(&x->dups, i)]);
+		wnw_writer_u64(w, x->id[i]);
+		wnw_writer_u64(w, x->id[wnw_dups_kept(&x->dups, i)]);
 		wnw_xend(&x->cmd, w);
 	}
 	wnw_xclose(&x->cmd, w);

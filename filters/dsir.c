@@ -192,17 +192,17 @@ static void write_model(struct ctx *x)
 	uint64_t meta[DSIR_META_N];
 	dsir_model_meta(&x->m, meta);
 	for (int k = 0; k < DSIR_META_N; k++) {
-		wnw_w_u64(w, DSIR_META + (uint64_t)k);
-		wnw_w_u64(w, meta[k]);
-		wnw_w_u64(w, 0);
+		wnw_writer_u64(w, DSIR_META + (uint64_t)k);
+		wnw_writer_u64(w, meta[k]);
+		wnw_writer_u64(w, 0);
 		wnw_xend(&x->cmd, w);
 	}
 	for (uint32_t b = 0; b < x->m.c.dim; b++) {
 		if (x->m.target[b] == 0 && x->m.raw[b] == 0)
 			continue;
-		wnw_w_u64(w, b);
-		wnw_w_u64(w, (uint64_t)x->m.target[b]);
-		wnw_w_u64(w, (uint64_t)x->m.raw[b]);
+		wnw_writer_u64(w, b);
+		wnw_writer_u64(w, (uint64_t)x->m.target[b]);
+		wnw_writer_u64(w, (uint64_t)x->m.raw[b]);
 		wnw_xend(&x->cmd, w);
 	}
 	wnw_xclose(&x->cmd, w);
@@ -246,7 +246,7 @@ static void score(struct ctx *x)
 			wnw_die(&x->cmd, WNW_EXIT_SYSTEM, "%s: record %llu: out of memory", wnw_reader_name(r),
 				(unsigned long long)rec.number);
 		wnw_edit_begin(w, &rec, &ed);
-		wnw_w_f64(w, lw);
+		wnw_writer_f64(w, lw);
 		if (wnw_edit_end(w, &rec, &ed, &e) < 0)
 			wnw_die_err(&x->cmd, &e);
 	}

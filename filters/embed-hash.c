@@ -218,15 +218,15 @@ static void fit_idf(struct wnw_cmd *cmd, const struct opts *o, struct wnw_reader
 		[HEMB_META_RULES] = HEMB_RULES,
 	};
 	for (int k = 0; k < HEMB_META_N; k++) {
-		wnw_w_u64(w, HEMB_IDF_META + (uint64_t)k);
-		wnw_w_u64(w, meta[k]);
+		wnw_writer_u64(w, HEMB_IDF_META + (uint64_t)k);
+		wnw_writer_u64(w, meta[k]);
 		wnw_xend(cmd, w);
 	}
 	for (size_t i = 0; i < nb; i++) {
 		if (df[i] == 0)
 			continue;
-		wnw_w_u64(w, i);
-		wnw_w_u64(w, df[i]);
+		wnw_writer_u64(w, i);
+		wnw_writer_u64(w, df[i]);
 		wnw_xend(cmd, w);
 	}
 	wnw_xclose(cmd, w);
@@ -302,7 +302,7 @@ static void write_stage(struct pipeline *p, const struct stage *s)
 		}
 		p->empty += s->nfeat[i] == 0;
 		wnw_edit_begin(p->w, rec, p->ed);
-		wnw_w_vec(p->w, s->vecs + i * dim);
+		wnw_writer_vec(p->w, s->vecs + i * dim);
 		if (wnw_edit_end(p->w, rec, p->ed, &p->werr) < 0) {
 			p->wfail = 1;
 			return;

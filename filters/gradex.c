@@ -438,9 +438,9 @@ static void write_stream(struct wnw_cmd *cmd, const struct wnw_schema *in, const
 		uint32_t g = rank[i];
 		size_t len;
 		const char *nm = wnw_names_get(&p->names, g, &len);
-		wnw_w_bytes(w, nm, len);
-		wnw_w_u64(w, p->off[g + 1] - p->off[g]);
-		wnw_w_f64(w, score[g]);
+		wnw_writer_bytes(w, nm, len);
+		wnw_writer_u64(w, p->off[g + 1] - p->off[g]);
+		wnw_writer_f64(w, score[g]);
 		wnw_xend(cmd, w);
 	}
 	wnw_xclose(cmd, w);

@@ -515,7 +515,7 @@ int main(int argc, char **argv)
 				wnw_die(&cmd, j.err[i].status, "%s: record %" PRIu64 ": %s", wnw_reader_name(r),
 					b.recs[i].number, j.err[i].msg);
 			wnw_edit_begin(w, &b.recs[i], &ed);
-			wnw_w_f64(w, j.score[i]);
+			wnw_writer_f64(w, j.score[i]);
 			if (wnw_edit_end(w, &b.recs[i], &ed, &e) < 0)
 				wnw_die_err(&cmd, &e);
 		}

@@ -165,11 +165,11 @@ static void write_records(struct wnw_cmd *cmd, struct input *in, const uint8_t *
 			wnw_die(cmd, e.status, "%s: record %zu: %s", wnw_reader_name(in->r), i + 1, e.msg);
 		if (kde) {
 			wnw_edit_begin(w, &rec, &ed);
-			wnw_w_f32(w, kde[i]);
+			wnw_writer_f32(w, kde[i]);
 			if (wnw_edit_end(w, &rec, &ed, &e) != 0)
 				wnw_die_err(cmd, &e);
 		} else {
-			wnw_w_copy(w, &rec, 0, (int)s->nfields);
+			wnw_writer_copy(w, &rec, 0, (int)s->nfields);
 			wnw_xend(cmd, w);
 		}
 	}
@@ -334,7 +334,7 @@ static void reference_mode(struct wnw_cmd *cmd, const struct opts *o, const char
 				dropped++;
 				continue;
 			}
-			wnw_w_copy(w, &b.recs[i], 0, (int)wnw_reader_schema(r)->nfields);
+			wnw_writer_copy(w, &b.recs[i], 0, (int)wnw_reader_schema(r)->nfields);
 			wnw_xend(cmd, w);
 		}
 	}

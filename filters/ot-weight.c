@@ -429,7 +429,7 @@ static void write_all(struct ctx *x, const struct fields *f)
 			p = x->st.prob[next++];
 		}
 		wnw_edit_begin(w, &rec, &ed);
-		wnw_w_f64(w, p);
+		wnw_writer_f64(w, p);
 		if (wnw_edit_end(w, &rec, &ed, &e) < 0)
 			wnw_die_err(&x->cmd, &e);
 		if (x->cmd.progress)

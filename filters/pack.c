@@ -144,7 +144,7 @@ static void write_vectors(struct wnw_cmd *cmd, struct opts *o, struct wnw_writer
 			if (!isfinite(v->row[k]))
 				wnw_die(cmd, WNW_EXIT_DATA, "%s: row %llu: component %u is not a finite number",
 					v->path, (unsigned long long)record, k);
-		wnw_w_vec(w, v->row);
+		wnw_writer_vec(w, v->row);
 	}
 }
 
@@ -247,25 +247,25 @@ static void write_record(struct run *r, const struct wnw_jrec *rec, const char *
 	if (!r->w)
 		start_output(r, r->o->id && !rec->id_num);
 	if (r->sid)
-		wnw_w_u64(r->w, string_id(r, rec, name, unit));
+		wnw_writer_u64(r->w, string_id(r, rec, name, unit));
 	else if (r->o->id && !rec->id_num)
 		wnw_die(r->cmd, WNW_EXIT_DATA, "%s: line %llu: id \"%.*s\" is not a number, as the first "
 			"record's was (ids are all numbers or all strings)", name, (unsigned long long)rec->lineno,
 			rec->nsid > 200 ? 200 : (int)rec->nsid, rec->sid);
 	else
-		wnw_w_u64(r->w, r->o->id ? rec->id : r->records);
+		wnw_writer_u64(r->w, r->o->id ? rec->id : r->records);
 	if (r->sid)
-		wnw_w_bytes(r->w, rec->sid, rec->nsid);
-	wnw_w_bytes(r->w, rec->text, rec->ntext);
+		wnw_writer_bytes(r->w, rec->sid, rec->nsid);
+	wnw_writer_bytes(r->w, rec->text, rec->ntext);
 	if (rec->json)
-		wnw_w_bytes(r->w, rec->json, rec->njson);
+		wnw_writer_bytes(r->w, rec->json, rec->njson);
 	for (size_t k = 0; k < j->nfields; k++) {
 		if (j->fields[k].type == WNW_U64)
-			wnw_w_u64(r->w, rec->vals[k].u);
+			wnw_writer_u64(r->w, rec->vals[k].u);
 		else if (j->fields[k].type == WNW_F64)
-			wnw_w_f64(r->w, rec->vals[k].d);
+			wnw_writer_f64(r->w, rec->vals[k].d);
 		else
-			wnw_w_bytes(r->w, rec->vals[k].s, rec->vals[k].n);
+			wnw_writer_bytes(r->w, rec->vals[k].s, rec->vals[k].n);
 	}
 	write_vectors(r->cmd, r->o, r->w, r->records);
 	wnw_xend(r->cmd, r->w);
@@ -422,7 +422,7 @@ int main(int argc, char **argv)
 		start_output(&r, 0);
 		uint64_t rows = o.vecs[0].in.info.rows;
 		for (uint64_t row = 0; row < rows; row++) {
-			wnw_w_u64(r.w, row);
+			wnw_writer_u64(r.w, row);
 			write_vectors(&cmd, &o, r.w, row);
 			wnw_xend(&cmd, r.w);
 			if ((row & 4095) == 0)

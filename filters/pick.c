@@ -111,7 +111,7 @@ static void pick_groups(struct wnw_cmd *cmd, const struct opts *o, const char *p
 		if (g < 0)
 			continue;
 		seen[g]++;
-		wnw_w_copy(w, &rec, 0, nf);
+		wnw_writer_copy(w, &rec, 0, nf);
 		wnw_xend(cmd, w);
 	}
 	wnw_progress_done(cmd, r);
@@ -297,11 +297,11 @@ static void pick_ids(struct wnw_cmd *cmd, const struct opts *o, const char *path
 		*v |= seen;
 		if (has_count) {
 			wnw_edit_begin(w, &rec, &ed);
-			wnw_w_u64(w, count);
+			wnw_writer_u64(w, count);
 			if (wnw_edit_end(w, &rec, &ed, &e) < 0)
 				wnw_die_err(cmd, &e);
 		} else {
-			wnw_w_copy(w, &rec, 0, (int)in->nfields);
+			wnw_writer_copy(w, &rec, 0, (int)in->nfields);
 			wnw_xend(cmd, w);
 		}
 	}

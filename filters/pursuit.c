@@ -328,7 +328,7 @@ static void write_chosen(struct ctx *x, const struct choice *ch)
 	for (uint32_t i = 0; i < ch->n; i++) {
 		const struct wnw_rec *rc = &batch.recs[slot[i]];
 		wnw_edit_begin(w, rc, &ed);
-		wnw_w_f64(w, ch->w[i] / sum);
+		wnw_writer_f64(w, ch->w[i] / sum);
 		if (wnw_edit_end(w, rc, &ed, &e) < 0)
 			wnw_die_err(&x->cmd, &e);
 	}

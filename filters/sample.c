@@ -417,13 +417,13 @@ static void write_out(struct ctx *x)
 		struct wnw_rec rec = as_rec(x, x->keep[i]);
 		if (!x->o.expand) {
 			wnw_edit_begin(w, &rec, &ed);
-			wnw_w_u64(w, x->keep[i]->count);
+			wnw_writer_u64(w, x->keep[i]->count);
 			if (wnw_edit_end(w, &rec, &ed, &e) < 0)
 				wnw_die_err(&x->cmd, &e);
 			continue;
 		}
 		for (uint64_t c = 0; c < x->keep[i]->count; c++) {
-			wnw_w_copy(w, &rec, 0, (int)x->nf);
+			wnw_writer_copy(w, &rec, 0, (int)x->nf);
 			wnw_xend(&x->cmd, w);
 		}
 	}

@@ -129,7 +129,7 @@ static void split(struct wnw_cmd *cmd, const char *pattern, uint64_t parts, cons
 	}
 	while (wnw_xnext(cmd, in, &rec)) {
 		struct wnw_writer *w = out[mix(wnw_get_u64(&rec, key)) % parts];
-		wnw_w_copy(w, &rec, 0, (int)s->nfields);
+		wnw_writer_copy(w, &rec, 0, (int)s->nfields);
 		wnw_xend(cmd, w);
 	}
 	wnw_progress_done(cmd, in);
@@ -193,7 +193,7 @@ static void merge(struct wnw_cmd *cmd, int n, char **files, const char *by)
 			if (i != best && parts[i].live &&
 			    wnw_get_u64(&parts[i].rec, parts[i].key) == wnw_get_u64(&parts[best].rec, parts[best].key))
 				die_both(cmd, files[best], files[i], by, &parts[i]);
-		wnw_w_copy(w, &parts[best].rec, 0, (int)s->nfields);
+		wnw_writer_copy(w, &parts[best].rec, 0, (int)s->nfields);
 		wnw_xend(cmd, w);
 		advance(cmd, &parts[best]);
 	}

@@ -424,7 +424,7 @@ static int build_chunk(void *ctx, size_t k0, size_t k1, struct wnw_writer *w, in
 		size_t at = wr->pr->start[live[k]];
 		exact_pairs(u, &rec, m, wr->pr->nb + at, wr->pr->nbq + at, b->v);
 		wnw_edit_begin(w, &rec, wr->ed);
-		wnw_w_nbr(w, wr->pr->nb + at, m->refs);
+		wnw_writer_nbr(w, wr->pr->nb + at, m->refs);
 		if (wnw_edit_end(w, &rec, wr->ed, &e) != 0)
 			return member_error(u, m, &e, named);
 	}

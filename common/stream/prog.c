@@ -656,7 +656,7 @@ struct wnw_writer *wnw_xcreate(struct wnw_cmd *cmd, const struct wnw_schema *s)
 void wnw_xend(struct wnw_cmd *cmd, struct wnw_writer *w)
 {
 	struct wnw_err e;
-	if (wnw_w_end(w, &e) < 0)
+	if (wnw_writer_end(w, &e) < 0)
 		wnw_die_err(cmd, &e);
 }
 

@@ -99,8 +99,8 @@ int wnw_replay_next(struct wnw_replay *rp, struct wnw_rec *rec, struct wnw_err *
 {
 	int got = wnw_reader_next(rp->r, rec, e);
 	if (got == 1 && rp->spill != NULL) {
-		wnw_w_copy(rp->spill, rec, 0, (int)rec->schema->nfields);
-		if (wnw_w_end(rp->spill, e) < 0)
+		wnw_writer_copy(rp->spill, rec, 0, (int)rec->schema->nfields);
+		if (wnw_writer_end(rp->spill, e) < 0)
 			return -1;
 	}
 	return got;

@@ -188,18 +188,18 @@ struct wnw_writer;
  * zlevel 0 writes plain, 1..22 zstd. The schema (with its provenance) is copied. */
 struct wnw_writer *wnw_writer_open(const char *path, const struct wnw_schema *s, int zlevel,
 				   struct wnw_err *e);
-void wnw_w_u64(struct wnw_writer *w, uint64_t v);
-void wnw_w_f32(struct wnw_writer *w, float v);
-void wnw_w_f64(struct wnw_writer *w, double v);
-void wnw_w_bytes(struct wnw_writer *w, const void *p, size_t n);
-void wnw_w_vec(struct wnw_writer *w, const float *v);
+void wnw_writer_u64(struct wnw_writer *w, uint64_t v);
+void wnw_writer_f32(struct wnw_writer *w, float v);
+void wnw_writer_f64(struct wnw_writer *w, double v);
+void wnw_writer_bytes(struct wnw_writer *w, const void *p, size_t n);
+void wnw_writer_vec(struct wnw_writer *w, const float *v);
 /* Raw little-endian vector components, as from wnw_get_vec_raw. */
-void wnw_w_vec_raw(struct wnw_writer *w, const uint8_t *raw);
-void wnw_w_nbr(struct wnw_writer *w, const struct wnw_nbr *v, uint32_t n);
+void wnw_writer_vec_raw(struct wnw_writer *w, const uint8_t *raw);
+void wnw_writer_nbr(struct wnw_writer *w, const struct wnw_nbr *v, uint32_t n);
 /* Copies fields [from, to) of rec as they are; they must match the writer's next fields. */
-void wnw_w_copy(struct wnw_writer *w, const struct wnw_rec *rec, int from, int to);
+void wnw_writer_copy(struct wnw_writer *w, const struct wnw_rec *rec, int from, int to);
 /* Frames and emits the record built so far; every field must have been written. */
-int wnw_w_end(struct wnw_writer *w, struct wnw_err *e);
+int wnw_writer_end(struct wnw_writer *w, struct wnw_err *e);
 /* Writes the trailer, flushes, and renames the temporary file into place. Frees w. */
 int wnw_writer_close(struct wnw_writer *w, struct wnw_err *e);
 /* The first half of wnw_writer_close: writes the trailer and closes the temporary file, leaving only

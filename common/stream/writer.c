@@ -28,7 +28,7 @@ struct wnw_writer {
 	uint8_t *blocks;  /* gift mode (blocks_move): two blocks of cap bytes, buf one of them; else NULL */
 	struct wnw_schema schema;
 	uint32_t cur;     /* next field to write */
-	const char *bug;  /* first misuse of the field API, reported by wnw_w_end */
+	const char *bug;  /* first misuse of the field API, reported by wnw_writer_end */
 	uint64_t count;
 	uint32_t crc;     /* of the records before crc_at */
 	size_t crc_at;    /* records in buf[crc_at, rec) are not yet in crc: it is folded in spans */
@@ -283,14 +283,14 @@ static int next_field(struct wnw_writer *w, int type)
 	return 1;
 }
 
-void wnw_w_u64(struct wnw_writer *w, uint64_t v)
+void wnw_writer_u64(struct wnw_writer *w, uint64_t v)
 {
 	uint8_t *p;
 	if (next_field(w, WNW_U64) && (p = reserve(w, 8)) != NULL)
 		le64(p, v);
 }
 
-void wnw_w_f32(struct wnw_writer *w, float v)
+void wnw_writer_f32(struct wnw_writer *w, float v)
 {
 	uint32_t u;
 	uint8_t *p;
@@ -299,7 +299,7 @@ void wnw_w_f32(struct wnw_writer *w, float v)
 		le32(p, u);
 }
 
-void wnw_w_f64(struct wnw_writer *w, double v)
+void wnw_writer_f64(struct wnw_writer *w, double v)
 {
 	uint64_t u;
 	uint8_t *p;
@@ -308,7 +308,7 @@ void wnw_w_f64(struct wnw_writer *w, double v)
 		le64(p, u);
 }
 
-void wnw_w_bytes(struct wnw_writer *w, const void *src, size_t n)
+void wnw_writer_bytes(struct wnw_writer *w, const void *src, size_t n)
 {
 	uint8_t *p;
 	if (n > WNW_MAX_RECORD) {
@@ -322,7 +322,7 @@ void wnw_w_bytes(struct wnw_writer *w, const void *src, size_t n)
 	}
 }
 
-void wnw_w_vec_raw(struct wnw_writer *w, const uint8_t *raw)
+void wnw_writer_vec_raw(struct wnw_writer *w, const uint8_t *raw)
 {
 	uint8_t *p;
 	if (next_field(w, WNW_VEC)) {
@@ -332,10 +332,10 @@ void wnw_w_vec_raw(struct wnw_writer *w, const uint8_t *raw)
 	}
 }
 
-void wnw_w_vec(struct wnw_writer *w, const float *v)
+void wnw_writer_vec(struct wnw_writer *w, const float *v)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	wnw_w_vec_raw(w, (const uint8_t *)v);
+	wnw_writer_vec_raw(w, (const uint8_t *)v);
 #else
 	uint8_t *p;
 	if (next_field(w, WNW_VEC)) {
@@ -350,7 +350,7 @@ void wnw_w_vec(struct wnw_writer *w, const float *v)
 #endif
 }
 
-void wnw_w_nbr(struct wnw_writer *w, const struct wnw_nbr *v, uint32_t n)
+void wnw_writer_nbr(struct wnw_writer *w, const struct wnw_nbr *v, uint32_t n)
 {
 	uint8_t *p;
 	if ((uint64_t)n * WNW_NBR_SIZE > WNW_MAX_RECORD) {
@@ -368,7 +368,7 @@ void wnw_w_nbr(struct wnw_writer *w, const struct wnw_nbr *v, uint32_t n)
 	}
 }
 
-void wnw_w_copy(struct wnw_writer *w, const struct wnw_rec *rec, int from, int to)
+void wnw_writer_copy(struct wnw_writer *w, const struct wnw_rec *rec, int from, int to)
 {
 	uint8_t *p;
 	if (from >= to)
@@ -396,7 +396,7 @@ static int record_err(const struct wnw_writer *w, struct wnw_err *e, int status,
 	return wnw_errf(e, status, "%srecord %llu: %s", kind, (unsigned long long)w->count + 1, msg);
 }
 
-int wnw_w_end(struct wnw_writer *w, struct wnw_err *e)
+int wnw_writer_end(struct wnw_writer *w, struct wnw_err *e)
 {
 	if (w->bug == NULL && w->cur != w->schema.nfields)
 		w->bug = "fewer fields written than the schema has";
@@ -506,13 +506,13 @@ int wnw_edit_init(struct wnw_edit *ed, const struct wnw_schema *in, struct wnw_s
 
 void wnw_edit_begin(struct wnw_writer *w, const struct wnw_rec *rec, const struct wnw_edit *ed)
 {
-	wnw_w_copy(w, rec, 0, ed->in_idx >= 0 ? ed->in_idx : ed->nin);
+	wnw_writer_copy(w, rec, 0, ed->in_idx >= 0 ? ed->in_idx : ed->nin);
 }
 
 int wnw_edit_end(struct wnw_writer *w, const struct wnw_rec *rec, const struct wnw_edit *ed,
 		 struct wnw_err *e)
 {
 	if (ed->in_idx >= 0)
-		wnw_w_copy(w, rec, ed->in_idx + 1, ed->nin);
-	return wnw_w_end(w, e);
+		wnw_writer_copy(w, rec, ed->in_idx + 1, ed->nin);
+	return wnw_writer_end(w, e);
 }

@@ -88,8 +88,8 @@ static void write_file(const char *path, const uint64_t (*rows)[3], size_t n)
 	struct wnw_writer *w = wnw_writer_open(path, &s, 0, &e);
 	for (size_t i = 0; w && i < n; i++) {
 		for (int j = 0; j < 3; j++)
-			wnw_w_u64(w, rows[i][j]);
-		wnw_w_end(w, &e);
+			wnw_writer_u64(w, rows[i][j]);
+		wnw_writer_end(w, &e);
 	}
 	if (w)
 		wnw_writer_close(w, &e);

@@ -34,9 +34,9 @@ static int write_pool(const char *path)
 	struct wnw_writer *w = wnw_writer_open(path, &s, 0, &e);
 	for (size_t i = 0; w && i < N; i++) {
 		rec_vec(i, v);
-		wnw_w_u64(w, rec_id(i));
-		wnw_w_vec(w, v);
-		wnw_w_end(w, &e);
+		wnw_writer_u64(w, rec_id(i));
+		wnw_writer_vec(w, v);
+		wnw_writer_end(w, &e);
 	}
 	int ok = w && wnw_writer_close(w, &e) == 0;
 	wnw_schema_free(&s);

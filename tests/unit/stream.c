@@ -45,13 +45,13 @@ static int write_record(struct wnw_writer *w, uint64_t i)
 	for (uint32_t k = 0; k < i % 8; k++)
 		nb[k] = (struct wnw_nbr){i * 10 + k, (float)k / 4};
 	snprintf(t, sizeof t, "rec %llu", (unsigned long long)i);
-	wnw_w_u64(w, i);
-	wnw_w_f32(w, (float)i / 2);
-	wnw_w_f64(w, (double)i / 3);
-	wnw_w_bytes(w, t, strlen(t));
-	wnw_w_vec(w, v);
-	wnw_w_nbr(w, nb, (uint32_t)(i % 8));
-	return wnw_w_end(w, &e);
+	wnw_writer_u64(w, i);
+	wnw_writer_f32(w, (float)i / 2);
+	wnw_writer_f64(w, (double)i / 3);
+	wnw_writer_bytes(w, t, strlen(t));
+	wnw_writer_vec(w, v);
+	wnw_writer_nbr(w, nb, (uint32_t)(i % 8));
+	return wnw_writer_end(w, &e);
 }
 
 /* Writes records 0 .. n - 1. */
@@ -211,8 +211,8 @@ static void test_concat(void)
 	wnw_schema_init(&s);
 	wnw_schema_set(&s, "id", WNW_U64, 0, &e);
 	struct wnw_writer *w = wnw_writer_open(path("other.wnw"), &s, 0, &e);
-	wnw_w_u64(w, 1);
-	wnw_w_end(w, &e);
+	wnw_writer_u64(w, 1);
+	wnw_writer_end(w, &e);
 	wnw_writer_close(w, &e);
 	wnw_schema_free(&s);
 	uint8_t *o;
@@ -245,7 +245,7 @@ static void test_edit_and_misuse(void)
 	struct wnw_rec rec;
 	while (wnw_reader_next(r, &rec, &e) == 1) {
 		wnw_edit_begin(w, &rec, &ed);
-		wnw_w_f64(w, wnw_get_f64(&rec, 2));
+		wnw_writer_f64(w, wnw_get_f64(&rec, 2));
 		wnw_edit_end(w, &rec, &ed, &e);
 	}
 	CHECK(wnw_writer_close(w, &e) == 0 && read_check(path("e2.wnw"), &e, &vok) == 3 && vok,
@@ -256,8 +256,8 @@ static void test_edit_and_misuse(void)
 	CHECK(wnw_edit_init(&ed, &in, &s2, "score", WNW_F64, 0, &e) == 0 && ed.out_idx == 6,
 	      "a new field is appended");
 	w = wnw_writer_open(path("bad.wnw"), &in, 0, &e);
-	wnw_w_f64(w, 1.0);
-	CHECK(wnw_w_end(w, &e) < 0 && strstr(e.msg, "internal error"), "writing the wrong type is reported");
+	wnw_writer_f64(w, 1.0);
+	CHECK(wnw_writer_end(w, &e) < 0 && strstr(e.msg, "internal error"), "writing the wrong type is reported");
 	wnw_writer_abort(w);
 	CHECK(access(path("bad.wnw"), F_OK) != 0, "an aborted output leaves no file");
 	CHECK(wnw_schema_set(&s2, "bad name", WNW_U64, 0, &e) < 0, "field names are checked");
@@ -290,8 +290,8 @@ static void test_memory_writers(void)
 	wnw_schema_free(&s);
 	int ok = w && m[0] && m[1];
 	if (bad)
-		wnw_w_f64(bad, 1.0);
-	CHECK(bad && wnw_w_end(bad, &e) < 0 && strcmp(e.msg, "internal error: a field written with the wrong type") == 0,
+		wnw_writer_f64(bad, 1.0);
+	CHECK(bad && wnw_writer_end(bad, &e) < 0 && strcmp(e.msg, "internal error: a field written with the wrong type") == 0,
 	      "a memory writer's error leaves the record's number to its caller");
 	wnw_writer_abort(bad);
 	/* 0..9999 from m0; 10000 directly; 10001..24999 from m1 (over 1 MB, so its CRC is folded as it

@@ -343,7 +343,7 @@ static const uint8_t *ascii_span(struct hemb_scratch *s, struct tok_state *st, c
 		ntok += (cls != cur) & (cur != HEMB_SEP);
 		norm[n] = ' ';
 		n += (size_t)(in & gap);
-		start = in & (cls != cur) ? n : start;
+		start = (in & (cls != cur)) ? n : start;
 		norm[n] = ascii_folded[*p];
 		n += (size_t)in;
 		gap = (in ^ 1) & (gap | (cur != HEMB_SEP));

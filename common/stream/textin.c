@@ -134,7 +134,9 @@ static void parse_item(void *ctx, size_t i, int thread)
 	it->thread = thread;
 	it->off = a->b.n;
 	int ref = b->solo != NULL;
-	it->rc = wnw_jsonl_parse(j, ref ? b->solo : b->lines.p + it->line_off, it->line_len, &e);
+	/* a batch of empty lines has no line buffer at all */
+	const char *line = ref ? b->solo : b->lines.p ? b->lines.p + it->line_off : "";
+	it->rc = wnw_jsonl_parse(j, line, it->line_len, &e);
 	if (it->rc < 0) {
 		it->status = e.status;
 		arena_bytes(a, e.msg, strlen(e.msg) + 1, 0);

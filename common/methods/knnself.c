@@ -205,13 +205,16 @@ int wnw_knn_self(const struct wnw_vecs *x, const struct wnw_self_opts *o,
 	struct self_worker *w = calloc((size_t)threads, sizeof *w);
 	pthread_t *tid = calloc((size_t)threads, sizeof *tid);
 	struct self_job job;
-	int rc = -1, started = 0;
+	int rc = -1, started = 0, shared = 0;
 	if (!start || !w || !tid)
 		goto oom;
 	if (nlist == 1) {
 		start[1] = n;
 		if (!(probe = calloc(1, sizeof *probe)))
 			goto oom;
+		xp = *x; /* x's rows as they are, for the packed copy below (the only thing xp then owns) */
+		xp.pk = NULL;
+		shared = 1;
 	} else {
 		if (!(assign = malloc(n * sizeof *assign)) || !(perm = calloc(n, sizeof *perm)) ||
 		    !(probe = malloc((size_t)nlist * nprobe * sizeof *probe)))
@@ -235,6 +238,10 @@ int wnw_knn_self(const struct wnw_vecs *x, const struct wnw_self_opts *o,
 		if (make_probes(&cent, nprobe, probe) != 0)
 			goto oom;
 	}
+	/* Packed, every row is a query of the fused screen (wnw_knn_join): a copy that costs what the
+	 * BLAS path's matrix products cost in time. */
+	if (wnw_vecs_pack(&xp) != 0)
+		goto oom;
 	for (uint32_t c = 0; c < nlist; c++)
 		nunits += (start[c + 1] - start[c] + QBLOCK - 1) / QBLOCK;
 	if (!(unit_cell = malloc(nunits * sizeof *unit_cell)) || !(unit_row = malloc(nunits * sizeof *unit_row)))
@@ -245,7 +252,7 @@ int wnw_knn_self(const struct wnw_vecs *x, const struct wnw_self_opts *o,
 			unit_cell[nunits] = c;
 			unit_row[nunits++] = r;
 		}
-	job = (struct self_job){.xp = nlist == 1 ? x : &xp, .perm = perm, .start = start, .probe = probe,
+	job = (struct self_job){.xp = &xp, .perm = perm, .start = start, .probe = probe,
 				.nprobe = nprobe, .o = o, .nunits = nunits, .unit_cell = unit_cell,
 				.unit_row = unit_row, .done = done, .ctx = ctx};
 	atomic_init(&job.next, 0);
@@ -283,6 +290,9 @@ fail:
 	free(unit_cell);
 	free(unit_row);
 	wnw_vecs_free(&cent);
-	wnw_vecs_free(&xp);
+	if (shared)
+		free(xp.pk);
+	else
+		wnw_vecs_free(&xp);
 	return rc;
 }

@@ -24,7 +24,7 @@ B = build/san
 else ifneq ($(EMU512),)
 # make check-avx512: the AVX-512 kernels built for AVX2 through SIMDe (common/stream/isa512.h), a test
 # build for CPUs without AVX-512.
-SANFLAGS = -DWNW_SIMDE_AVX512 -mavx2 -mfma -mpclmul
+EMUFLAGS = -DWNW_SIMDE_AVX512 -mavx2 -mfma -mpclmul
 B = build/emu512
 else
 B = build/rel
@@ -33,7 +33,7 @@ endif
 ifneq ($(DEV),)
 WARN += -Werror
 endif
-ALLCFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS)
+ALLCFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(EMUFLAGS)
 
 # common/ in two rooms: stream/ (the format, I/O and what every program shares) and methods/ (the
 # selection methods' kernels); see common/README.

@@ -205,7 +205,7 @@ int wnw_knn_self(const struct wnw_vecs *x, const struct wnw_self_opts *o,
 	struct self_worker *w = calloc((size_t)threads, sizeof *w);
 	pthread_t *tid = calloc((size_t)threads, sizeof *tid);
 	struct self_job job;
-	int rc = -1, started = 0, shared = 0;
+	int rc = -1, started = 0;
 	if (!start || !w || !tid)
 		goto oom;
 	if (nlist == 1) {
@@ -214,7 +214,6 @@ int wnw_knn_self(const struct wnw_vecs *x, const struct wnw_self_opts *o,
 			goto oom;
 		xp = *x; /* x's rows as they are, for the packed copy below (the only thing xp then owns) */
 		xp.pk = NULL;
-		shared = 1;
 	} else {
 		if (!(assign = malloc(n * sizeof *assign)) || !(perm = calloc(n, sizeof *perm)) ||
 		    !(probe = malloc((size_t)nlist * nprobe * sizeof *probe)))
@@ -238,8 +237,7 @@ int wnw_knn_self(const struct wnw_vecs *x, const struct wnw_self_opts *o,
 		if (make_probes(&cent, nprobe, probe) != 0)
 			goto oom;
 	}
-	/* Packed, every row is a query of the fused screen (wnw_knn_join): a copy that costs what the
-	 * BLAS path's matrix products cost in time. */
+	/* Packed, the rows are queries of wnw_knn_join's fused screen instead of BLAS products. */
 	if (wnw_vecs_pack(&xp) != 0)
 		goto oom;
 	for (uint32_t c = 0; c < nlist; c++)
@@ -290,7 +288,7 @@ fail:
 	free(unit_cell);
 	free(unit_row);
 	wnw_vecs_free(&cent);
-	if (shared)
+	if (nlist == 1)
 		free(xp.pk);
 	else
 		wnw_vecs_free(&xp);

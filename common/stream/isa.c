@@ -15,7 +15,9 @@ const char *wnw_isa_name(int level)
 	return level >= 0 && level < WNW_ISA_LEVELS ? names[level] : "unknown";
 }
 
-int wnw_isa_cpu(void)
+/* The CPU's level, read once: CPUID traps to the hypervisor in a virtual machine, and the CRC asks for
+ * the level on every call. */
+static int cpu_level(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
 	unsigned a, b, c, d;
@@ -34,6 +36,17 @@ int wnw_isa_cpu(void)
 #else
 	return WNW_ISA_PORTABLE;
 #endif
+}
+
+int wnw_isa_cpu(void)
+{
+	static atomic_int cpu = -1;
+	int l = atomic_load_explicit(&cpu, memory_order_relaxed);
+	if (l < 0) {
+		l = cpu_level();
+		atomic_store_explicit(&cpu, l, memory_order_relaxed);
+	}
+	return l;
 }
 
 /* The level WINNOW_ISA names, or -1 (unset, empty or unknown). */

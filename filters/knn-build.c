@@ -467,7 +467,7 @@ static void write_union(struct state *st, const struct wnw_reader *r)
 	struct wnw_edit ed;
 	struct wnw_knn_pairs pr;
 	struct wnw_err e;
-	if (wnw_knn_union_finish(&st->u, &st->l, &e) != 0 || wnw_knn_union_pairs(&st->u, &st->l, &pr, &e) != 0)
+	if (wnw_knn_union_finish(&st->u, &st->l, st->pool, &e) != 0 || wnw_knn_union_pairs(&st->u, &st->l, &pr, &e) != 0)
 		wnw_die_err(cmd, &e);
 	size_t k = wnw_knn_pairs_repeat(&st->u, &pr);
 	if (k)

@@ -231,14 +231,16 @@ int wnw_knn_union_unchanged(const struct wnw_knn_union *u, struct wnw_err *e)
 	return 0;
 }
 
-/* What wnw_topk_finish's distance function needs: query j's exact squared distance to a hit's record,
- * read through the union's view; the first error stops the rest. */
+/* What wnw_topk_finish's distance function needs, one per thread: query j's exact squared distance to a
+ * hit's record, read through the thread's view; the first error stops the thread's other lists. */
 struct finishing {
 	const struct wnw_knn_union *u;
+	struct wnw_knn_lists *l;
+	struct wnw_store_view *view;
 	size_t j;
 	float *v;
-	struct wnw_err *e;
-	int bad;
+	struct wnw_err e;
+	size_t bad; /* the list of the first error, or SIZE_MAX */
 };
 
 static double finish_d2(void *ctx, const struct wnw_hit *h)
@@ -246,29 +248,62 @@ static double finish_d2(void *ctx, const struct wnw_hit *h)
 	struct finishing *f = ctx;
 	const struct wnw_vecs *q = f->u->q;
 	struct wnw_rec rec;
-	if (f->bad || wnw_knn_union_get(f->u, NULL, &f->u->mem[h->tag], 0, &rec, f->e) != 0) {
-		f->bad = 1;
+	if (f->bad != SIZE_MAX || wnw_knn_union_get(f->u, f->view, &f->u->mem[h->tag], 0, &rec, &f->e) != 0) {
+		if (f->bad == SIZE_MAX)
+			f->bad = f->j;
 		return 0;
 	}
 	wnw_get_vec(&rec, f->u->fv, f->v);
 	return wnw_knn_dist2(q->v + f->j * q->d, f->v, q->d);
 }
 
-int wnw_knn_union_finish(struct wnw_knn_union *u, struct wnw_knn_lists *l, struct wnw_err *e)
+/* wnw_pool_run's item: finishes list j with the calling thread's finishing. */
+static void finish_list(void *ctx, size_t j, int thread)
 {
-	struct finishing f = {.u = u, .e = e, .v = resize(NULL, (u->q->d + 1) * sizeof(float), e)};
-	int rc = f.v ? 0 : -1;
-	for (size_t j = 0; j < l->m && rc == 0; j++) {
-		struct wnw_topk *t = &l->top[j];
-		f.j = j;
-		if (wnw_topk_finish(t, finish_d2, &f) != 0 && !f.bad)
-			rc = wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-		if (f.bad)
-			rc = -1;
-		for (uint32_t k = 0; k < t->ndrop && rc == 0; k++)
-			rc = wnw_knn_union_drop(u, t->h[t->n + k].tag, e);
+	struct finishing *f = (struct finishing *)ctx + thread;
+	if (f->bad != SIZE_MAX)
+		return;
+	f->j = j;
+	if (wnw_topk_finish(&f->l->top[j], finish_d2, f) != 0 && f->bad == SIZE_MAX) {
+		wnw_errf(&f->e, WNW_EXIT_SYSTEM, "out of memory");
+		f->bad = j;
 	}
-	free(f.v);
+}
+
+int wnw_knn_union_finish(struct wnw_knn_union *u, struct wnw_knn_lists *l, struct wnw_pool *pool, struct wnw_err *e)
+{
+	size_t nt = pool ? (size_t)wnw_pool_threads(pool) : 1, first = SIZE_MAX;
+	struct finishing *f = calloc(nt, sizeof *f);
+	int rc = f ? 0 : wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	for (size_t t = 0; t < nt && rc == 0; t++) {
+		f[t] = (struct finishing){.u = u, .l = l, .bad = SIZE_MAX};
+		if (!(f[t].view = wnw_store_view_new(e)) || !(f[t].v = resize(NULL, (u->q->d + 1) * sizeof(float), e)))
+			rc = -1;
+	}
+	if (rc == 0) {
+		/* Lists are independent: threads finish them in any order. The error reported is that of the
+		 * first list with one, as one thread would report it (a thread stops at its first). */
+		if (pool)
+			wnw_pool_run(pool, l->m, finish_list, f);
+		else
+			for (size_t j = 0; j < l->m; j++)
+				finish_list(f, j, 0);
+		for (size_t t = 0; t < nt; t++)
+			if (f[t].bad < first) {
+				first = f[t].bad;
+				*e = f[t].e;
+			}
+		rc = first != SIZE_MAX ? -1 : 0;
+	}
+	/* The hits dropped, after all lists are done: slots and their counts are not the threads'. */
+	for (size_t j = 0; j < l->m && rc == 0; j++)
+		for (uint32_t k = 0; k < l->top[j].ndrop && rc == 0; k++)
+			rc = wnw_knn_union_drop(u, l->top[j].h[l->top[j].n + k].tag, e);
+	for (size_t t = 0; f && t < nt; t++) {
+		wnw_store_view_free(f[t].view);
+		free(f[t].v);
+	}
+	free(f);
 	return rc;
 }
 
@@ -294,31 +329,49 @@ static int sort_by_id(const struct wnw_knn_union *u, uint32_t *live, size_t n, s
 	return rc;
 }
 
-/* Each list's hits to its records' pairs, the lists taken in ascending query id. */
+/* A hit on its way to its record's pairs: its slot, list and distance. */
+struct pairhit {
+	uint32_t slot, j;
+	float dist;
+};
+
+/* Each list's hits to its records' pairs, the lists taken in ascending query id. Placing each hit at its
+ * slot's next free place writes all over arrays larger than the cache, so the hits are first dealt, in
+ * order, into 256 runs by slot range; each run's places then lie close together. */
 static int fill_pairs(const struct wnw_knn_lists *l, struct wnw_knn_pairs *pr, size_t ns, struct wnw_err *e)
 {
+	size_t np = pr->start[ns], at[257] = {0};
+	int shift = 0;
+	while ((ns - 1) >> shift >= 256)
+		shift++;
+	struct pairhit *run = resize(NULL, (np ? np : 1) * sizeof *run, e);
 	size_t *fill = calloc(ns ? ns : 1, sizeof *fill);
-	size_t *qord = resize(NULL, l->m * sizeof *qord, e);
-	if (!fill || !qord) {
-		free(fill);
-		free(qord);
-		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-	}
-	for (size_t j = 0; j < l->m; j++)
+	size_t *qord = resize(NULL, (l->m ? l->m : 1) * sizeof *qord, e);
+	int rc = run && fill && qord ? 0 : wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
+	for (size_t j = 0; j < l->m && rc == 0; j++) {
 		qord[j] = j;
-	qsort_r(qord, l->m, sizeof *qord, cmp_u64_idx, l->qid);
-	for (size_t jj = 0; jj < l->m; jj++) {
-		size_t j = qord[jj];
-		for (uint32_t k = 0; k < l->top[j].n; k++) {
-			const struct wnw_hit *h = &l->top[j].h[k];
-			size_t at = pr->start[h->tag] + fill[h->tag]++;
-			pr->nbq[at] = (uint32_t)j;
-			pr->nb[at] = (struct wnw_nbr){l->qid[j], h->dist};
-		}
+		for (uint32_t k = 0; k < l->top[j].n; k++)
+			at[(l->top[j].h[k].tag >> shift) + 1]++;
 	}
+	if (rc == 0) {
+		qsort_r(qord, l->m, sizeof *qord, cmp_u64_idx, l->qid);
+		for (int r = 0; r < 256; r++)
+			at[r + 1] += at[r];
+	}
+	for (size_t jj = 0; jj < l->m && rc == 0; jj++) {
+		const struct wnw_topk *t = &l->top[qord[jj]];
+		for (uint32_t k = 0; k < t->n; k++)
+			run[at[t->h[k].tag >> shift]++] = (struct pairhit){t->h[k].tag, (uint32_t)qord[jj], t->h[k].dist};
+	}
+	for (size_t i = 0; i < np && rc == 0; i++) {
+		size_t to = pr->start[run[i].slot] + fill[run[i].slot]++;
+		pr->nbq[to] = run[i].j;
+		pr->nb[to] = (struct wnw_nbr){l->qid[run[i].j], run[i].dist};
+	}
+	free(run);
 	free(fill);
 	free(qord);
-	return 0;
+	return rc;
 }
 
 int wnw_knn_union_pairs(const struct wnw_knn_union *u, const struct wnw_knn_lists *l,

@@ -113,8 +113,10 @@ int wnw_knn_union_get(const struct wnw_knn_union *u, struct wnw_store_view *v, c
 int wnw_knn_union_unchanged(const struct wnw_knn_union *u, struct wnw_err *e);
 
 /* Sorts every list by exact distance and cuts it to K; the distances needed are made exact from the
- * records (u->fv), those of hits that are among the K best whatever they are stay not exact. */
-int wnw_knn_union_finish(struct wnw_knn_union *u, struct wnw_knn_lists *l, struct wnw_err *e);
+ * records (u->fv), those of hits that are among the K best whatever they are stay not exact. The lists
+ * are shared among the pool's threads (NULL: this one alone); the result does not depend on how. */
+int wnw_knn_union_finish(struct wnw_knn_union *u, struct wnw_knn_lists *l, struct wnw_pool *pool,
+			 struct wnw_err *e);
 
 /* The union's records and their pairs: live[0..n) the slots in ascending record id; slot s has the pairs
  * nb[start[s] .. start[s] + refs), in ascending query id, from the lists nbq[...] (a negative distance

@@ -141,7 +141,7 @@ static void check_union(const char *path, int in_place)
 		     wnw_knn_union_drop_out(&u, &ev, &e) == 0;
 	}
 	struct wnw_knn_pairs pr = {0};
-	ok = ok && wnw_knn_union_finish(&u, &l, &e) == 0 && wnw_knn_union_pairs(&u, &l, &pr, &e) == 0;
+	ok = ok && wnw_knn_union_finish(&u, &l, NULL, &e) == 0 && wnw_knn_union_pairs(&u, &l, &pr, &e) == 0;
 	CHECK(ok, "the pool offered, the lists finished, the pairs gathered (%s)", how);
 	if (!in_place)
 		CHECK(wnw_store_spilled(u.store) > 0, "a 64-byte budget spills the records");

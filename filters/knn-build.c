@@ -91,25 +91,13 @@ static void run_part(struct part *p)
 	wnw_knn_join_bounds(&p->st->q, p->q0, p->q1, p->x, 0, p->x->rows, p->limit + p->q0, p->g, visit, p);
 }
 
-/* The seeding pass records every upper bound of a panel's pairs. */
-static double seed_visit(void *ctx, size_t qi, size_t xj, double lo, double hi)
-{
-	struct part *p = ctx;
-	(void)lo;
-	float f = (float)(hi * (1.0 + 0x1p-23)); /* rounded up */
-	p->seed[(qi % 16) * p->x->rows + xj] = f;
-	return INFINITY;
-}
-
 /* Seeds the lists of queries [q0, q1) from the first block, a panel of 16 at a time (see search). */
 static void seed_part(struct part *p)
 {
 	size_t rows = p->x->rows;
 	for (size_t a = p->q0; a < p->q1; a = (a / 16 + 1) * 16) {
 		size_t b = (a / 16 + 1) * 16 < p->q1 ? (a / 16 + 1) * 16 : p->q1;
-		for (size_t i = a; i < b; i++)
-			p->limit[i] = INFINITY;
-		wnw_knn_join_bounds(&p->st->q, a, b, p->x, 0, rows, p->limit + a, p->g, seed_visit, p);
+		wnw_knn_join_hi(&p->st->q, a, b, p->x, 0, rows, p->g, p->seed + (a % 16) * rows, rows);
 		for (size_t i = a; i < b; i++)
 			wnw_topk_seed(&p->st->l.top[i], p->seed + (i % 16) * rows, rows);
 	}

@@ -179,6 +179,8 @@ struct join {
 	wnw_knn_bvisit bfn; /* or visits with bounds (wnw_knn_join_bounds) */
 	void *ctx;
 	float c;
+	float *hi;          /* or every pair's upper bound, at hi[(qi - q0) ldh + xj - x0] (wnw_knn_join_hi) */
+	size_t ldh;
 };
 
 /* cppcheck does not see calls through kernels()->...: hence the suppressions. */
@@ -204,20 +206,35 @@ static float screen_t(double lim, float qa)
 	return isinf(lim) ? INFINITY : (float)(lim * (1.0 + 0x1p-20)) - qa;
 }
 
-/* Hands the pair (query i, candidate xj) with screening value v = c |x|^2 - 2 q.x to the bounds visitor
- * and returns the query's new limit. With S = |q|^2 + |x|^2 as computed and s = 1 - c, the screen's
- * lower bound lo = c |q|^2 + v is at most the exact squared distance: the expansion errs by at most about
+/* The bounds [lo, hi] of the exact squared distance of the pair (query i, candidate xj) with screening
+ * value v = c |x|^2 - 2 q.x. With S = |q|^2 + |x|^2 as computed and s = 1 - c, the screen's lower bound
+ * lo = c |q|^2 + v is at most the exact squared distance: the expansion errs by at most about
  * 2 d 2^-24 S (join_slack), s S is twice that, and the roundings of lo add a few 2^-24 S. The exact value
  * is at most the expansion plus the same, so hi = lo + 2 s S is an upper bound. */
-static double offer_pair(const struct join *j, size_t i, size_t xj, float v)
+static inline void pair_bounds(const struct join *j, size_t i, size_t xj, float v, double *lo, double *hi)
 {
 	float nq = j->q->n2[i];
-	double lo = (double)(j->c * nq) + (double)v;
-	double hi = lo + 2.0 * (1.0 - (double)j->c) * ((double)nq + (double)j->x->n2[xj]);
-	if (!(lo >= 0.0)) /* a negative bound, or an overflow in the product: no bound but 0 */
-		lo = 0.0;
-	if (!(hi >= lo))
-		hi = INFINITY;
+	*lo = (double)(j->c * nq) + (double)v;
+	*hi = *lo + 2.0 * (1.0 - (double)j->c) * ((double)nq + (double)j->x->n2[xj]);
+	if (!(*lo >= 0.0)) /* a negative bound, or an overflow in the product: no bound but 0 */
+		*lo = 0.0;
+	if (!(*hi >= *lo))
+		*hi = INFINITY;
+}
+
+/* An upper bound as a float, rounded up. */
+static inline float hi_up(double hi) { return (float)(hi * (1.0 + 0x1p-23)); }
+
+/* Hands the pair (query i, candidate xj) with screening value v to the bounds visitor and returns the
+ * query's new limit; in a join for upper bounds only, stores the pair's. */
+static double offer_pair(const struct join *j, size_t i, size_t xj, float v)
+{
+	double lo, hi;
+	pair_bounds(j, i, xj, v, &lo, &hi);
+	if (j->hi) {
+		j->hi[(i - j->q0) * j->ldh + xj - j->x0] = hi_up(hi);
+		return INFINITY;
+	}
 	double *lim = &j->limit[i - j->q0];
 	*lim = j->bfn(j->ctx, i, xj, lo, hi);
 	return *lim;
@@ -473,6 +490,21 @@ __attribute__((target("avx2"))) static size_t flush(const struct join *j, size_t
 	return 0;
 }
 
+/* A join for upper bounds only: stores those of every pair of the tile (panel p, candidates x0 + c for
+ * c < nc, values v) whose query is in [q0, q1). Every such pair passes a screen with no limit. */
+static void store_hi(const struct join *j, size_t p, size_t x0, size_t nc, const float *v)
+{
+	size_t r0 = p * PANEL, a = j->q0 > r0 ? j->q0 - r0 : 0, b = j->q1 - r0 < PANEL ? j->q1 - r0 : PANEL;
+	for (size_t r = a; r < b; r++) {
+		float *row = j->hi + (r0 + r - j->q0) * j->ldh + (x0 - j->x0);
+		for (size_t c = 0; c < nc; c++) {
+			double lo, hi;
+			pair_bounds(j, r0 + r, x0 + c, v[c * PANEL + r], &lo, &hi);
+			row[c] = hi_up(hi);
+		}
+	}
+}
+
 /* Appends the pairs of one tile (panel p, candidates x0 + c for c < nc, values v, screen masks mk) that
  * pass the screen, by candidate then query, flushing when full; returns the new count. A join with
  * bounds offers each pair at once instead. */
@@ -480,6 +512,10 @@ __attribute__((target("avx2"))) static size_t collect(const struct join *j, size
 						      size_t x0, size_t nc, const float *v, const uint32_t *mk,
 						      float *t, struct pend *pd, size_t n)
 {
+	if (j->hi) {
+		store_hi(j, p, x0, nc, v);
+		return n;
+	}
 	for (size_t c = 0; c < nc; c++)
 		for (uint32_t bits = mk[c]; bits; bits &= bits - 1) {
 			size_t r = (size_t)__builtin_ctz(bits), i = p * PANEL + r;
@@ -544,8 +580,9 @@ static void join_fused(const struct join *j, screen_group_fn screen_group)
 		size_t pe = pc + chunk < p1 ? pc + chunk : p1, rows = (pe - pc) * PANEL;
 		/* Rows of the chunk outside [q0, q1) never pass: collect skips them too. */
 		for (size_t i = pc * PANEL; i < pe * PANEL; i++)
-			t[i - pc * PANEL] = i >= j->q0 && i < j->q1 ? screen_t(j->limit[i - j->q0], j->c * q->n2[i])
-								      : -INFINITY;
+			t[i - pc * PANEL] = i < j->q0 || i >= j->q1 ? -INFINITY
+					    : j->hi	    ? INFINITY
+							    : screen_t(j->limit[i - j->q0], j->c * q->n2[i]);
 		for (size_t x0 = j->x0; x0 < j->x1; x0 += GROUP) {
 			size_t nc = j->x1 - x0 < GROUP ? j->x1 - x0 : GROUP;
 			for (size_t c = 0; c < GROUP; c++) {
@@ -739,7 +776,14 @@ static void join_blas(const struct join *j, float *g)
 	size_t nx = j->x1 - j->x0, d = q->d;
 	wnw_knn_dots(q->v + j->q0 * d, j->q1 - j->q0, x->v + j->x0 * d, nx, d, g, nx);
 	size_t (*next)(const float *, const float *, float, float, size_t, size_t) = kernels()->next;
-	for (size_t i = j->q0; i < j->q1; i++) {
+	for (size_t i = j->q0; i < j->q1 && j->hi; i++) /* a join for upper bounds only */
+		for (size_t k = 0; k < nx; k++) {
+			float cx = j->c * x->n2[j->x0 + k], v = cx - 2.0f * g[(i - j->q0) * nx + k]; /* as next() */
+			double lo, hi;
+			pair_bounds(j, i, j->x0 + k, v, &lo, &hi);
+			j->hi[(i - j->q0) * j->ldh + k] = hi_up(hi);
+		}
+	for (size_t i = j->q0; i < j->q1 && !j->hi; i++) {
 		const float *gi = g + (i - j->q0) * nx;
 		const float qa = j->c * q->n2[i];
 		const float *xn = x->n2 + j->x0;
@@ -774,7 +818,8 @@ void wnw_knn_join(const struct wnw_vecs *q, size_t q0, size_t q1, const struct w
 		  size_t x1, double *limit, float *g, wnw_knn_visit fn, void *ctx)
 {
 	if (q1 > q0 && x1 > x0)
-		join(&(const struct join){q, x, q0, q1, x0, x1, limit, fn, NULL, ctx, (float)(1.0 - join_slack(q->d))},
+		join(&(const struct join){q, x, q0, q1, x0, x1, limit, fn, NULL, ctx, (float)(1.0 - join_slack(q->d)),
+					  NULL, 0},
 		     g);
 }
 
@@ -782,7 +827,17 @@ void wnw_knn_join_bounds(const struct wnw_vecs *q, size_t q0, size_t q1, const s
 			 size_t x1, double *limit, float *g, wnw_knn_bvisit fn, void *ctx)
 {
 	if (q1 > q0 && x1 > x0)
-		join(&(const struct join){q, x, q0, q1, x0, x1, limit, NULL, fn, ctx, (float)(1.0 - join_slack(q->d))},
+		join(&(const struct join){q, x, q0, q1, x0, x1, limit, NULL, fn, ctx, (float)(1.0 - join_slack(q->d)),
+					  NULL, 0},
+		     g);
+}
+
+void wnw_knn_join_hi(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
+		     size_t x1, float *g, float *hi, size_t ldh)
+{
+	if (q1 > q0 && x1 > x0)
+		join(&(const struct join){q, x, q0, q1, x0, x1, NULL, NULL, NULL, NULL, (float)(1.0 - join_slack(q->d)),
+					  hi, ldh},
 		     g);
 }
 
@@ -817,13 +872,6 @@ static void hit_swap(struct wnw_hit *a, struct wnw_hit *b)
 }
 
 static int hi_less(const struct wnw_hit *a, const struct wnw_hit *b) { return a->hi < b->hi; }
-static int float_less(const float *a, const float *b) { return *a < *b; }
-static void float_swap(float *a, float *b)
-{
-	float t = *a;
-	*a = *b;
-	*b = t;
-}
 
 /* NAME(a, n, k) reorders a[0, n) so that a[k - 1] is the k-th smallest under LESS, with the smaller ones
  * before it and the larger after it (quickselect, median-of-three pivots; under a total order the result
@@ -867,7 +915,6 @@ static void float_swap(float *a, float *b)
 
 DEFINE_SELECT(select_rank, struct wnw_hit, wnw_hit_less, hit_swap)
 DEFINE_SELECT(select_hi, struct wnw_hit, hi_less, hit_swap)
-DEFINE_SELECT(select_float, float, float_less, float_swap)
 
 /* The largest squared distance whose rounded root can equal that of u: an exact d2 above it has a float
  * distance above every distance of a squared value <= u (the double root and its rounding to float move
@@ -986,12 +1033,49 @@ void wnw_topk_exact(struct wnw_topk *t, uint32_t i, double d2)
 	h->hi = f_up(d2);
 }
 
+/* The bits of f as an unsigned key that orders as the floats do (NaN aside; -0 before +0). */
+static uint32_t float_key(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof u);
+	return u & 0x80000000u ? ~u : u | 0x80000000u;
+}
+
+/* The k-th smallest (1 <= k <= n) of a[0, n), none NaN, reordering a: a radix selection on float_key,
+ * 11, 11 then 10 bits at a time, each round keeping only the values in the k-th's bucket, so that the
+ * last values left share every bit. Two counts, for even and odd elements, so that runs of one bucket
+ * (values close together, as a list's bounds are) do not wait on each other's increments. Quickselect
+ * took 72 us on 8,000 bounds near one value, on the unpredictable branches of its partitions; this
+ * takes 26 us. */
+static float kth_float(float *a, size_t n, size_t k)
+{
+	static const int shift[3] = {21, 10, 0}, width[3] = {11, 11, 10};
+	for (int l = 0; l < 3; l++) {
+		uint32_t c0[2048] = {0}, c1[2048] = {0}, mask = (1u << width[l]) - 1, b = 0;
+		size_t i = 0, m = 0;
+		for (; i + 2 <= n; i += 2) {
+			c0[float_key(a[i]) >> shift[l] & mask]++;
+			c1[float_key(a[i + 1]) >> shift[l] & mask]++;
+		}
+		if (i < n)
+			c0[float_key(a[i]) >> shift[l] & mask]++;
+		for (; k > c0[b] + c1[b]; b++)
+			k -= c0[b] + c1[b];
+		for (i = 0; i < n; i++) { /* without a branch: half the values may be kept, in any order */
+			float f = a[i];
+			a[m] = f;
+			m += (float_key(f) >> shift[l] & mask) == b;
+		}
+		n = m;
+	}
+	return a[0];
+}
+
 void wnw_topk_seed(struct wnw_topk *t, float *hi, size_t n)
 {
 	if (t->k == 0 || n <= t->k)
 		return;
-	select_float(hi, n, t->k);
-	double lim = class_limit(hi[t->k - 1]);
+	double lim = class_limit(kth_float(hi, n, t->k));
 	t->limit = lim < t->limit ? lim : t->limit;
 }
 

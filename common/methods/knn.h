@@ -75,6 +75,11 @@ typedef double (*wnw_knn_bvisit)(void *ctx, size_t qi, size_t xj, double lo, dou
 void wnw_knn_join_bounds(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
 			 size_t x1, double *limit, float *g, wnw_knn_bvisit fn, void *ctx);
 
+/* For queries q0 <= qi < q1 and candidates x0 <= xj < x1: hi[(qi - q0) ldh + xj - x0] = the upper bound
+ * that wnw_knn_join_bounds would give its visitor for the pair, rounded up to a float; g as there. */
+void wnw_knn_join_hi(const struct wnw_vecs *q, size_t q0, size_t q1, const struct wnw_vecs *x, size_t x0,
+		     size_t x1, float *g, float *hi, size_t ldh);
+
 /* One neighbour in a top-K list. ref is the caller's handle for the candidate (the last key of the rank);
  * tag is 32 more bits for the caller that take no part in the rank. A hit offered with bounds only has
  * dist < 0 until wnw_topk_exact gives its distance; lo and hi always bound its exact squared distance. */

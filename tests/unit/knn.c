@@ -64,6 +64,12 @@ static int dbl_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int float_cmp(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return x < y ? -1 : x > y;
+}
+
 static int ref_cmp(const void *a, const void *b)
 {
 	const struct ref_hit *x = a, *y = b;
@@ -215,6 +221,96 @@ static void check_join(const char *what, size_t m, size_t n, size_t d, uint32_t 
 		check_join_as(what, m, n, d, k, bs, offset, scale, dup, 1, 1, bounds);
 		check_join_as(what, m, n, d, k, bs, offset, scale, dup, 1, 3, bounds);
 	}
+}
+
+/* Records every pair's upper bound as knn-build's seeding did before wnw_knn_join_hi, rounded up. */
+struct hi_ctx {
+	float *hi;
+	size_t q0, n;
+};
+
+static double hi_visit(void *ctx, size_t qi, size_t xj, double lo, double hi)
+{
+	struct hi_ctx *c = ctx;
+	(void)lo;
+	c->hi[(qi - c->q0) * c->n + xj] = (float)(hi * (1.0 + 0x1p-23));
+	return INFINITY;
+}
+
+/* wnw_knn_join_hi gives the bits of the upper bounds that wnw_knn_join_bounds gives its visitor with no
+ * limit, every pair once, through BLAS and through the fused kernel, for query ranges that start and end
+ * inside panels. */
+static void check_join_hi(void)
+{
+	static const size_t ranges[][2] = {{0, 37}, {3, 16}, {5, 13}, {17, 37}, {36, 37}};
+	for (int packed = 0; packed < 2; packed++) {
+		struct wnw_vecs q, x;
+		fill(&q, 37, 40, 0, 1, 0);
+		fill(&x, 301, 40, 0, 1, 1);
+		if (packed)
+			CHECK(wnw_vecs_pack(&q) == 0, "queries packed");
+		float *g = malloc(37 * 301 * sizeof *g), *want = malloc(37 * 301 * sizeof *want);
+		float *got = malloc(37 * 301 * sizeof *got);
+		double limit[37];
+		for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+			size_t q0 = ranges[r][0], q1 = ranges[r][1], cells = (q1 - q0) * 301;
+			for (size_t i = 0; i < 37; i++)
+				limit[i] = INFINITY;
+			memset(want, 0xff, cells * sizeof *want); /* NaN: a pair never visited */
+			memset(got, 0xff, cells * sizeof *got);
+			struct hi_ctx c = {want, q0, 301};
+			wnw_knn_join_bounds(&q, q0, q1, &x, 0, 301, limit, g, hi_visit, &c);
+			wnw_knn_join_hi(&q, q0, q1, &x, 0, 301, g, got, 301);
+			int every = 1;
+			for (size_t i = 0; i < cells; i++)
+				every &= !isnan(want[i]);
+			CHECK(every && memcmp(want, got, cells * sizeof *got) == 0,
+			      "upper bounds of queries [%zu, %zu) (%s) as the bounds visitor sees them", q0, q1,
+			      packed ? "packed" : "BLAS");
+		}
+		free(g);
+		free(want);
+		free(got);
+		wnw_vecs_free(&q);
+		wnw_vecs_free(&x);
+	}
+}
+
+/* wnw_topk_seed limits a list by the K-th smallest of the bounds it is given, whatever their order,
+ * repeats and spread (values on both sides of a power of two, many equal, negative ones, odd counts). */
+static void check_seed(void)
+{
+	static const size_t ns[] = {2, 3, 17, 1000, 8001};
+	int same = 1;
+	for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++)
+		for (int kind = 0; kind < 4; kind++) {
+			size_t n = ns[c];
+			float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+			for (size_t i = 0; i < n; i++) {
+				double u = uniform();
+				a[i] = kind == 0   ? (float)(2.0 + 0.25 * (u - 0.5)) /* around 2: two exponents */
+				       : kind == 1 ? (float)(int)(u * 5)         /* five values, zeros among them */
+				       : kind == 2 ? (float)(u * 1e6 - 1e5)      /* some negative */
+						   : (float)(1e-30 * u);
+				b[i] = a[i];
+			}
+			qsort(b, n, sizeof *b, float_cmp);
+			for (uint32_t k = 1; k < n; k += k < 4 ? 1 : (uint32_t)(n / 3)) {
+				struct wnw_topk t;
+				wnw_topk_init(&t, k);
+				float *h = malloc(n * sizeof *h);
+				memcpy(h, a, n * sizeof *h);
+				wnw_topk_seed(&t, h, n);
+				double w = sqrt((double)b[k - 1]) * (1.0 + 0x1p-22), lim = w * w;
+				double want = lim < INFINITY ? lim : INFINITY; /* a negative K-th limits nothing */
+				same &= wnw_topk_limit(&t) == want;
+				free(h);
+				wnw_topk_free(&t);
+			}
+			free(a);
+			free(b);
+		}
+	CHECK(same, "a list seeded with n bounds is limited by the K-th smallest");
 }
 
 struct radius_ctx {
@@ -645,6 +741,8 @@ int main(void)
 	check_topk_bounds();
 	check_store();
 	check_store_source();
+	check_join_hi();
+	check_seed();
 	check_join("random", 13, 500, 16, 10, 64, 0, 1, 1);
 	check_join("k above n", 3, 20, 5, 50, 7, 0, 1, 0);
 	check_join("one block", 40, 300, 33, 25, 1000, 0, 1, 1);

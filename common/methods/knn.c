@@ -871,7 +871,6 @@ static void hit_swap(struct wnw_hit *a, struct wnw_hit *b)
 	*b = t;
 }
 
-static int hi_less(const struct wnw_hit *a, const struct wnw_hit *b) { return a->hi < b->hi; }
 
 /* NAME(a, n, k) reorders a[0, n) so that a[k - 1] is the k-th smallest under LESS, with the smaller ones
  * before it and the larger after it (quickselect, median-of-three pivots; under a total order the result
@@ -914,7 +913,49 @@ static int hi_less(const struct wnw_hit *a, const struct wnw_hit *b) { return a-
 	}
 
 DEFINE_SELECT(select_rank, struct wnw_hit, wnw_hit_less, hit_swap)
-DEFINE_SELECT(select_hi, struct wnw_hit, hi_less, hit_swap)
+
+/* The bits of f as an unsigned key that orders as the floats do (NaN aside; -0 before +0). */
+static uint32_t float_key(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof u);
+	return u & 0x80000000u ? ~u : u | 0x80000000u;
+}
+
+/* The k-th smallest (1 <= k <= n) of a[0, n), none NaN, reordering a: a radix selection on float_key,
+ * a digit at a time from the highest (8 bits, or 11 for more than 4096 values, where the counts cost
+ * less than the passes), each round keeping only the values in the k-th's bucket, so that the last
+ * values left share every bit. Two counts, for even and odd elements, so that runs of one bucket (values
+ * close together, as a list's bounds are) do not wait on each other's increments. Quickselect took
+ * 72 us on 8,000 bounds near one value, on the unpredictable branches of its partitions; this takes
+ * 26 us (and 4-9 us on 1,250, against 14-21 us). */
+static float kth_float(float *a, size_t n, size_t k)
+{
+	static const int shift[2][4] = {{24, 16, 8, 0}, {21, 10, 0, 0}}, width[2][4] = {{8, 8, 8, 8}, {11, 11, 10, 0}};
+	int wide = n > 4096;
+	for (int l = 0; l < 4 && width[wide][l]; l++) {
+		uint32_t c0[2048], c1[2048], mask = (1u << width[wide][l]) - 1, b = 0;
+		int sh = shift[wide][l];
+		size_t i = 0, m = 0;
+		memset(c0, 0, (mask + 1) * sizeof *c0);
+		memset(c1, 0, (mask + 1) * sizeof *c1);
+		for (; i + 2 <= n; i += 2) {
+			c0[float_key(a[i]) >> sh & mask]++;
+			c1[float_key(a[i + 1]) >> sh & mask]++;
+		}
+		if (i < n)
+			c0[float_key(a[i]) >> sh & mask]++;
+		for (; k > c0[b] + c1[b]; b++)
+			k -= c0[b] + c1[b];
+		for (i = 0; i < n; i++) { /* without a branch: half the values may be kept, in any order */
+			float f = a[i];
+			a[m] = f;
+			m += (float_key(f) >> sh & mask) == b;
+		}
+		n = m;
+	}
+	return a[0];
+}
 
 /* The largest squared distance whose rounded root can equal that of u: an exact d2 above it has a float
  * distance above every distance of a squared value <= u (the double root and its rounding to float move
@@ -939,26 +980,35 @@ static void keep_exact(struct wnw_topk *t, uint32_t n)
 	t->limit = class_limit((double)t->kth.dist * t->kth.dist);
 }
 
-/* Drops the hits that cannot rank (see struct wnw_topk); returns how many are kept, the kept first. */
-static uint32_t keep_bounded(struct wnw_topk *t)
+/* Drops the hits that cannot rank (see struct wnw_topk): the K smallest upper bounds first, U the largest
+ * of them, then the other hits whose lower bound is within class_limit(U); sets *keep to how many are
+ * kept. The K-th smallest is found on the bounds alone, as floats, in hv (room for n), rather than by
+ * moving hits about: the hits are then partitioned in three linear passes. */
+static void keep_bounded(struct wnw_topk *t, float *hv, uint32_t *keep)
 {
 	struct wnw_hit *h = t->h;
-	select_hi(h, t->n, t->k);
-	double lim = class_limit(h[t->k - 1].hi);
-	uint32_t keep = t->k, nb = 0;
-	for (uint32_t i = 0; i < t->k; i++)
+	uint32_t n = t->n, k = 0, nb = 0;
+	for (uint32_t i = 0; i < n; i++)
+		hv[i] = h[i].hi;
+	float u = kth_float(hv, n, t->k);
+	double lim = class_limit(u);
+	for (uint32_t i = 0; i < n; i++)
+		if (h[i].hi < u)
+			hit_swap(&h[k++], &h[i]);
+	for (uint32_t i = k; k < t->k; i++) /* fewer than K lie below U, at least K at or below it */
+		if (h[i].hi == u)
+			hit_swap(&h[k++], &h[i]);
+	for (uint32_t i = k; i < n; i++)
+		if ((double)h[i].lo <= lim)
+			hit_swap(&h[k++], &h[i]);
+	for (uint32_t i = 0; i < k; i++)
 		nb += h[i].dist < 0;
-	for (uint32_t i = t->k; i < t->n; i++)
-		if ((double)h[i].lo <= lim) {
-			nb += h[i].dist < 0;
-			hit_swap(&h[keep++], &h[i]);
-		}
 	t->nbound = nb;
 	t->exact_kth = 0;
 	t->limit = lim;
 	if (nb == 0) /* every kept hit exact: ties at the K-th distance are settled by id */
-		keep_exact(t, keep), keep = t->k;
-	return keep;
+		keep_exact(t, k), k = t->k;
+	*keep = k;
 }
 
 static int resize(struct wnw_topk *t, uint32_t cap)
@@ -978,7 +1028,19 @@ int wnw_topk_trim(struct wnw_topk *t)
 		t->crowded = 0;
 		return 0;
 	}
-	uint32_t keep = t->nbound ? keep_bounded(t) : (keep_exact(t, t->n), t->k);
+	uint32_t keep = t->k;
+	if (!t->nbound)
+		keep_exact(t, t->n);
+	else if (t->n <= 2048) {
+		float hv[2048];
+		keep_bounded(t, hv, &keep);
+	} else {
+		float *hv = malloc(t->n * sizeof *hv);
+		if (!hv)
+			return -1;
+		keep_bounded(t, hv, &keep);
+		free(hv);
+	}
 	t->ndrop = t->n - keep;
 	t->n = keep;
 	t->crowded = t->n - t->k > (t->cap - t->k) / 2;
@@ -1031,44 +1093,6 @@ void wnw_topk_exact(struct wnw_topk *t, uint32_t i, double d2)
 	h->dist = (float)sqrt(d2);
 	h->lo = f_down(d2);
 	h->hi = f_up(d2);
-}
-
-/* The bits of f as an unsigned key that orders as the floats do (NaN aside; -0 before +0). */
-static uint32_t float_key(float f)
-{
-	uint32_t u;
-	memcpy(&u, &f, sizeof u);
-	return u & 0x80000000u ? ~u : u | 0x80000000u;
-}
-
-/* The k-th smallest (1 <= k <= n) of a[0, n), none NaN, reordering a: a radix selection on float_key,
- * 11, 11 then 10 bits at a time, each round keeping only the values in the k-th's bucket, so that the
- * last values left share every bit. Two counts, for even and odd elements, so that runs of one bucket
- * (values close together, as a list's bounds are) do not wait on each other's increments. Quickselect
- * took 72 us on 8,000 bounds near one value, on the unpredictable branches of its partitions; this
- * takes 26 us. */
-static float kth_float(float *a, size_t n, size_t k)
-{
-	static const int shift[3] = {21, 10, 0}, width[3] = {11, 11, 10};
-	for (int l = 0; l < 3; l++) {
-		uint32_t c0[2048] = {0}, c1[2048] = {0}, mask = (1u << width[l]) - 1, b = 0;
-		size_t i = 0, m = 0;
-		for (; i + 2 <= n; i += 2) {
-			c0[float_key(a[i]) >> shift[l] & mask]++;
-			c1[float_key(a[i + 1]) >> shift[l] & mask]++;
-		}
-		if (i < n)
-			c0[float_key(a[i]) >> shift[l] & mask]++;
-		for (; k > c0[b] + c1[b]; b++)
-			k -= c0[b] + c1[b];
-		for (i = 0; i < n; i++) { /* without a branch: half the values may be kept, in any order */
-			float f = a[i];
-			a[m] = f;
-			m += (float_key(f) >> shift[l] & mask) == b;
-		}
-		n = m;
-	}
-	return a[0];
 }
 
 void wnw_topk_seed(struct wnw_topk *t, float *hi, size_t n)

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crc.h"
 #include "knnunion.h"
 #include "nameset.h"
 #include "par.h"
@@ -262,7 +261,7 @@ static size_t read_block(struct state *st, struct wnw_reader *r, int fv, size_t 
 		wnw_xvecs_add(cmd, &blk->x, r, &rec, fv, st->o.field, wnw_get_u64(&rec, st->u.fid));
 		blk->at[blk->x.rows - 1] = in_place ? wnw_reader_offset(r, &rec) : 0;
 		blk->len[blk->x.rows - 1] = rec.len;
-		blk->sum[blk->x.rows - 1] = in_place ? wnw_crc32(0, rec.data, rec.len) : 0;
+		blk->sum[blk->x.rows - 1] = in_place ? wnw_knn_record_sum(rec.data, rec.len) : 0;
 		if (!in_place && wnw_batch_add(&blk->b, &rec) != 0)
 			wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
 		st->seq++;

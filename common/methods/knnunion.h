@@ -22,8 +22,12 @@ struct wnw_knn_member {
 	uint64_t at;   /* its handle in the store, or (in place) its offset in the input file */
 	uint32_t refs; /* how many lists hold it; 0: free */
 	uint32_t len;  /* its bytes (used in place) */
-	uint32_t sum;  /* in place: CRC-32 of its bytes as first read, checked when they are read again */
+	uint32_t sum;  /* in place: wnw_knn_record_sum of its bytes as first read, checked when read again */
 };
+
+/* A checksum of a record's len bytes at p, for finding a record whose bytes changed between two reads:
+ * the CRC-32 of its whole 16-byte blocks, the last len % 16 bytes mixed in by a multiplication. */
+uint32_t wnw_knn_record_sum(const uint8_t *p, uint32_t len);
 
 /* What offers to the lists did: per row of a block, the lists it entered (ins, the caller's); the slots
  * of hits pushed out of a list (out); oom when one could not be recorded. */

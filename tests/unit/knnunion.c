@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "crc.h"
 #include "knnunion.h"
 #include "unit.h"
 
@@ -135,7 +134,7 @@ static void check_union(const char *path, int in_place)
 		}
 		if (in_place) {
 			m.at = wnw_reader_offset(r, &rec);
-			m.sum = wnw_crc32(0, rec.data, rec.len);
+			m.sum = wnw_knn_record_sum(rec.data, rec.len);
 		}
 		ok = slot >= 0 && wnw_knn_union_fill(&u, (uint32_t)slot, &m, in_place ? NULL : &rec, &e) == 0 &&
 		     wnw_knn_union_drop_out(&u, &ev, &e) == 0;
@@ -212,8 +211,33 @@ static void check_union(const char *path, int in_place)
 	wnw_vecs_free(&q);
 }
 
+/* A record's checksum changes when any one byte of it does, in its 16-byte blocks or in the tail past
+ * them, and with its length; records of 1,036 bytes (d = 256), shorter than a block, and of whole
+ * blocks. */
+static void check_record_sum(void)
+{
+	static const uint32_t lens[] = {1036, 7, 16, 40, 1024};
+	uint8_t b[1036];
+	int found = 1;
+	for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+		uint32_t n = lens[l];
+		for (uint32_t i = 0; i < n; i++)
+			b[i] = (uint8_t)(i * 131 + 7);
+		uint32_t s = wnw_knn_record_sum(b, n);
+		found &= wnw_knn_record_sum(b, n) == s && wnw_knn_record_sum(b, n - 1) != s;
+		for (uint32_t i = 0; i < n; i++)
+			for (int bit = 0; bit < 8; bit += 3) {
+				b[i] ^= (uint8_t)(1u << bit);
+				found &= wnw_knn_record_sum(b, n) != s;
+				b[i] ^= (uint8_t)(1u << bit);
+			}
+	}
+	CHECK(found, "a record's checksum changes with any one byte of it, and with its length");
+}
+
 int main(void)
 {
+	check_record_sum();
 	char path[] = "/tmp/winnow-knnunion-XXXXXX";
 	int fd = mkstemp(path);
 	CHECK(fd >= 0 && write_pool(path), "a pool file");

@@ -533,17 +533,85 @@ __attribute__((target("avx2"))) static size_t collect(const struct join *j, size
 	return n;
 }
 
+/* Rows a panel's few rows in the join at most take the row tile, not the half tile. */
+#define FEW_ROWS 4
+
+/* The dot products of two query rows qa, qb with the six candidates xr[0..5], eight lanes over k, each
+ * lane's products fused into it in order of k, the lanes then added in a fixed tree and the last d % 8
+ * products after them in order: dot[c] for qa, dot[GROUP + c] for qb. */
+__attribute__((target("avx2,fma"))) static void dots_2x6(const float *qa, const float *qb, const float *const *xr,
+							 size_t d, float *dot)
+{
+	const float *b0 = xr[0], *b1 = xr[1], *b2 = xr[2], *b3 = xr[3], *b4 = xr[4], *b5 = xr[5];
+	/* named, not an array, so that they stay in registers */
+	__m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
+	__m256 t0 = s0, t1 = s0, t2 = s0, t3 = s0, t4 = s0, t5 = s0;
+	size_t k = 0;
+	for (; k + 8 <= d; k += 8) {
+		__m256 a = _mm256_loadu_ps(qa + k), b = _mm256_loadu_ps(qb + k), x;
+#define STEP(i)                                    \
+	x = _mm256_loadu_ps(b##i + k);             \
+	s##i = _mm256_fmadd_ps(a, x, s##i);        \
+	t##i = _mm256_fmadd_ps(b, x, t##i);
+		STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
+#undef STEP
+	}
+	float l[2 * GROUP][8];
+	_mm256_storeu_ps(l[0], s0), _mm256_storeu_ps(l[1], s1), _mm256_storeu_ps(l[2], s2);
+	_mm256_storeu_ps(l[3], s3), _mm256_storeu_ps(l[4], s4), _mm256_storeu_ps(l[5], s5);
+	_mm256_storeu_ps(l[6], t0), _mm256_storeu_ps(l[7], t1), _mm256_storeu_ps(l[8], t2);
+	_mm256_storeu_ps(l[9], t3), _mm256_storeu_ps(l[10], t4), _mm256_storeu_ps(l[11], t5);
+	for (int c = 0; c < 2 * GROUP; c++) {
+		const float *q = c < GROUP ? qa : qb, *x = xr[c % GROUP];
+		float sum = lanes_sum(l[c]);
+		for (size_t i = k; i < d; i++)
+			sum = fmaf(q[i], x[i], sum);
+		dot[c] = sum;
+	}
+}
+
+/* The tile of rows [r0 + h0, r0 + h1) of panel p (at most FEW_ROWS of them, in one half of it), taken
+ * from the queries' rows rather than the panel: in lanes over k, two rows at a time, they cost a
+ * quarter of the half tile's multiply-adds per row, where the half tile spends eight lanes on them
+ * whatever their number. The last panel of a query count 16 p + 1 .. 16 p + 4 (m = 100 among them)
+ * goes this way. Its sums are in another order than the panel tiles', so other bits, but the same at
+ * every ISA level: they all call it for such panels. Results as tile()'s for those lanes. */
+__attribute__((target("avx2,fma"))) static int tile_rows(const struct wnw_vecs *q, size_t r0, size_t h0, size_t h1,
+							 const float *const *xr, const float *cxn, const float *t,
+							 float *v, uint32_t *mk)
+{
+	size_t d = q->d;
+	for (int c = 0; c < GROUP; c++)
+		mk[c] = 0;
+	for (size_t r = h0; r < h1; r += 2) {
+		size_t r2 = r + 1 < h1 ? r + 1 : r; /* an odd last row is paired with itself */
+		float dot[2 * GROUP];
+		dots_2x6(q->v + (r0 + r) * d, q->v + (r0 + r2) * d, xr, d, dot);
+		for (size_t u = r; u <= r2; u++)
+			for (int c = 0; c < GROUP; c++) {
+				/* as tile()'s fused c |x|^2 - 2 q.x */
+				float val = fmaf(-2.0f, dot[(u - r) * GROUP + c], cxn[c]);
+				v[PANEL * c + u] = val;
+				mk[c] |= (uint32_t)!(val > t[u]) << u;
+			}
+	}
+	return (mk[0] | mk[1] | mk[2] | mk[3] | mk[4] | mk[5]) != 0;
+}
+
 /* One panel against one group: the whole tile, or the half that holds all the panel's rows in
- * [q0, q1). */
+ * [q0, q1), or the row tile when there are few of them. */
 __attribute__((target("avx2,fma"))) static int panel_screen(const struct join *j, size_t p,
 							    const float *const *xr, const float *cxn,
 							    const float *t, float *v, uint32_t *mk)
 {
 	size_t d = j->q->d, r0 = p * PANEL;
+	size_t h0 = j->q0 > r0 ? j->q0 - r0 : 0, h1 = j->q1 - r0 < PANEL ? j->q1 - r0 : PANEL;
 	const float *a = j->q->pk + p * d * PANEL;
-	if (j->q1 <= r0 + PANEL / 2)
+	if (h1 - h0 <= FEW_ROWS && (h1 <= PANEL / 2 || h0 >= PANEL / 2))
+		return tile_rows(j->q, r0, h0, h1, xr, cxn, t, v, mk);
+	if (h1 <= PANEL / 2)
 		return tile_half(a, 0, xr, d, cxn, t, v, mk);
-	if (j->q0 >= r0 + PANEL / 2)
+	if (h0 >= PANEL / 2)
 		return tile_half(a, PANEL / 2, xr, d, cxn, t, v, mk);
 	return tile(a, xr, d, cxn, t, v, mk);
 }

@@ -553,9 +553,17 @@ __attribute__((flatten)) static void word_features(const struct hemb_config *c, 
 	if (sized) {
 		for (size_t i = 0; i < ntok; i++)
 			th[i] = hemb_hash_token(c->seed, norm + tok[i].off, tok[i].len);
-		for (size_t i = 0; i < ntok; i++)
-			for (int n = c->word_lo; n <= c->word_hi && (size_t)n <= i + 1; n++)
-				fh[nh++] = word_ngram(c, th, i, n);
+		if (c->word_lo == 1 && c->word_hi == 2 && ntok > 0) { /* the default, without the loop over orders */
+			fh[nh++] = th[0];
+			for (size_t i = 1; i < ntok; i++) {
+				fh[nh++] = th[i];
+				fh[nh++] = hemb_hash_ngram(c->seed, th + i - 1, 2);
+			}
+		} else {
+			for (size_t i = 0; i < ntok; i++)
+				for (int n = c->word_lo; n <= c->word_hi && (size_t)n <= i + 1; n++)
+					fh[nh++] = word_ngram(c, th, i, n);
+		}
 		struct sized_table t = {s->slot, s->first, s->nfeat, s->mask, s->gen};
 		for (size_t k = 0; k < nh; k++)
 			table_add_sized(&t, fh[k]);

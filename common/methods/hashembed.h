@@ -52,7 +52,7 @@ struct hemb_tok {
 
 struct hemb_slot {
 	uint64_t hash;
-	uint32_t idx; /* index into feat */
+	uint32_t idx; /* index into feat; in a table sized for the whole text, the feature's tf */
 	uint32_t gen; /* the slot is in use for the current text when gen == scratch gen */
 };
 
@@ -70,6 +70,8 @@ struct hemb_scratch {
 	size_t nfeat, feat_cap;
 	struct hemb_slot *slot;
 	size_t slot_cap;
+	uint32_t *first; /* in a table sized for the whole text: the slot of each distinct feature */
+	size_t first_cap;
 	uint32_t mask, gen;
 	int oom; /* a feature was dropped for want of memory */
 	double *acc;      /* dim sums, zero between texts */

@@ -113,59 +113,44 @@ static void signature_plain(const struct mh_perms *pm, const uint64_t *h, size_t
 	}
 }
 
-/* The same as signature_plain, eight functions per instruction; the minima of up to 128 functions stay in
- * registers across the shingles. */
+/* signature_plain at one vector width, for the functions of a vector type VT of L 32-bit lanes whose
+ * intrinsics are named P_op (P: _mm256 or _mm512) and whose whole-register ones P_op_SI (SI: si256 or
+ * si512): the minima of up to 16 L functions stay in registers across the shingles. One body for both
+ * widths, so that the AVX2 and AVX-512 loops cannot drift apart. */
+#define SIGNATURE_LOOP(VT, P, SI, L)                                                                        \
+	for (int base = 0; base < pm->p; base += 16 * (L)) {                                                \
+		int lanes = pm->p - base < 16 * (L) ? (pm->p - base) / (L) : 16;                              \
+		VT m[16], a[16], b[16], c[16];                                                              \
+		for (int j = 0; j < lanes; j++) {                                                            \
+			m[j] = P##_set1_epi32(-1);                                                           \
+			a[j] = P##_loadu_##SI((const void *)(pm->a + base + (L) * j));                       \
+			b[j] = P##_loadu_##SI((const void *)(pm->b + base + (L) * j));                       \
+			c[j] = P##_loadu_##SI((const void *)(pm->c + base + (L) * j));                       \
+		}                                                                                            \
+		for (size_t k = 0; k < n; k++) {                                                             \
+			VT x = P##_set1_epi32((int)key32(h[k]));                                              \
+			for (int j = 0; j < lanes; j++) {                                                    \
+				VT v = P##_add_epi32(P##_mullo_epi32(a[j], x), b[j]);                         \
+				v = P##_mullo_epi32(P##_xor_##SI(v, P##_srli_epi32(v, 16)), c[j]);            \
+				v = P##_xor_##SI(v, P##_srli_epi32(v, 16));                                   \
+				m[j] = P##_min_epu32(m[j], v);                                                \
+			}                                                                                    \
+		}                                                                                            \
+		for (int j = 0; j < lanes; j++)                                                              \
+			P##_storeu_##SI((void *)(sig + base + (L) * j), m[j]);                               \
+	}
+
 __attribute__((target("avx2"))) static void signature_avx2(const struct mh_perms *pm, const uint64_t *h,
 							    size_t n, uint32_t *sig)
 {
-	for (int base = 0; base < pm->p; base += 128) {
-		int lanes = pm->p - base < 128 ? (pm->p - base) / MH_LANES : 128 / MH_LANES;
-		__m256i m[16], a[16], b[16], c[16];
-		for (int j = 0; j < lanes; j++) {
-			m[j] = _mm256_set1_epi32(-1);
-			a[j] = _mm256_loadu_si256((const __m256i *)(pm->a + base + 8 * j));
-			b[j] = _mm256_loadu_si256((const __m256i *)(pm->b + base + 8 * j));
-			c[j] = _mm256_loadu_si256((const __m256i *)(pm->c + base + 8 * j));
-		}
-		for (size_t k = 0; k < n; k++) {
-			__m256i x = _mm256_set1_epi32((int)key32(h[k]));
-			for (int j = 0; j < lanes; j++) {
-				__m256i v = _mm256_add_epi32(_mm256_mullo_epi32(a[j], x), b[j]);
-				v = _mm256_mullo_epi32(_mm256_xor_si256(v, _mm256_srli_epi32(v, 16)), c[j]);
-				v = _mm256_xor_si256(v, _mm256_srli_epi32(v, 16));
-				m[j] = _mm256_min_epu32(m[j], v);
-			}
-		}
-		for (int j = 0; j < lanes; j++)
-			_mm256_storeu_si256((__m256i *)(sig + base + 8 * j), m[j]);
-	}
+	SIGNATURE_LOOP(__m256i, _mm256, si256, MH_LANES)
 }
 
-/* The same with sixteen functions per instruction, for p a multiple of 16. */
+/* For p a multiple of 16. */
 WNW_TARGET_AVX512 static void signature_avx512(const struct mh_perms *pm, const uint64_t *h, size_t n,
 						 uint32_t *sig)
 {
-	for (int base = 0; base < pm->p; base += 256) {
-		int lanes = pm->p - base < 256 ? (pm->p - base) / 16 : 16;
-		__m512i m[16], a[16], b[16], c[16];
-		for (int j = 0; j < lanes; j++) {
-			m[j] = _mm512_set1_epi32(-1);
-			a[j] = _mm512_loadu_si512((const void *)(pm->a + base + 16 * j));
-			b[j] = _mm512_loadu_si512((const void *)(pm->b + base + 16 * j));
-			c[j] = _mm512_loadu_si512((const void *)(pm->c + base + 16 * j));
-		}
-		for (size_t k = 0; k < n; k++) {
-			__m512i x = _mm512_set1_epi32((int)key32(h[k]));
-			for (int j = 0; j < lanes; j++) {
-				__m512i v = _mm512_add_epi32(_mm512_mullo_epi32(a[j], x), b[j]);
-				v = _mm512_mullo_epi32(_mm512_xor_si512(v, _mm512_srli_epi32(v, 16)), c[j]);
-				v = _mm512_xor_si512(v, _mm512_srli_epi32(v, 16));
-				m[j] = _mm512_min_epu32(m[j], v);
-			}
-		}
-		for (int j = 0; j < lanes; j++)
-			_mm512_storeu_si512((void *)(sig + base + 16 * j), m[j]);
-	}
+	SIGNATURE_LOOP(__m512i, _mm512, si512, 16)
 }
 
 void mh_signature(const struct mh_perms *pm, const uint64_t *h, size_t n, uint32_t *sig)

@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "isa.h"
-#include "knn.h"
 #include "par.h"
 #include "prog.h"
 #include "sink.h"
@@ -774,21 +773,6 @@ struct wnw_pool *wnw_xpool(const struct wnw_cmd *cmd, int nthreads)
 _Noreturn void wnw_die_threads(const struct wnw_cmd *cmd, int nthreads)
 {
 	wnw_die(cmd, WNW_EXIT_SYSTEM, "cannot start %d thread%s", nthreads, nthreads == 1 ? "" : "s");
-}
-
-void wnw_xvecs_add(const struct wnw_cmd *cmd, struct wnw_vecs *x, const struct wnw_reader *r,
-		   const struct wnw_rec *rec, int fv, const char *field, uint64_t id)
-{
-	long bad = wnw_vecs_add_raw(x, wnw_get_vec_raw(rec, fv), id);
-	if (bad == -1)
-		return;
-	if (bad == -2)
-		wnw_die(cmd, WNW_EXIT_SYSTEM, "out of memory");
-	if (bad == (long)x->d)
-		wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: the squared norm of %s overflows a float",
-			wnw_reader_name(r), (unsigned long long)rec->number, field);
-	wnw_die(cmd, WNW_EXIT_DATA, "%s: record %llu: component %ld of %s is not a finite number",
-		wnw_reader_name(r), (unsigned long long)rec->number, bad, field);
 }
 
 const char *wnw_cmd_input(const struct wnw_cmd *cmd)

@@ -73,6 +73,15 @@ embed-hash -j 3 pool.wnw >j3.wnw 2>/dev/null
 same_file "-j 2 gives the bytes of -j 1" j2.wnw j1.wnw
 same_file "-j 3 gives the bytes of -j 1" j3.wnw j1.wnw
 same_file "a second run gives the same bytes" pool.vec.wnw j1.wnw
+# Several batches with threads (4096 records at most, and 4 MB of vectors: 512 at dim 2048), one record
+# at a time with -j 1: the same bytes.
+cat pool.wnw pool.wnw pool.wnw pool.wnw >pool4.wnw
+embed-hash -j 1 pool4.wnw >p4j1.wnw 2>/dev/null
+embed-hash -j 2 pool4.wnw >p4j2.wnw 2>/dev/null
+same_file "4920 records, two batches with -j 2: the bytes of -j 1" p4j2.wnw p4j1.wnw
+embed-hash --dim 2048 -j 1 pool4.wnw >p4d1.wnw 2>/dev/null
+embed-hash --dim 2048 -j 3 pool4.wnw >p4d3.wnw 2>/dev/null
+same_file "dim 2048, ten batches with -j 3: the bytes of -j 1" p4d3.wnw p4d1.wnw
 cat pool.wnw | embed-hash -j 2 | unpack --add vec >pipe.jsonl 2>/dev/null
 same "standard input gives the records of a file" "$(md5sum <pipe.jsonl)" "$(unpack --add vec j1.wnw | md5sum)"
 embed-hash --char 3-5 --dim 1024 -j 1 pool.wnw >c1.wnw 2>/dev/null

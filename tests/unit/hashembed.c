@@ -231,6 +231,10 @@ static void test_table(void)
 	      "a short text: %zu distinct features, in order of first occurrence, counted", s.nfeat);
 	CHECK(hemb_features(&base, &s, (const uint8_t *)t, n) == 0 && s.ntok > 20000 && features_by_sorting(&s),
 	      "a long text (%zu tokens): %zu distinct features, in order of first occurrence, counted", s.ntok, s.nfeat);
+	int again = 1;
+	for (size_t len = 1; len < 3000 && again; len += 97)
+		again = hemb_features(&base, &s, (const uint8_t *)t + len % 7, len) == 0 && features_by_sorting(&s);
+	CHECK(again, "then short texts again, in the prefix of the grown table: the same features as by sorting");
 	hemb_scratch_free(&s);
 	free(t);
 }

@@ -447,8 +447,29 @@ static int make_partners(struct wnw_cells *cl)
 	return 0;
 }
 
+/* Upper bounds of the squared distances between the anchors of cell c's fine cells and an, its partners'
+ * (norms an2): |a|^2 + |b|^2 - 2 a.b from float products, plus four times their rounding (each term off
+ * by at most about d 2^-24 (|a|^2 + |b|^2) / 2), rounded up to a float. */
+static void anchor_dists(const struct wnw_cells *cl, size_t c, const float *an, const float *an2, float *g)
+{
+	size_t d = cl->anchor.d, wd = cl->rwidth[c], f0 = cl->ffirst[c], f1 = cl->ffirst[c + 1];
+	float *fd = cl->fdist + cl->rstart[c];
+	double gam = (double)(d + 2) * 0x1p-24;
+	for (size_t a0 = f0; a0 < f1; a0 += RBLOCK) {
+		size_t a1 = a0 + RBLOCK < f1 ? a0 + RBLOCK : f1;
+		wnw_knn_dots(cl->anchor.v + a0 * d, a1 - a0, an, wd, d, g, wd);
+		for (size_t a = a0; a < a1; a++)
+			for (size_t j = 0; j < wd; j++) {
+				double s = (double)cl->anchor.n2[a] + an2[j];
+				double v = s - 2.0 * g[(a - a0) * wd + j] + 4 * gam * s;
+				float f = (float)(v > 0 ? v : 0);
+				fd[(a - f0) * wd + j] = (double)f < v ? nextafterf(f, INFINITY) : f;
+			}
+	}
+}
+
 /* The reach rows of cell c: the products of its rows with its partners' anchors (gathered, one BLAS
- * product per block of rows), each row's reduced into its fine cell's row. */
+ * product per block of rows), each row's reduced into its fine cell's row; and the anchors' distances. */
 static void cell_reaches(void *ctx, size_t c, int thread)
 {
 	(void)thread;
@@ -457,17 +478,20 @@ static void cell_reaches(void *ctx, size_t c, int thread)
 	const struct wnw_vecs *xp = fj->xp;
 	size_t d = xp->d, wd = cl->rwidth[c], f0 = cl->ffirst[c];
 	float *rc = cl->freach + cl->rstart[c];
-	float *an = malloc((wd ? wd : 1) * d * sizeof *an), *g = malloc((size_t)RBLOCK * (wd ? wd : 1) * sizeof *g);
-	if (!an || !g) {
+	float *an = malloc((wd ? wd : 1) * d * sizeof *an), *an2 = malloc((wd ? wd : 1) * sizeof *an2);
+	float *g = malloc((size_t)RBLOCK * (wd ? wd : 1) * sizeof *g);
+	if (!an || !an2 || !g) {
 		atomic_store(&fj->failed, 1);
 		free(an);
+		free(an2);
 		free(g);
 		return;
 	}
 	for (size_t k = cl->ptstart[c]; k < cl->ptstart[c + 1]; k++) {
 		uint32_t b = cl->partner[k];
-		memcpy(an + cl->pcol[k] * d, cl->anchor.v + cl->ffirst[b] * d,
-		       (cl->ffirst[b + 1] - cl->ffirst[b]) * d * sizeof *an);
+		size_t nb = cl->ffirst[b + 1] - cl->ffirst[b];
+		memcpy(an + cl->pcol[k] * d, cl->anchor.v + cl->ffirst[b] * d, nb * d * sizeof *an);
+		memcpy(an2 + cl->pcol[k], cl->anchor.n2 + cl->ffirst[b], nb * sizeof *an2);
 	}
 	for (size_t i = 0; i < (cl->ffirst[c + 1] - f0) * wd; i++)
 		rc[i] = -INFINITY;
@@ -481,12 +505,15 @@ static void cell_reaches(void *ctx, size_t c, int thread)
 			note_reach(rc + (f - f0) * wd, g + (i - q0) * wd, wd, cl->own[i]);
 		}
 	}
+	anchor_dists(cl, c, an, an2, g);
 	free(an);
+	free(an2);
 	free(g);
 }
 
-/* The reaches of every fine cell towards the anchors of its cell's partners, unless they would take more
- * memory than 64 floats a row (or 16M in all), when fine cells are not tested (pairs of cells still are). */
+/* The reaches of every fine cell towards the anchors of its cell's partners, and their distances, unless
+ * they would take more memory than 64 floats a row (or 16M in all), when fine cells are not tested (pairs
+ * of cells still are). */
 static int fine_reaches(struct wnw_cells *cl, struct wnw_vecs *xp, struct wnw_pool *pool)
 {
 	if (isinf(cl->r) || make_partners(cl) != 0 || !(cl->rstart = malloc((cl->nlist + 1) * sizeof *cl->rstart)))
@@ -495,9 +522,10 @@ static int fine_reaches(struct wnw_cells *cl, struct wnw_vecs *xp, struct wnw_po
 	for (uint32_t c = 0; c < cl->nlist; c++)
 		cl->rstart[c + 1] = cl->rstart[c] + (cl->ffirst[c + 1] - cl->ffirst[c]) * cl->rwidth[c];
 	size_t total = cl->rstart[cl->nlist];
-	if (total > (xp->rows * 64 > (1u << 24) ? xp->rows * 64 : (1u << 24)))
+	if (2 * total > (xp->rows * 64 > (1u << 24) ? xp->rows * 64 : (1u << 24)))
 		return 0;
-	if (!(cl->freach = malloc((total ? total : 1) * sizeof *cl->freach)))
+	if (!(cl->freach = malloc((total ? total : 1) * sizeof *cl->freach)) ||
+	    !(cl->fdist = malloc((total ? total : 1) * sizeof *cl->fdist)))
 		return -1;
 	struct fine_job fj = {.cl = cl, .xp = xp};
 	atomic_init(&fj.failed, 0);
@@ -537,6 +565,7 @@ void wnw_cells_free(struct wnw_cells *cl)
 	free(cl->rstart);
 	free(cl->rwidth);
 	free(cl->freach);
+	free(cl->fdist);
 	wnw_vecs_free(&cl->cent);
 	wnw_vecs_free(&cl->anchor);
 }
@@ -545,15 +574,14 @@ int wnw_cells_pair(const struct wnw_cells *cl, uint32_t a, uint32_t b, struct wn
 {
 	if (!cl->freach)
 		return 0;
-	*p = (struct wnw_cells_pair){cl->freach + cl->rstart[a] + partner_col(cl, a, b),
-				     cl->freach + cl->rstart[b] + partner_col(cl, b, a), cl->rwidth[a], cl->rwidth[b],
+	size_t ca = cl->rstart[a] + partner_col(cl, a, b), cb = cl->rstart[b] + partner_col(cl, b, a);
+	*p = (struct wnw_cells_pair){cl->freach + ca, cl->freach + cb, cl->fdist + ca, cl->rwidth[a], cl->rwidth[b],
 				     cl->ffirst[a], cl->ffirst[b]};
 	return 1;
 }
 
 int wnw_cells_near(const struct wnw_cells *cl, const struct wnw_cells_pair *p, size_t fa, size_t fb)
 {
-	size_t d = cl->anchor.d;
-	return !too_far(p->ra[(fa - p->fa) * p->wa + (fb - p->fb)], p->rb[(fb - p->fb) * p->wb + (fa - p->fa)],
-			wnw_knn_dist2(cl->anchor.v + fa * d, cl->anchor.v + fb * d, d), cl->r, cl->slack);
+	size_t ia = (fa - p->fa) * p->wa + (fb - p->fb);
+	return !too_far(p->ra[ia], p->rb[(fb - p->fb) * p->wb + (fa - p->fa)], p->d2[ia], cl->r, cl->slack);
 }

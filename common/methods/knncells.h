@@ -32,6 +32,7 @@ struct wnw_cells {
 	size_t *rstart;         /* the reach rows of cell c: freach + rstart[c], one per fine cell, */
 	size_t *rwidth;         /* each rwidth[c] wide (the anchors of its partners); */
 	float *freach;          /* NULL when fine cells are not tested */
+	float *fdist;           /* in the same places: the anchors' squared distances, rounded up */
 };
 
 /* k-means on the rows of x with nlist centroids (nlist <= rows), niter Lloyd iterations from rows spread
@@ -53,7 +54,7 @@ void wnw_cells_free(struct wnw_cells *cl);
 
 /* The fine cells of cell a and of b, a probe of a: their reach rows towards each other's anchors. */
 struct wnw_cells_pair {
-	const float *ra, *rb;
+	const float *ra, *rb, *d2; /* d2: the anchors' squared distances, in ra's places */
 	size_t wa, wb, fa, fb;
 };
 /* Sets p for cells a and b; returns 0 when fine cells are not tested (every pair of them is near). */

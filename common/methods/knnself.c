@@ -136,7 +136,26 @@ static void join_rows(struct self_worker *w, size_t q0, size_t q1, size_t x0, si
 }
 
 
-/* Joins the unit with cell B: with each fine cell of B, the runs of the unit's fine cells near it. */
+/* Joins the unit with fine cell b of cell B: the runs of the unit's fine cells near it. */
+static void join_fine(struct self_worker *w, const struct unit *un, const struct wnw_cells_pair *pr, size_t b)
+{
+	const struct wnw_cells *cl = w->job->cl;
+	size_t run = SIZE_MAX; /* first fine cell of the current run of near ones */
+	for (size_t a = un->a0; a <= un->a1; a++) {
+		int near = a < un->a1 && wnw_cells_near(cl, pr, a, b);
+		if (near && run == SIZE_MAX)
+			run = a;
+		if (!near && run != SIZE_MAX) {
+			size_t r0 = cl->fstart[run] > un->q0 ? cl->fstart[run] : un->q0;
+			size_t r1 = cl->fstart[a] < un->q1 ? cl->fstart[a] : un->q1;
+			join_rows(w, r0, r1, cl->fstart[b], cl->fstart[b + 1]);
+			run = SIZE_MAX;
+		}
+	}
+}
+
+/* Joins the unit with cell B, fine cell by fine cell; its own cell's from the unit's own fine cells on,
+ * since the nearest neighbours found first make the lists' limits tight early. */
 static void join_cell(struct self_worker *w, const struct unit *un, uint32_t B)
 {
 	const struct wnw_cells *cl = w->job->cl;
@@ -145,20 +164,9 @@ static void join_cell(struct self_worker *w, const struct unit *un, uint32_t B)
 		join_rows(w, un->q0, un->q1, cl->start[B], cl->start[B + 1]);
 		return;
 	}
-	for (size_t b = cl->ffirst[B]; b < cl->ffirst[B + 1]; b++) {
-		size_t run = SIZE_MAX; /* first fine cell of the current run of near ones */
-		for (size_t a = un->a0; a <= un->a1; a++) {
-			int near = a < un->a1 && wnw_cells_near(cl, &pr, a, b);
-			if (near && run == SIZE_MAX)
-				run = a;
-			if (!near && run != SIZE_MAX) {
-				size_t r0 = cl->fstart[run] > un->q0 ? cl->fstart[run] : un->q0;
-				size_t r1 = cl->fstart[a] < un->q1 ? cl->fstart[a] : un->q1;
-				join_rows(w, r0, r1, cl->fstart[b], cl->fstart[b + 1]);
-				run = SIZE_MAX;
-			}
-		}
-	}
+	size_t f0 = cl->ffirst[B], nf = cl->ffirst[B + 1] - f0, first = B == un->c ? un->a0 - f0 : 0;
+	for (size_t k = 0; k < nf; k++)
+		join_fine(w, un, &pr, f0 + (first + k) % nf);
 }
 
 static void self_unit(void *ctx, size_t u, int thread)

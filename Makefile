@@ -101,7 +101,7 @@ check: deps
 # programs that run them, on the emulated build (EMU512 above). Real AVX-512 CPUs run them in make check.
 check-avx512: deps
 	@$(MAKE) --no-print-directory -j2 EMU512=1 all
-	@B=build/emu512 ONLY='unit/(isa|crc|minhash|knn)|e2e/(isa|knn-build|knn-crowd|knn-items|kde-dedup|dedup|threads|tsds)' \
+	@B=build/emu512 ONLY='unit/(isa|crc|minhash|knn|knncells)|e2e/(isa|knn-build|knn-crowd|knn-items|kde-dedup|dedup|threads|tsds)' \
 		tests/run.sh
 
 fuzz: deps

@@ -183,7 +183,9 @@ static void kde_mode(struct wnw_cmd *cmd, const struct opts *o, struct input *in
 	size_t n = in->x.rows;
 	struct kde_ctx c = {o->sigma, wnw_xmalloc(cmd, (n ? n : 1) * sizeof(float)),
 			    wnw_xcalloc(cmd, n ? n : 1, sizeof(uint32_t))};
+	struct wnw_self_stats st = {0};
 	struct wnw_self_opts so = self_opts(cmd, o, n, o->k, o->sigma * o->sigma);
+	so.stats = &st;
 	if (o->sigma == 0) {
 		for (size_t i = 0; i < n; i++)
 			c.kde[i] = 1.0f;
@@ -193,8 +195,12 @@ static void kde_mode(struct wnw_cmd *cmd, const struct opts *o, struct input *in
 	double near = 0;
 	for (size_t i = 0; i < n; i++)
 		near += c.near[i];
-	wnw_warn(cmd, "%zu records, %.4g near-duplicates per record on average (%s)", n, n ? near / (double)n : 0.0,
-		 so.nlist > 1 ? "inverted file" : "exact");
+	char how[96];
+	int len = snprintf(how, sizeof how, "%s", so.nlist > 1 ? "inverted file" : "exact");
+	if (st.cells)
+		snprintf(how + len, sizeof how - (size_t)len, "; %u cells, %u fine, %.3g%% of the pairs compared", st.cells,
+			 st.fine, 100.0 * (double)st.pairs / ((double)n * (double)n));
+	wnw_warn(cmd, "%zu records, %.4g near-duplicates per record on average (%s)", n, n ? near / (double)n : 0.0, how);
 	write_records(cmd, in, NULL, c.kde);
 	free(c.kde);
 	free(c.near);

@@ -85,17 +85,22 @@ int wnw_dups_add_sig(struct wnw_dups *d, const uint32_t *sig, double key, struct
 	return 0;
 }
 
-static int same_text(const struct wnw_dups *d, uint64_t a, uint64_t b)
+static int same_text(struct wnw_dups *d, uint64_t a, uint64_t b)
 {
 	uint64_t na = d->off[a + 1] - d->off[a], nb = d->off[b + 1] - d->off[b];
-	return na == nb && memcmp(d->spool.map + d->off[a], d->spool.map + d->off[b], na) == 0;
+	return na == nb && memcmp(wnw_spool_at(&d->spool, d->off[a], na), wnw_spool_at(&d->spool, d->off[b], nb), na) == 0;
 }
 
-static int near(const struct wnw_dups *d, uint64_t a, uint64_t b)
+static const uint32_t *signature(struct wnw_dups *d, uint64_t a)
 {
-	const uint32_t *s = (const uint32_t *)(const void *)d->spool.map;
-	size_t p = (size_t)d->perms;
-	return mh_agree(s + a * p, s + b * p, d->perms, d->need);
+	size_t bytes = (size_t)d->perms * 4;
+	return (const uint32_t *)(const void *)wnw_spool_at(&d->spool, a * bytes, bytes);
+}
+
+static int near(struct wnw_dups *d, uint64_t a, uint64_t b)
+{
+	const uint32_t *sa = signature(d, a);
+	return mh_agree(sa, signature(d, b), d->perms, d->need);
 }
 
 /* One group of equal keys being walked. */

@@ -786,6 +786,16 @@ float wnw_knn_norm2(const float *a, size_t d) { return kernels()->norm2(a, d); }
 
 double wnw_knn_dist2(const float *a, const float *b, size_t d) { return kernels()->dist2(a, b, d); }
 
+void wnw_knn_dist2_many(const float *a, const float *const *b, size_t n, size_t d, double *out)
+{
+	size_t i = 0;
+	if (kernels()->fused) /* the AVX2 level and above: four distances interleaved, the same bits each */
+		for (; i + 4 <= n; i += 4)
+			dist2_avx2_x4((const float *const[4]){a, a, a, a}, b + i, d, out + i);
+	for (; i < n; i++)
+		out[i] = wnw_knn_dist2(a, b[i], d);
+}
+
 /* --- vector sets ---------------------------------------------------------------------------------- */
 
 long wnw_vecs_add_raw(struct wnw_vecs *s, const uint8_t *raw, uint64_t id)

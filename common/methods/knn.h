@@ -47,6 +47,8 @@ float wnw_knn_norm2(const float *a, size_t d);
 /* Squared L2 distance, accumulated in double in a fixed order, so every caller gets the same bits
  * for the same pair: the rounding of the f32 inputs is the only error that matters. Never negative. */
 double wnw_knn_dist2(const float *a, const float *b, size_t d);
+/* out[i] = wnw_knn_dist2(a, b[i], d) for i < n, with the same bits, several at a time where the CPU allows. */
+void wnw_knn_dist2_many(const float *a, const float *const *b, size_t n, size_t d, double *out);
 /* G[i * ldg + j] = a_i . b_j for i < m, j < n (single-precision BLAS). */
 void wnw_knn_dots(const float *a, size_t m, const float *b, size_t n, size_t d, float *g, size_t ldg);
 
@@ -151,26 +153,30 @@ void wnw_topk_sort(struct wnw_topk *t);
 int wnw_topk_finish(struct wnw_topk *t, double (*d2)(void *ctx, const struct wnw_hit *h), void *ctx);
 
 /* Self-join: the k nearest rows of x to each row of x (itself included), among rows at exact squared
- * distance <= r2 (INFINITY: no radius). With nlist <= 1 it is exact: every pair is considered. Otherwise
- * an inverted-file index: k-means (on the same kernel, deterministic seeding) splits the rows into nlist
- * cells; the rows of a cell are compared with the rows of the nprobe cells whose centroids are nearest
- * to its own centroid (its own included), so a neighbour in a farther cell may be missed.
+ * distance <= r2 (INFINITY: no radius). With nlist <= 1 it is exact: every pair within r2 is found.
+ * Otherwise an inverted-file index: k-means (on the same kernel, deterministic seeding) splits the rows
+ * into nlist cells; the rows of a cell are compared with the rows of the nprobe cells whose centroids are
+ * nearest to its own centroid (its own included), so a neighbour in a farther cell may be missed.
+ * In both, cell pairs whose rows are provably all farther apart than sqrt(r2) (by their projections on
+ * the line between the centroids) are skipped; for that the exact join, too, splits a set of more than a
+ * few thousand rows into cells (exact_cells: their number, 0 for the square root of the row count).
  * Calls done(ctx, i, hits, n) once per row i, from any of `threads` threads, with its hits in rank order
  * (ref = row index). Returns 0, or -1 with e set (out of memory, no thread). */
+struct wnw_self_stats {
+	uint32_t cells;  /* cells of the partition (1: none) */
+	uint32_t fine;   /* fine cells */
+	uint64_t pairs;  /* pairs of rows compared, of n^2 */
+};
 struct wnw_self_opts {
 	uint32_t k;
 	double r2;
 	uint32_t nlist, nprobe;
+	uint32_t exact_cells;
 	int threads;
+	struct wnw_self_stats *stats; /* filled when not NULL */
 };
 int wnw_knn_self(const struct wnw_vecs *x, const struct wnw_self_opts *o,
 		 void (*done)(void *ctx, size_t i, const struct wnw_hit *h, uint32_t n), void *ctx,
 		 struct wnw_err *e);
-
-/* k-means on the rows of x with nlist centroids (nlist <= rows), niter Lloyd iterations from rows spread
- * evenly through x, on a deterministic sample of at most 256 rows per centroid. Fills cent (a set of
- * dimension x->d) and assign[i] = nearest centroid of row i (ties to the smaller index). */
-int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, int niter, struct wnw_vecs *cent, uint32_t *assign,
-	       struct wnw_err *e);
 
 #endif

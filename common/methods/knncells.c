@@ -115,11 +115,11 @@ out:
 	return rc;
 }
 
-int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, int niter, struct wnw_vecs *cent, uint32_t *assign,
+int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, struct wnw_train t, struct wnw_vecs *cent, uint32_t *assign,
 	       float *reach, struct wnw_pool *pool, struct wnw_err *e)
 {
 	size_t n = x->rows, d = x->d;
-	size_t ns = (size_t)nlist * 256 < n ? (size_t)nlist * 256 : n;
+	size_t ns = (size_t)nlist * t.per_cell < n ? (size_t)nlist * t.per_cell : n;
 	struct wnw_vecs smp;
 	wnw_vecs_init(&smp, d);
 	wnw_vecs_init(cent, d);
@@ -135,7 +135,7 @@ int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, int niter, struct wnw_v
 	for (uint32_t c = 0; c < nlist; c++)
 		if (copy_row(cent, &smp, (size_t)c * ns / nlist) != 0)
 			goto out;
-	for (int it = 0; it < niter; it++) {
+	for (int it = 0; it < t.iters; it++) {
 		if (assign_all(&smp, cent, sa, NULL, pool) != 0)
 			goto out;
 		memset(sum, 0, (size_t)nlist * d * sizeof *sum);
@@ -245,7 +245,7 @@ static double reach_slack(const struct wnw_vecs *x, float cn2)
 
 /* Copies the rows of x into xp grouped by cell (perm: the original index of each), the cells by k-means
  * unless there is one, and lists the cells each is joined with. */
-static int split(const struct wnw_vecs *x, uint32_t nprobe, int niter, struct wnw_cells *cl, struct wnw_vecs *xp,
+static int split(const struct wnw_vecs *x, uint32_t nprobe, struct wnw_train t, struct wnw_cells *cl, struct wnw_vecs *xp,
 		 size_t *perm, struct wnw_pool *pool, struct wnw_err *e)
 {
 	size_t n = x->rows, nc = cl->nlist;
@@ -261,7 +261,7 @@ static int split(const struct wnw_vecs *x, uint32_t nprobe, int niter, struct wn
 		cl->cent.rows = 1; /* the one cell's centroid: any point serves as its fine cells' anchor */
 		memset(cl->cent.v, 0, x->d * sizeof(float));
 		cl->cent.n2[0] = 0;
-	} else if (wnw_kmeans(x, cl->nlist, niter, &cl->cent, assign, cl->reach, pool, e) != 0) {
+	} else if (wnw_kmeans(x, cl->nlist, t, &cl->cent, assign, cl->reach, pool, e) != 0) {
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -361,7 +361,7 @@ static void split_cell(void *ctx, size_t c, int thread)
 	} else {
 		struct wnw_vecs view = {.v = xp->v + s * d, .n2 = xp->n2 + s, .id = xp->id + s, .rows = len, .cap = len, .d = d};
 		uint32_t *fa = malloc(len * sizeof *fa);
-		if (!fa || wnw_kmeans(&view, (uint32_t)nf, FINE_ITER, &fc, fa, NULL, NULL, &e) != 0 ||
+		if (!fa || wnw_kmeans(&view, (uint32_t)nf, (struct wnw_train){FINE_ITER, 256}, &fc, fa, NULL, NULL, &e) != 0 ||
 		    regroup(fj, s, len, fa, f0, nf) != 0) {
 			atomic_store(&fj->failed, 1);
 			free(fa);
@@ -533,7 +533,7 @@ static int fine_reaches(struct wnw_cells *cl, struct wnw_vecs *xp, struct wnw_po
 	return atomic_load(&fj.failed) ? -1 : 0;
 }
 
-int wnw_cells_build(struct wnw_cells *cl, const struct wnw_vecs *x, uint32_t nlist, uint32_t nprobe, int niter,
+int wnw_cells_build(struct wnw_cells *cl, const struct wnw_vecs *x, uint32_t nlist, uint32_t nprobe, struct wnw_train t,
 		    double r, struct wnw_vecs *xp, size_t *perm, struct wnw_pool *pool, struct wnw_err *e)
 {
 	memset(cl, 0, sizeof *cl);
@@ -543,7 +543,7 @@ int wnw_cells_build(struct wnw_cells *cl, const struct wnw_vecs *x, uint32_t nli
 	wnw_vecs_init(&cl->anchor, x->d);
 	if (!(cl->start = calloc((size_t)nlist + 1, sizeof *cl->start)))
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
-	if (split(x, nprobe, niter, cl, xp, perm, pool, e) != 0)
+	if (split(x, nprobe, t, cl, xp, perm, pool, e) != 0)
 		return -1;
 	if (split_fine(cl, xp, perm, pool) != 0 || fine_reaches(cl, xp, pool) != 0)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");

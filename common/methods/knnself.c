@@ -19,14 +19,6 @@
 static const struct wnw_train exact_train = {8, 32}, ivf_train = {10, 256};
 #define SETTLE 32u /* exact distances computed together */
 
-
-
-
-
-
-
-
-
 /* QBLOCK rows (or fewer) of a cell, made of its fine cells [a0, a1), searched together. */
 struct unit {
 	uint32_t c;
@@ -125,7 +117,6 @@ static void finish_row(struct self_worker *w, size_t qi, struct wnw_topk *t)
 			t->n--;
 }
 
-
 /* Joins rows [q0, q1) of the unit with the rows [x0, x1). */
 static void join_rows(struct self_worker *w, size_t q0, size_t q1, size_t x0, size_t x1)
 {
@@ -135,7 +126,6 @@ static void join_rows(struct self_worker *w, size_t q0, size_t q1, size_t x0, si
 		wnw_knn_join_bounds(w->job->xp, q0, q1, w->job->xp, a, b, w->limit + (q0 - w->q0), w->g, self_visit, w);
 	}
 }
-
 
 /* Joins the unit with fine cell b of cell B: the runs of the unit's fine cells near it. */
 static void join_fine(struct self_worker *w, const struct unit *un, const struct wnw_cells_pair *pr, size_t b)
@@ -190,9 +180,6 @@ static void self_unit(void *ctx, size_t u, int thread)
 	}
 }
 
-
-
-
 /* Cells for the exact join: none for a small set, where k-means would cost more than it saves; else the
  * square root of the row count. */
 static uint32_t exact_cells(const struct wnw_self_opts *o, size_t n)
@@ -201,16 +188,6 @@ static uint32_t exact_cells(const struct wnw_self_opts *o, size_t n)
 		return o->exact_cells < n ? o->exact_cells : (uint32_t)n;
 	return isinf(o->r2) || n < EXACT_SPLIT ? 1 : (uint32_t)ceil(sqrt((double)n));
 }
-
-
-
-
-
-
-
-
-
-
 
 /* Units of at most QBLOCK rows: runs of whole fine cells of one cell, or a piece of a larger one. */
 static struct unit *make_units(const struct wnw_cells *cl, size_t *nunits)

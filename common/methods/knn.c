@@ -970,7 +970,6 @@ static void hit_swap(struct wnw_hit *a, struct wnw_hit *b)
 	*b = t;
 }
 
-
 /* NAME(a, n, k) reorders a[0, n) so that a[k - 1] is the k-th smallest under LESS, with the smaller ones
  * before it and the larger after it (quickselect, median-of-three pivots; under a total order the result
  * is unique as a set). One body for each element type and order, each compiled with its comparison

@@ -12,6 +12,8 @@
  * around it too (fault_around_bytes, 64 KiB by default), so the blocks seen bound what is resident. */
 #define SPOOL_BLOCK 65536
 
+static size_t seen_words(const struct wnw_spool *s) { return (size_t)(s->size / SPOOL_BLOCK / 64 + 1); }
+
 const char *wnw_tmpdir(const char *dir)
 {
 	if (dir == NULL || *dir == '\0')
@@ -60,7 +62,7 @@ int wnw_spool_map(struct wnw_spool *s, struct wnw_err *e)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "mapping a temporary file of %llu bytes: %s",
 				(unsigned long long)s->size, strerror(errno));
 	s->map = m;
-	if ((s->seen = calloc(s->size / SPOOL_BLOCK / 64 + 1, sizeof *s->seen)) == NULL)
+	if ((s->seen = calloc(seen_words(s), sizeof *s->seen)) == NULL)
 		return wnw_errf(e, WNW_EXIT_SYSTEM, "out of memory");
 	return 0;
 }
@@ -83,7 +85,7 @@ const uint8_t *wnw_spool_at(struct wnw_spool *s, uint64_t off, size_t n)
 	if (s->touched > s->window) {
 		/* a shared file mapping: the pages drop out of this process, not out of the file */
 		madvise((void *)(uintptr_t)s->map, s->size, MADV_DONTNEED);
-		memset(s->seen, 0, (s->size / SPOOL_BLOCK / 64 + 1) * sizeof *s->seen);
+		memset(s->seen, 0, seen_words(s) * sizeof *s->seen);
 		s->touched = 0;
 		mark_blocks(s, first, last);
 	}

@@ -88,7 +88,8 @@ int wnw_dups_add_sig(struct wnw_dups *d, const uint32_t *sig, double key, struct
 static int same_text(struct wnw_dups *d, uint64_t a, uint64_t b)
 {
 	uint64_t na = d->off[a + 1] - d->off[a], nb = d->off[b + 1] - d->off[b];
-	return na == nb && memcmp(wnw_spool_at(&d->spool, d->off[a], na), wnw_spool_at(&d->spool, d->off[b], nb), na) == 0;
+	return na == nb &&
+	       memcmp(wnw_spool_at(&d->spool, d->off[a], na), wnw_spool_at(&d->spool, d->off[b], nb), na) == 0;
 }
 
 static const uint32_t *signature(struct wnw_dups *d, uint64_t a)

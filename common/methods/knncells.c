@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Fine cells of about FINE_ROWS rows (FINE_ITER Lloyd iterations): testing a pair of them costs a
- * product of the rows with the fine cells' centroids, about 2 / FINE_ROWS of the join it may save. */
+/* Fine cells of about FINE_ROWS rows (fine_train: 4 Lloyd iterations on all of a cell's rows): testing a
+ * pair of them costs a product of the rows with the fine cells' centroids, about 2 / FINE_ROWS of the
+ * join it may save. */
 #define FINE_ROWS 24u
-#define FINE_ITER 4
+static const struct wnw_train fine_train = {4, 256};
 #define RBLOCK 256u /* rows per product with the anchors */
 
 /* reach[c] = max(reach[c], g[c] - own) for c < n: from the products g of a row x with points c and own,
@@ -115,8 +116,8 @@ out:
 	return rc;
 }
 
-int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, struct wnw_train t, struct wnw_vecs *cent, uint32_t *assign,
-	       float *reach, struct wnw_pool *pool, struct wnw_err *e)
+int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, struct wnw_train t, struct wnw_vecs *cent,
+	       uint32_t *assign, float *reach, struct wnw_pool *pool, struct wnw_err *e)
 {
 	size_t n = x->rows, d = x->d;
 	size_t ns = (size_t)nlist * t.per_cell < n ? (size_t)nlist * t.per_cell : n;
@@ -245,8 +246,8 @@ static double reach_slack(const struct wnw_vecs *x, float cn2)
 
 /* Copies the rows of x into xp grouped by cell (perm: the original index of each), the cells by k-means
  * unless there is one, and lists the cells each is joined with. */
-static int split(const struct wnw_vecs *x, uint32_t nprobe, struct wnw_train t, struct wnw_cells *cl, struct wnw_vecs *xp,
-		 size_t *perm, struct wnw_pool *pool, struct wnw_err *e)
+static int split(const struct wnw_vecs *x, uint32_t nprobe, struct wnw_train t, struct wnw_cells *cl,
+		 struct wnw_vecs *xp, size_t *perm, struct wnw_pool *pool, struct wnw_err *e)
 {
 	size_t n = x->rows, nc = cl->nlist;
 	uint32_t *assign = calloc(n, sizeof *assign);
@@ -361,7 +362,7 @@ static void split_cell(void *ctx, size_t c, int thread)
 	} else {
 		struct wnw_vecs view = {.v = xp->v + s * d, .n2 = xp->n2 + s, .id = xp->id + s, .rows = len, .cap = len, .d = d};
 		uint32_t *fa = malloc(len * sizeof *fa);
-		if (!fa || wnw_kmeans(&view, (uint32_t)nf, (struct wnw_train){FINE_ITER, 256}, &fc, fa, NULL, NULL, &e) != 0 ||
+		if (!fa || wnw_kmeans(&view, (uint32_t)nf, fine_train, &fc, fa, NULL, NULL, &e) != 0 ||
 		    regroup(fj, s, len, fa, f0, nf) != 0) {
 			atomic_store(&fj->failed, 1);
 			free(fa);
@@ -533,8 +534,9 @@ static int fine_reaches(struct wnw_cells *cl, struct wnw_vecs *xp, struct wnw_po
 	return atomic_load(&fj.failed) ? -1 : 0;
 }
 
-int wnw_cells_build(struct wnw_cells *cl, const struct wnw_vecs *x, uint32_t nlist, uint32_t nprobe, struct wnw_train t,
-		    double r, struct wnw_vecs *xp, size_t *perm, struct wnw_pool *pool, struct wnw_err *e)
+int wnw_cells_build(struct wnw_cells *cl, const struct wnw_vecs *x, uint32_t nlist, uint32_t nprobe,
+		    struct wnw_train t, double r, struct wnw_vecs *xp, size_t *perm, struct wnw_pool *pool,
+		    struct wnw_err *e)
 {
 	memset(cl, 0, sizeof *cl);
 	cl->nlist = nlist;

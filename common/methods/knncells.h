@@ -43,20 +43,20 @@ struct wnw_train {
 };
 
 /* k-means on the rows of x with nlist centroids (nlist <= rows), trained as t says from rows spread
- * evenly through x. Fills cent (a set of
- * dimension x->d) and assign[i] = nearest centroid of row i (ties to the smaller index); when reach is not
- * NULL, reach[a * nlist + b] = the largest x.c_b - x.c_a over the rows x of cell a (-inf for an empty
+ * evenly through x. Fills cent (a set of dimension x->d) and assign[i] = nearest centroid of row i (ties
+ * to the smaller index); when reach is not NULL, reach[a * nlist + b] = the largest x.c_b - x.c_a over the rows x of cell a (-inf for an empty
  * cell), from the float products. On the threads of pool when not NULL (the same result). */
-int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, struct wnw_train t, struct wnw_vecs *cent, uint32_t *assign,
-	       float *reach, struct wnw_pool *pool, struct wnw_err *e);
+int wnw_kmeans(const struct wnw_vecs *x, uint32_t nlist, struct wnw_train t, struct wnw_vecs *cent,
+	       uint32_t *assign, float *reach, struct wnw_pool *pool, struct wnw_err *e);
 
 /* Partitions the rows of x into nlist cells (k-means trained as t says; nlist 1: one cell) and the
  * cells into fine cells, copying the rows into xp (initialised, of x's dimension) grouped by cell and
  * then by fine cell, perm[i] the index in x of row i of xp (perm holds x->rows). The probes of a cell are
  * the nprobe cells whose centroids are nearest to its own (itself first), less those too far from it for
  * radius r (INFINITY: none, and no fine cells). Returns 0, or -1 with e set. */
-int wnw_cells_build(struct wnw_cells *cl, const struct wnw_vecs *x, uint32_t nlist, uint32_t nprobe, struct wnw_train t,
-		    double r, struct wnw_vecs *xp, size_t *perm, struct wnw_pool *pool, struct wnw_err *e);
+int wnw_cells_build(struct wnw_cells *cl, const struct wnw_vecs *x, uint32_t nlist, uint32_t nprobe,
+		    struct wnw_train t, double r, struct wnw_vecs *xp, size_t *perm, struct wnw_pool *pool,
+		    struct wnw_err *e);
 void wnw_cells_free(struct wnw_cells *cl);
 
 /* The fine cells of cell a and of b, a probe of a: their reach rows towards each other's anchors. */

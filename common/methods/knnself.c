@@ -269,7 +269,8 @@ int wnw_knn_self(const struct wnw_vecs *x, const struct wnw_self_opts *o,
 	}
 	if (!perm)
 		goto oom;
-	if (wnw_cells_build(&cl, x, nlist, nprobe, exact ? exact_train : ivf_train, sqrt(o->r2), &xp, perm, pool, e) != 0)
+	struct wnw_train train = exact ? exact_train : ivf_train;
+	if (wnw_cells_build(&cl, x, nlist, nprobe, train, sqrt(o->r2), &xp, perm, pool, e) != 0)
 		goto out;
 	/* Packed, the rows are queries of wnw_knn_join's fused screen instead of BLAS products. */
 	if (wnw_isa() >= WNW_ISA_AVX2 && wnw_vecs_pack(&xp) != 0)

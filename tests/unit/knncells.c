@@ -192,7 +192,8 @@ static void check_kmeans_threads(const struct wnw_vecs *x)
 	float *r1 = malloc(nl * nl * sizeof *r1), *r2 = malloc(nl * nl * sizeof *r2);
 	struct wnw_pool *pool = wnw_pool_new(3);
 	struct wnw_err e;
-	CHECK(wnw_kmeans(x, nl, train, &c1, a1, r1, NULL, &e) == 0 && wnw_kmeans(x, nl, train, &c2, a2, r2, pool, &e) == 0,
+	CHECK(wnw_kmeans(x, nl, train, &c1, a1, r1, NULL, &e) == 0 &&
+		      wnw_kmeans(x, nl, train, &c2, a2, r2, pool, &e) == 0,
 	      "k-means runs on one and three threads");
 	CHECK(memcmp(c1.v, c2.v, nl * x->d * sizeof(float)) == 0 && memcmp(a1, a2, x->rows * sizeof *a1) == 0 &&
 		      memcmp(r1, r2, nl * nl * sizeof *r1) == 0,
